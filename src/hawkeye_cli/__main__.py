@@ -1,0 +1,3 @@
+from hawkeye_cli.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""Options shared by the commands that run models (ask, bench, compress-cot), declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hawkeye_cli.engine import EngineSettings
+from hawkeye_cli.pipeline import DecodeSettings
+
+Profile = Annotated[
+    str | None, typer.Option("--profile", "-p", help="Planner + expander pair from the registry (hawkeye models).")
+]
+Planner = Annotated[str | None, typer.Option("--planner", help="Planner model: alias or .gguf path.")]
+Expander = Annotated[str | None, typer.Option("--expander", help="Expander model: alias or .gguf path.")]
+Budget = Annotated[
+    int | None, typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens [default: profile's].")
+]
+MaxTokens = Annotated[int, typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.")]
+Temperature = Annotated[float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")]
+Seed = Annotated[int, typer.Option("--seed", help="Sampling seed.")]
+Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads [default: llama.cpp's].")]
+GpuLayers = Annotated[
+    int | None, typer.Option("--gpu-layers", help="Layers on the GPU; -1 all [default: all if built with GPU, else 0].")
+]
+Ctx = Annotated[int, typer.Option("--ctx", min=256, help="Context window in tokens.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+
+
+def engine_settings(ctx: int, threads: int | None, gpu_layers: int | None, verbose: bool) -> EngineSettings:
+    return EngineSettings(n_ctx=ctx, threads=threads, gpu_layers=gpu_layers, verbose=verbose)
+
+
+def decode_settings(max_tokens: int, temperature: float, seed: int) -> DecodeSettings:
+    return DecodeSettings(max_tokens=max_tokens, temperature=temperature, seed=seed)

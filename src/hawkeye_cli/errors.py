@@ -1,0 +1,42 @@
+"""Errors a user can act on: the CLI prints them on one line, with the fix, and exits non-zero."""
+
+from __future__ import annotations
+
+
+class HawkeyeError(Exception):
+    """A failure caused by input or environment, not by a bug; `fix` tells the user what to do."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def one_line(self) -> str:
+        text = self.message if not self.fix else f"{self.message} — {self.fix}"
+        return " ".join(text.split())
+
+
+class RegistryError(HawkeyeError):
+    """models.yaml (bundled or user) is invalid or names something that does not exist."""
+
+
+class ModelNotAvailableError(HawkeyeError):
+    """A model's file is not on disk; only `hawkeye pull` may fetch it."""
+
+
+class HubError(HawkeyeError):
+    """The Hugging Face hub could not be reached or refused the request."""
+
+
+class IntegrityError(HawkeyeError):
+    """A model file is corrupt, truncated or does not match its registered checksum."""
+
+
+class ContextOverflowError(HawkeyeError):
+    """The prompt does not fit in the model's context window."""
+
+
+class DataError(HawkeyeError):
+    """An input data file is missing or malformed."""

@@ -1,0 +1,1 @@
+"""Scoring and benchmarking: answer extraction, metrics, datasets and the bench runner."""

