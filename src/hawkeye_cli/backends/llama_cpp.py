@@ -119,6 +119,9 @@ class LlamaCppBackend(Backend):
             )
         limit = min(max_tokens, room)
         self._llm.set_seed(seed)
+        # Reusing a cached prompt prefix evaluates tokens in different batches, which changes the floating
+        # point results enough to flip greedy choices: same question, different answer. Start clean instead.
+        self._llm.reset()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
         stream = _StopScanner(stop, on_text)
         generated = 0
@@ -128,7 +131,7 @@ class LlamaCppBackend(Backend):
                                         repeat_penalty=1.0, reset=True):
             if generated == 0:
                 prompt_seconds = time.perf_counter() - started
-            if llama_cpp.llama_token_is_eog(self._llm._model.vocab, token):
+            if llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token):
                 finish = "eos"
                 break
             generated += 1

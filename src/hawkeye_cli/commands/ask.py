@@ -1,7 +1,74 @@
-"""`hawkeye ask`: being written."""
+"""`hawkeye ask`: one question through plan → expand, with optional full-CoT baseline for comparison."""
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Annotated
 
-def ask() -> None:
-    """Being written."""
+import typer
+
+from hawkeye_cli.commands import options
+from hawkeye_cli.engine import choose_pair, load_collaboration
+from hawkeye_cli.errors import DataError
+from hawkeye_cli.pipeline import StageResult
+from hawkeye_cli.registry import load_registry
+from hawkeye_cli.reporting.ask import ask_document, profile_notice, render_ask, render_plan
+from hawkeye_cli.reporting.console import stderr, stdout
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question; '-' reads it from standard input.")],
+    profile: options.Profile = None,
+    planner: options.Planner = None,
+    expander: options.Expander = None,
+    budget: options.Budget = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Also run the planner alone with its full CoT and report savings.")
+    ] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Stream the expander's answer as it is written.")] = False,
+    json_output: options.Json = False,
+    max_tokens: options.MaxTokens = 512,
+    temperature: options.Temperature = 0.0,
+    seed: options.Seed = 0,
+    threads: options.Threads = None,
+    gpu_layers: options.GpuLayers = None,
+    ctx: options.Ctx = 4096,
+    verbose: options.Verbose = False,
+) -> None:
+    """Answer QUESTION: the planner thinks briefly, the expander writes the full answer."""
+    if stream and json_output:
+        raise typer.BadParameter("--stream prints text as it comes; it cannot be combined with --json")
+    text = sys.stdin.read() if question == "-" else question
+    if not text.strip():
+        raise DataError("the question is empty", fix="pass the question as an argument or on standard input")
+    pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
+    notice = profile_notice(pair)
+    if notice:
+        stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
+    decode = options.decode_settings(max_tokens, temperature, seed)
+    with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
+        collaboration = load_collaboration(pair, options.engine_settings(ctx, threads, gpu_layers, verbose), decode)
+
+    budget = budget or pair.profile.budget
+
+    def show_plan(plan: StageResult, truncated: bool) -> None:
+        render_plan(stdout, plan, budget, truncated)
+        stdout.rule(f"Answer · {pair.expander.alias}", align="left", style="green")
+
+    def print_chunk(chunk: str) -> None:
+        stdout.out(chunk, end="", highlight=False)
+
+    result = collaboration.ask(
+        text.strip(),
+        budget,
+        compare=compare,
+        on_plan=show_plan if stream else None,
+        on_text=print_chunk if stream else None,
+    )
+    if json_output:
+        typer.echo(json.dumps(ask_document(result, pair, decode), ensure_ascii=False, indent=2))
+        return
+    if stream:
+        stdout.out("")
+    render_ask(stdout, result, streamed=stream)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from hawkeye_cli.backends.base import Backend, Completion
@@ -124,8 +124,7 @@ class Collaboration:
             temperature=self.settings.temperature,
             seed=self.settings.seed,
         )
-        result = replace(StageResult.of("plan", spec, completion), text=completion.text.strip())
-        return result, completion.finish_reason == "length"
+        return StageResult.of("plan", spec, completion), completion.finish_reason == "length"
 
     def expand(self, question: str, cot: str, on_text: Callable[[str], None] | None = None) -> StageResult:
         spec = self.expander_spec
@@ -153,9 +152,13 @@ class Collaboration:
         budget: int,
         *,
         compare: bool = False,
+        on_plan: Callable[[StageResult, bool], None] | None = None,
         on_text: Callable[[str], None] | None = None,
     ) -> AskResult:
+        """`on_plan(plan, truncated)` runs before the expander starts, so callers can show the plan first."""
         plan, truncated = self.plan(question, budget)
+        if on_plan is not None:
+            on_plan(plan, truncated)
         expansion = self.expand(question, plan.text, on_text)
         baseline = self.baseline(question) if compare else None
         return AskResult(

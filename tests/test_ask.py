@@ -1,0 +1,138 @@
+"""`hawkeye ask` and `hawkeye models` end to end: CLI → registry → llama.cpp on the real tiny models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from hawkeye_cli.backends.base import Backend
+from hawkeye_cli.cli import app
+
+pytestmark = pytest.mark.slow
+
+QUESTION = (
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+    "How many clips did Natalia sell altogether?"
+)
+FAST = ["--budget", "16", "--max-tokens", "48", "--ctx", "2048", "--threads", "2"]
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+@pytest.fixture(scope="module")
+def compared() -> dict:
+    result = run("ask", QUESTION, "--json", "--compare", *FAST)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_ask_json_has_every_figure(compared: dict) -> None:
+    assert compared["profile"] == "tiny"
+    assert compared["models"] == {"planner": "gemma3-270m", "expander": "smollm2-135m-instruct"}
+    assert compared["budget"] == 16
+    for stage in ("plan", "expansion"):
+        for key in ("text", "prompt_tokens", "completion_tokens", "seconds", "tokens_per_second", "cost"):
+            assert key in compared[stage]
+    assert set(compared["savings"]) == {"planner_tokens", "cot_ratio", "total_tokens", "seconds", "speedup", "cost"}
+    assert "final_answer" in compared and isinstance(compared["truncated"], bool)
+
+
+def test_ask_token_counts_are_the_tokenizers(compared: dict, gemma: Backend, smollm: Backend) -> None:
+    plan, expansion = compared["plan"], compared["expansion"]
+    assert 0 < plan["completion_tokens"] <= 16  # the budget holds
+    assert compared["truncated"] == (plan["finish_reason"] == "length")
+    assert gemma.count_tokens(plan["text"]) == plan["completion_tokens"] or plan["finish_reason"] == "stop"
+    assert 0 < expansion["completion_tokens"] <= 48
+    assert smollm.count_tokens(expansion["text"]) == expansion["completion_tokens"]
+    assert expansion["prompt_tokens"] > smollm.count_tokens(QUESTION)  # question + plan + instructions
+
+
+def test_ask_accounting_against_baseline(compared: dict) -> None:
+    plan, expansion, baseline = compared["plan"], compared["expansion"], compared["baseline"]
+    full = baseline["stage"]
+    assert full["model"] == "gemma3-270m" and 0 < full["completion_tokens"] <= 48
+    savings = compared["savings"]
+    assert savings["planner_tokens"] == pytest.approx(1 - plan["completion_tokens"] / full["completion_tokens"])
+    assert savings["cost"] == pytest.approx(1 - (plan["cost"] + expansion["cost"]) / full["cost"])
+    assert savings["seconds"] == pytest.approx(1 - (plan["seconds"] + expansion["seconds"]) / full["seconds"])
+    assert compared["seconds"] == pytest.approx(plan["seconds"] + expansion["seconds"])
+
+
+def test_ask_is_deterministic(compared: dict) -> None:
+    again = json.loads(run("ask", QUESTION, "--json", *FAST).stdout)
+    assert again["plan"]["text"] == compared["plan"]["text"]
+    assert again["expansion"]["text"] == compared["expansion"]["text"]
+
+
+def test_ask_rich_output_and_demo_notice() -> None:
+    result = run("ask", QUESTION, *FAST)
+    assert result.exit_code == 0, result.output
+    assert "Plan · gemma3-270m" in result.stdout and "Final answer:" in result.stdout
+    assert "demo-grade" in result.stderr and "hawkeye pull --profile paper" in result.stderr
+
+
+def test_ask_streams_the_answer_and_reads_stdin() -> None:
+    result = run("ask", "-", "--stream", "--profile", "tiny", *FAST, input=QUESTION)
+    assert result.exit_code == 0, result.output
+    assert "Answer · smollm2-135m-instruct" in result.stdout
+    assert "demo-grade" not in result.stderr  # the profile was chosen explicitly
+
+
+def test_missing_model_names_pull_and_makes_no_download() -> None:
+    result = run("ask", QUESTION, "--planner", "r1-7b", *FAST)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].endswith("run: hawkeye pull r1-distill-qwen-7b")
+
+
+def test_corrupt_and_truncated_gguf_are_refused(tmp_path: Path, registry) -> None:
+    from hawkeye_cli.model_files import require_local
+
+    not_gguf = tmp_path / "junk.gguf"
+    not_gguf.write_bytes(b"<html>rate limited</html>")
+    result = run("ask", QUESTION, "--expander", str(not_gguf), *FAST)
+    assert result.exit_code == 1 and "not a GGUF file" in result.stderr
+
+    real = require_local(registry.model("smollm2"))
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(real.read_bytes()[: 1 << 20])
+    result = run("ask", QUESTION, "--expander", str(truncated), *FAST)
+    assert result.exit_code == 1 and "could not load" in result.stderr
+
+
+def test_overlong_question_is_a_user_error() -> None:
+    result = run("ask", "How many? " * 1500, "--budget", "16", "--ctx", "1024")
+    assert result.exit_code == 1
+    assert "context is 1024" in result.stderr and "--ctx" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["ask", QUESTION, "--stream", "--json"], ["ask", QUESTION, "--budget", "0"], ["ask"], ["nonsense"]]
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    assert run(*args).exit_code == 2
+
+
+def test_empty_question_is_a_user_error() -> None:
+    result = run("ask", "-", input="   \n")
+    assert result.exit_code == 1 and "empty" in result.stderr
+
+
+def test_models_lists_registry_and_presence() -> None:
+    result = run("models", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    by_alias = {m["alias"]: m for m in document["models"]}
+    assert document["default_profile"] == "tiny"
+    assert by_alias["smollm2-135m-instruct"]["present"] is True
+    assert by_alias["smollm2-135m-instruct"]["size"] == 98362432
+    assert by_alias["r1-distill-qwen-7b"]["status"] == "missing"
+    assert {p["name"] for p in document["profiles"]} >= {"paper", "laptop", "tiny"}
+    table = run("models")
+    assert table.exit_code == 0 and "r1-distill-qwen-7b" in table.stdout and "Profiles" in table.stdout
