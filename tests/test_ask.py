@@ -136,3 +136,9 @@ def test_models_lists_registry_and_presence() -> None:
     assert {p["name"] for p in document["profiles"]} >= {"paper", "laptop", "tiny"}
     table = run("models")
     assert table.exit_code == 0 and "r1-distill-qwen-7b" in table.stdout and "Profiles" in table.stdout
+
+
+def test_missing_gguf_path_says_so(tmp_path: Path) -> None:
+    result = run("ask", QUESTION, "--profile", "tiny", "--expander", str(tmp_path / "nowhere.gguf"), *FAST)
+    assert result.exit_code == 1
+    assert "nowhere.gguf does not exist" in result.stderr and "hawkeye pull" not in result.stderr

@@ -41,6 +41,8 @@ def require_local(spec: ModelSpec) -> Path:
     path = local_path(spec)
     if path is None and is_installable_locally(spec) and spec.source.assemble:
         path = assemble(spec)
+    if path is None and spec.source.path is not None:
+        raise ModelNotAvailableError(f"model file {spec.source.path} does not exist", fix="check the path")
     if path is None:
         raise ModelNotAvailableError(
             f"model '{spec.alias}' is not on disk ({spec.source.describe()})",
