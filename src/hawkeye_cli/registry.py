@@ -77,6 +77,8 @@ class Profile(_Strict):
     planner: str
     expander: str
     budget: int = Field(default=256, gt=0)
+    max_tokens: int = Field(default=1024, gt=0)
+    """Cap on the expander's answer and on the baseline's full CoT + answer; reasoning planners need thousands."""
     description: str = ""
     demo: bool = False
 

@@ -28,7 +28,7 @@ def ask(
     ] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Stream the expander's answer as it is written.")] = False,
     json_output: options.Json = False,
-    max_tokens: options.MaxTokens = 512,
+    max_tokens: options.MaxTokens = None,
     temperature: options.Temperature = 0.0,
     seed: options.Seed = 0,
     threads: options.Threads = None,
@@ -46,7 +46,7 @@ def ask(
     notice = profile_notice(pair)
     if notice:
         stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
-    decode = options.decode_settings(max_tokens, temperature, seed)
+    decode = options.decode_settings(pair, max_tokens, temperature, seed)
     with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
         collaboration = load_collaboration(pair, options.engine_settings(ctx, threads, gpu_layers, verbose), decode)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hawkeye_cli.engine import EngineSettings
+from hawkeye_cli.engine import EngineSettings, Pair
 from hawkeye_cli.pipeline import DecodeSettings
 
 Profile = Annotated[
@@ -17,7 +17,10 @@ Expander = Annotated[str | None, typer.Option("--expander", help="Expander model
 Budget = Annotated[
     int | None, typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens [default: profile's].")
 ]
-MaxTokens = Annotated[int, typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.")]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline [default: profile's]."),
+]
 Temperature = Annotated[float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")]
 Seed = Annotated[int, typer.Option("--seed", help="Sampling seed.")]
 Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads [default: llama.cpp's].")]
@@ -33,5 +36,5 @@ def engine_settings(ctx: int, threads: int | None, gpu_layers: int | None, verbo
     return EngineSettings(n_ctx=ctx, threads=threads, gpu_layers=gpu_layers, verbose=verbose)
 
 
-def decode_settings(max_tokens: int, temperature: float, seed: int) -> DecodeSettings:
-    return DecodeSettings(max_tokens=max_tokens, temperature=temperature, seed=seed)
+def decode_settings(pair: Pair, max_tokens: int | None, temperature: float, seed: int) -> DecodeSettings:
+    return DecodeSettings(max_tokens=max_tokens or pair.profile.max_tokens, temperature=temperature, seed=seed)
