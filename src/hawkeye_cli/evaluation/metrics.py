@@ -1,0 +1,132 @@
+"""From result rows to the numbers a bench reports: accuracy with its standard error, tokens, time, savings.
+
+Comparisons with the baseline (speedup, CoT ratio, cost saving) use only the problems both ran, so a run
+that was interrupted or extended never compares different problems.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from hawkeye_cli.evaluation.results import MODES, ItemResult, Mode
+
+
+def mean_stderr(values: Sequence[float]) -> float | None:
+    """lm-eval's standard error of a mean: sample stdev (n - 1) / sqrt(n); sqrt(p(1-p)/(n-1)) for 0/1 scores.
+
+    None with fewer than two values, where it is undefined.
+    """
+    if len(values) < 2:
+        return None
+    return statistics.stdev(values) / math.sqrt(len(values))
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A mean of 0/1 scores and its standard error."""
+
+    value: float
+    stderr: float | None
+
+    @classmethod
+    def of(cls, hits: Sequence[bool]) -> Rate:
+        scores = [float(h) for h in hits]
+        return cls(statistics.fmean(scores), mean_stderr(scores))
+
+
+@dataclass(frozen=True)
+class TokenStats:
+    """Completion tokens of one stage per item."""
+
+    model: str
+    mean: float
+    median: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One mode (and budget) of one planner/expander/seed configuration."""
+
+    mode: Mode
+    budget: int | None
+    planner: str
+    expander: str
+    seed: int
+    n: int
+    accuracy: Rate
+    """Strict-match: lm-eval's primary GSM8K metric."""
+    flexible: Rate
+    stages: dict[str, TokenStats]
+    mean_tokens: float
+    """Completion tokens of all stages per item."""
+    mean_seconds: float
+    """Latency per item, wall time."""
+    total_seconds: float
+    tokens_per_second: float
+    mean_cost: float
+    speedup: float | None
+    """Baseline seconds / these seconds, on the problems both ran."""
+    cot_ratio: float | None
+    """hawkeye: mean concise CoT tokens / mean full CoT tokens of the baseline (the paper's '35 %')."""
+    cost_saving: float | None
+    """1 - this cost / the baseline's, with the registry's relative per-token prices."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.mode}@{self.budget}" if self.budget is not None else self.mode
+
+
+def summarize(rows: Iterable[ItemResult]) -> list[Summary]:
+    """One Summary per (planner, expander, seed, mode, budget), baseline first, then by budget."""
+    groups: dict[tuple[str, str, int, Mode, int | None], list[ItemResult]] = {}
+    for row in rows:
+        groups.setdefault((row.planner, row.expander, row.seed, row.mode, row.budget), []).append(row)
+    order = sorted(groups, key=lambda k: (k[0], k[1], k[2], MODES.index(k[3]), k[4] or 0))
+    return [_summary(groups[key], groups.get((*key[:3], "baseline", None), [])) for key in order]
+
+
+def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
+    first = rows[0]
+    stages: dict[str, TokenStats] = {}
+    for name in first.stages:
+        tokens = [row.stages[name]["completion_tokens"] for row in rows]
+        stages[name] = TokenStats(first.stages[name]["model"], statistics.fmean(tokens), statistics.median(tokens))
+    model_seconds = sum(row.model_seconds for row in rows)
+    paired = _Paired(rows, baseline)
+    return Summary(
+        mode=first.mode,
+        budget=first.budget,
+        planner=first.planner,
+        expander=first.expander,
+        seed=first.seed,
+        n=len(rows),
+        accuracy=Rate.of([row.correct for row in rows]),
+        flexible=Rate.of([row.correct_flexible for row in rows]),
+        stages=stages,
+        mean_tokens=statistics.fmean(row.tokens for row in rows),
+        mean_seconds=statistics.fmean(row.seconds for row in rows),
+        total_seconds=sum(row.seconds for row in rows),
+        tokens_per_second=sum(row.tokens for row in rows) / model_seconds if model_seconds > 0 else 0.0,
+        mean_cost=statistics.fmean(row.cost for row in rows),
+        speedup=paired.ratio(lambda r: r.seconds, invert=True),
+        cot_ratio=paired.ratio(lambda r: r.cot_tokens or 0) if first.mode == "hawkeye" else None,
+        cost_saving=None if (ratio := paired.ratio(lambda r: r.cost)) is None else 1 - ratio,
+    )
+
+
+class _Paired:
+    """Rows of a mode and the baseline's rows for the same problems."""
+
+    def __init__(self, rows: list[ItemResult], baseline: list[ItemResult]) -> None:
+        by_index = {row.index: row for row in baseline}
+        self.pairs = [(row, by_index[row.index]) for row in rows if row.index in by_index]
+
+    def ratio(self, value: Callable[[ItemResult], float], *, invert: bool = False) -> float | None:
+        """Sum over these rows / sum over the baseline's (inverted: baseline / these); None without pairs."""
+        ours = sum(value(row) for row, _ in self.pairs)
+        theirs = sum(value(base) for _, base in self.pairs)
+        top, bottom = (theirs, ours) if invert else (ours, theirs)
+        return top / bottom if self.pairs and bottom > 0 else None

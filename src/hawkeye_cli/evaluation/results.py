@@ -1,0 +1,160 @@
+"""Bench results on disk: one JSON line per (problem, mode, budget), written as each finishes.
+
+Every line is flushed and fsynced before the next item starts, so a crash or Ctrl-C loses at most the item in
+flight, and re-running the same command skips what is already there. A crash can leave half a line at the end
+of the file; reading tolerates it and resuming rewrites it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from hawkeye_cli.errors import DataError
+
+Mode = Literal["baseline", "hawkeye", "expander"]
+MODES: tuple[Mode, ...] = ("baseline", "hawkeye", "expander")
+
+RESULTS_FILE = "gsm8k.jsonl"
+
+Key = tuple[int, str, int | None, str, str, int]
+"""(dataset index, mode, budget, planner, expander, seed): what makes a row the same work."""
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One problem solved in one mode: the outputs, how they scored, and what they cost."""
+
+    index: int
+    """Position in the dataset (0-based), the problem's id."""
+    mode: Mode
+    budget: int | None
+    """The planner's thinking budget (hawkeye mode only)."""
+    planner: str
+    expander: str
+    seed: int
+    temperature: float
+    max_tokens: int
+    question_sha: str
+    """Ties the row to the question text, so results of a different data file are never mixed in."""
+    gold: str
+    strict: str | None
+    flexible: str | None
+    correct: bool
+    """Strict-match correct: lm-eval's primary GSM8K metric."""
+    correct_flexible: bool
+    stages: dict[str, dict[str, Any]]
+    """Stage name (baseline, plan, expand, solo) -> its StageResult fields, text included."""
+    cot_tokens: int | None
+    """The planner's chain of thought: the full one (baseline) or the concise one (hawkeye)."""
+    truncated: bool | None
+    """hawkeye: the planner's budget ran out."""
+    seconds: float
+    """Wall time of the item in this mode, everything included."""
+
+    @property
+    def key(self) -> Key:
+        return (self.index, self.mode, self.budget, self.planner, self.expander, self.seed)
+
+    @property
+    def tokens(self) -> int:
+        """Completion tokens of all stages."""
+        return sum(stage["completion_tokens"] for stage in self.stages.values())
+
+    @property
+    def model_seconds(self) -> float:
+        """Seconds spent inside the models (the rest of `seconds` is hawkeye's own overhead)."""
+        return sum(stage["seconds"] for stage in self.stages.values())
+
+    @property
+    def cost(self) -> float:
+        return sum(stage["cost"] for stage in self.stages.values())
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemResult:
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or set(data) != names:
+            raise ValueError("not a hawkeye bench result row")
+        return cls(**data)
+
+
+def results_path(directory: Path) -> Path:
+    return directory / RESULTS_FILE
+
+
+def read_results(path: Path) -> list[ItemResult]:
+    """The rows of a results file, each key once; a torn last line is skipped, any other bad line is an error."""
+    if not path.is_file():
+        raise DataError(f"no results at {path}", fix="run: hawkeye bench gsm8k --out <dir>, then report that dir")
+    rows: dict[Key, ItemResult] = {}
+    for row, _ in _parse(path):
+        rows.setdefault(row.key, row)  # two runs into one directory at once: the first row counts
+    return list(rows.values())
+
+
+class ResultStore:
+    """The results file opened for appending; rows already there are known by key, and a torn tail is cut."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[Key, ItemResult] = {}
+        end = 0
+        if path.is_file():
+            for row, row_end in _parse(path):
+                self.rows.setdefault(row.key, row)  # two runs into one directory at once: the first row counts
+                end = row_end
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("ab")
+        self._file.truncate(end)  # drops half a line left by a crash, and the last newline, written again below
+        if end:
+            self._file.write(b"\n")
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self.rows
+
+    def append(self, row: ItemResult) -> None:
+        self._file.write(row.to_json().encode("utf-8") + b"\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.rows.setdefault(row.key, row)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _parse(path: Path) -> Iterator[tuple[ItemResult, int]]:
+    """Rows with the byte offset where each ends (before its newline); only an unterminated last line may be
+    torn, and then it is not yielded."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}", fix="check the path") from exc
+    lines = content.split(b"\n")
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        last = number == len(lines)
+        if line.strip():
+            try:
+                row = ItemResult.from_dict(json.loads(line))
+            except ValueError as exc:
+                if last:
+                    return
+                raise DataError(
+                    f"{path} line {number}: not a hawkeye bench result ({exc})",
+                    fix="remove that line or use another --out directory",
+                ) from exc
+            yield row, offset + len(line)
+        offset += len(line) + 1
