@@ -1,15 +1,181 @@
-"""`hawkeye bench`: placeholder until the benchmark lands."""
+"""`hawkeye bench`: GSM8K accuracy, tokens, latency and cost of hawkeye against the planner alone."""
 
 from __future__ import annotations
 
+import json
+import shlex
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-from hawkeye_cli.errors import HawkeyeError
+from hawkeye_cli import paths
+from hawkeye_cli.commands import options
+from hawkeye_cli.engine import choose_pair, load_collaboration
+from hawkeye_cli.evaluation.gsm8k import HUB_FILE, HUB_REPO, load_gsm8k
+from hawkeye_cli.evaluation.metrics import Summary, summarize
+from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
+from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
+from hawkeye_cli.pipeline import prompts
+from hawkeye_cli.registry import load_registry
+from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
+from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 
-app = typer.Typer(help="Benchmarks: accuracy, tokens, latency and cost of hawkeye vs the planner alone.")
+SUMMARY_FILE = "summary.json"
+PLOT_FILE = "gsm8k.png"
+
+app = typer.Typer(
+    help="Benchmarks: accuracy, tokens, latency and cost of hawkeye vs the planner alone.", no_args_is_help=True
+)
+
+_GSM8K_HELP = "\n\n".join([
+    "Run GSM8K's test set (1,319 problems) in each mode; report accuracy, tokens, time and savings.",
+    "Modes: baseline = the planner alone with its full chain of thought; hawkeye = the planner writes a concise "
+    "CoT under --budget tokens, then the expander writes the answer; expander = the expander alone.",
+    "Prompts are zero-shot (hawkeye_cli/pipeline/prompts.py). Every one ends with: "
+    f'"{prompts.FINAL_ANSWER_INSTRUCTION}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}"',
+    "Scoring follows lm-eval's gsm8k task: gold is the number after ####; strict-match (reported as accuracy) is "
+    "the first '#### N' in the output, or else its last \\boxed{N}; flexible-extract is the last number. Both "
+    "drop '$', commas and a trailing '.', and compare as numbers (18.0 = 18).",
+    f"Data: {HUB_REPO} ({HUB_FILE}) through the Hugging Face cache, or --data FILE.jsonl with 'question' and "
+    "'answer' per line. Each result is saved to OUT/gsm8k.jsonl as it finishes, and running the same command "
+    f"again resumes. At the end OUT also gets {SUMMARY_FILE} and {PLOT_FILE}.",
+])
 
 
-@app.command("gsm8k")
-def gsm8k() -> None:
-    """GSM8K (not implemented yet)."""
-    raise HawkeyeError("bench is not implemented yet")
+@app.command("gsm8k", help=_GSM8K_HELP)
+def gsm8k(
+    context: typer.Context,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Local GSM8K JSONL instead of the hub dataset.", dir_okay=False)
+    ] = None,
+    modes: Annotated[str, typer.Option("--modes", help="Comma-separated: baseline, hawkeye, expander.")] = ",".join(
+        MODES
+    ),
+    budget: options.Budget = None,
+    budgets: Annotated[
+        str | None, typer.Option("--budgets", help="Sweep planner budgets in one run, e.g. 64,128,256.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Run this many problems.")] = None,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many problems first.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", file_okay=False, help="Results directory.", show_default="./hawkeye-results"),
+    ] = None,
+    profile: options.Profile = None,
+    planner: options.Planner = None,
+    expander: options.Expander = None,
+    json_output: options.Json = False,
+    max_tokens: options.MaxTokens = None,
+    temperature: options.Temperature = 0.0,
+    seed: options.Seed = 0,
+    threads: options.Threads = None,
+    gpu_layers: options.GpuLayers = None,
+    ctx: options.Ctx = 4096,
+    verbose: options.Verbose = False,
+) -> None:
+    chosen_modes = _parse_modes(modes)
+    pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
+    sweep = _parse_budgets(budgets, budget) or [budget or pair.profile.budget]
+    tasks = tasks_for(chosen_modes, sweep)
+    dataset = load_gsm8k(data)
+    problems = dataset.select(offset, limit)
+    directory = out or paths.default_results_dir()
+    decode = options.decode_settings(pair, max_tokens, temperature, seed)
+    with ResultStore(results_path(directory)) as store:
+        bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
+        done = {task: bench.results(task) for task in tasks}
+        stderr.print(
+            f"GSM8K #{problems[0].index} to #{problems[-1].index} ({len(problems)} problems) from {dataset.source} · "
+            f"planner {pair.planner.alias} + expander {pair.expander.alias} · "
+            f"{', '.join(t.label for t in tasks)} · {sum(map(len, done.values()))} results already in {store.path}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if bench.pending():
+            engine = options.engine_settings(ctx, threads, gpu_layers, verbose)
+            with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
+                collaboration = load_collaboration(pair, engine, decode)
+            try:
+                with BenchProgress(stderr, tasks, len(problems), done) as progress:
+                    bench.run(collaboration, progress.advance)
+            except KeyboardInterrupt:
+                stderr.print(
+                    f"[yellow]interrupted[/] · {len(bench.results())} of {len(problems) * len(tasks)} results saved "
+                    f"in {store.path}\nresume with: {_command_line(context)}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                raise typer.Exit(130) from None
+        summaries = summarize(bench.results())
+    meta = {
+        "dataset": dataset.source,
+        "problems": {"offset": offset, "count": len(problems)},
+        "profile": pair.profile.name,
+        "settings": {"max_tokens": decode.max_tokens, "temperature": temperature, "seed": seed},
+        "prompt": {"final_answer": prompts.FINAL_ANSWER_INSTRUCTION, "plan": prompts.PLAN_INSTRUCTION},
+    }
+    _finish(directory, summaries, json_output, write_summary=True, **meta)
+
+
+@app.command("report")
+def report(
+    directory: Annotated[Path, typer.Argument(help="A results directory written by hawkeye bench gsm8k.")],
+    json_output: options.Json = False,
+) -> None:
+    """Print the summary of every result saved in DIRECTORY again and redraw its plot."""
+    _finish(directory, summarize(read_results(results_path(directory))), json_output, write_summary=False)
+
+
+def _finish(directory: Path, summaries: list[Summary], json_output: bool, *, write_summary: bool,
+            **meta: Any) -> None:
+    """Tables (or JSON) on stdout; the plot, and with `write_summary` summary.json, into `directory`."""
+    document = summary_document(summaries, results=str(results_path(directory)), **meta)
+    if write_summary:
+        (directory / SUMMARY_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    plot = plot_accuracy_vs_tokens(summaries, directory / PLOT_FILE)
+    if json_output:
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        render_summary(stdout, summaries)
+    written = f"{directory / SUMMARY_FILE}, " if write_summary else ""
+    stderr.print(f"results: {results_path(directory)} · {written}{plot}", highlight=False, soft_wrap=True)
+
+
+def _parse_modes(text: str) -> list[Mode]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [mode for mode in chosen if mode not in MODES]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"use some of {', '.join(MODES)} (got {text!r})", param_hint="--modes")
+    return [mode for mode in MODES if mode in chosen]
+
+
+def _parse_budgets(text: str | None, budget: int | None) -> list[int]:
+    if text is None:
+        return []
+    if budget is not None:
+        raise typer.BadParameter("give --budget or --budgets, not both", param_hint="--budgets")
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise typer.BadParameter(f"comma-separated positive token counts, e.g. 64,128,256 (got {text!r})",
+                                 param_hint="--budgets")
+    return values
+
+
+def _command_line(context: typer.Context) -> str:
+    """The command with the options given on its command line: what to run again to resume."""
+    words = context.command_path.split()
+    for param in context.command.params:
+        name = param.name or ""
+        if getattr(context.get_parameter_source(name), "name", None) != "COMMANDLINE":
+            continue
+        value = context.params[name]
+        if getattr(param, "is_flag", False):
+            words.extend(param.opts[:1] if value else param.secondary_opts[:1])
+        else:
+            words.extend([param.opts[0], str(value)])
+    return shlex.join(words)

@@ -1,0 +1,152 @@
+"""The bench loop: every selected problem through every mode, each result stored the moment it exists.
+
+Problems go one at a time through all modes (rather than one mode over all problems), so an interrupted run
+still holds paired results that the summary can compare. Both models stay loaded for the whole run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from hawkeye_cli.errors import DataError
+from hawkeye_cli.evaluation.extract import extract_answer
+from hawkeye_cli.evaluation.gsm8k import Problem
+from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.registry import ModelSpec
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What, besides the problem and the task, decides a result: rows made otherwise are not reused."""
+
+    planner: str
+    expander: str
+    seed: int
+    temperature: float
+    max_tokens: int
+
+    @classmethod
+    def of(cls, planner: ModelSpec, expander: ModelSpec, decode: DecodeSettings) -> Setup:
+        return cls(planner.alias, expander.alias, decode.seed, decode.temperature, decode.max_tokens)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A mode, with the planner budget when the mode is hawkeye."""
+
+    mode: Mode
+    budget: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.mode}@{self.budget}" if self.budget is not None else self.mode
+
+
+def tasks_for(modes: Sequence[Mode], budgets: Sequence[int]) -> list[Task]:
+    """In the canonical order baseline, hawkeye (each budget, ascending), expander; duplicates dropped."""
+    tasks: list[Task] = []
+    for mode in MODES:
+        if mode == "hawkeye" and mode in modes:
+            tasks.extend(Task(mode, budget) for budget in sorted(set(budgets)))
+        elif mode in modes:
+            tasks.append(Task(mode))
+    return tasks
+
+
+def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task: Task) -> ItemResult:
+    """Solve one problem in one mode and score it against the gold answer."""
+    started = time.perf_counter()
+    truncated: bool | None = None
+    if task.mode == "baseline":
+        baseline = collaboration.baseline(problem.question)
+        stages = [baseline.stage]
+        scored, cot_tokens = baseline.answer or baseline.cot, baseline.cot_tokens
+    elif task.mode == "hawkeye":
+        assert task.budget is not None
+        result = collaboration.ask(problem.question, task.budget)
+        stages = [result.plan, result.expansion]
+        scored, cot_tokens, truncated = result.expansion.text, result.plan.completion_tokens, result.truncated
+    else:
+        solo = collaboration.solo(problem.question)
+        stages, scored, cot_tokens = [solo], solo.text, None
+    extracted = extract_answer(scored)
+    return ItemResult(
+        index=problem.index,
+        mode=task.mode,
+        budget=task.budget,
+        planner=setup.planner,
+        expander=setup.expander,
+        seed=setup.seed,
+        temperature=setup.temperature,
+        max_tokens=setup.max_tokens,
+        question_sha=problem.question_sha,
+        gold=problem.gold,
+        strict=extracted.strict,
+        flexible=extracted.flexible,
+        correct=extracted.strict == problem.gold,
+        correct_flexible=extracted.flexible == problem.gold,
+        stages={stage.stage: asdict(stage) for stage in stages},
+        cot_tokens=cot_tokens,
+        truncated=truncated,
+        seconds=time.perf_counter() - started,
+    )
+
+
+class Bench:
+    """A selection of problems x tasks under one setup, resuming from the rows already in a store."""
+
+    def __init__(self, setup: Setup, problems: Sequence[Problem], tasks: Sequence[Task], store: ResultStore) -> None:
+        self.setup = setup
+        self.problems = problems
+        self.tasks = tasks
+        self.store = store
+        for problem in problems:
+            for task in tasks:
+                self._check_resumable(problem, self.store.rows.get(self.key(problem, task)))
+
+    def key(self, problem: Problem, task: Task) -> Key:
+        s = self.setup
+        return (problem.index, task.mode, task.budget, s.planner, s.expander, s.seed)
+
+    def results(self, task: Task | None = None) -> list[ItemResult]:
+        """Rows of this selection already in the store (all tasks, or one)."""
+        return [
+            self.store.rows[key]
+            for problem in self.problems
+            for t in ([task] if task else self.tasks)
+            if (key := self.key(problem, t)) in self.store
+        ]
+
+    def pending(self) -> int:
+        """Rows of this selection not in the store yet."""
+        return len(self.problems) * len(self.tasks) - len(self.results())
+
+    def run(self, collaboration: Collaboration, on_result: Callable[[Task, ItemResult], None] | None = None) -> None:
+        """Compute and store every missing row with `collaboration` (loaded once, for the whole run)."""
+        for problem in self.problems:
+            for task in self.tasks:
+                if self.key(problem, task) in self.store:
+                    continue
+                row = run_item(collaboration, self.setup, problem, task)
+                self.store.append(row)
+                if on_result is not None:
+                    on_result(task, row)
+
+    def _check_resumable(self, problem: Problem, row: ItemResult | None) -> None:
+        """A stored row only counts for the same question asked the same way."""
+        if row is None:
+            return
+        if row.question_sha != problem.question_sha:
+            raise DataError(
+                f"{self.store.path} holds results for a different problem #{problem.index} (another data file?)",
+                fix="use another --out directory for this data",
+            )
+        if (row.temperature, row.max_tokens) != (self.setup.temperature, self.setup.max_tokens):
+            raise DataError(
+                f"{self.store.path} holds results made with --temperature {row.temperature} "
+                f"--max-tokens {row.max_tokens}",
+                fix="resume with those settings, or use another --out directory",
+            )

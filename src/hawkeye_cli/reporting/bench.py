@@ -1,0 +1,117 @@
+"""How a bench looks: live progress bars on stderr, summary tables, and the same summary as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from itertools import groupby
+from types import TracebackType
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hawkeye_cli.evaluation.metrics import Rate, Summary
+from hawkeye_cli.evaluation.results import ItemResult
+from hawkeye_cli.evaluation.runner import Task
+
+_missing = "—"
+# Which model ran a stage; the table's title names the models (their names are too long for 80 columns).
+_ROLES = {"baseline": "planner", "plan": "planner", "expand": "expander", "solo": "expander"}
+
+# Items take seconds to minutes, so the ETA averages over the whole run rather than Rich's last 30 s.
+_ETA_WINDOW_S = 24 * 3600
+
+
+class BenchProgress:
+    """One bar per mode (and budget): items done, running accuracy, tokens/s, ETA."""
+
+    def __init__(self, console: Console, tasks: Sequence[Task], total: int, done: dict[Task, list[ItemResult]]) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("acc {task.fields[accuracy]}"),
+            TextColumn("{task.fields[speed]} tok/s"),
+            TimeRemainingColumn(),
+            console=console,
+            speed_estimate_period=_ETA_WINDOW_S,
+            refresh_per_second=2,
+        )
+        self._rows = {task: list(done.get(task, [])) for task in tasks}
+        self._ids: dict[Task, TaskID] = {
+            task: self._progress.add_task(task.label, total=total, completed=len(rows), **self._fields(rows))
+            for task, rows in self._rows.items()
+        }
+
+    def __enter__(self) -> BenchProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def advance(self, task: Task, row: ItemResult) -> None:
+        rows = self._rows[task]
+        rows.append(row)
+        self._progress.update(self._ids[task], advance=1, **self._fields(rows))
+
+    @staticmethod
+    def _fields(rows: list[ItemResult]) -> dict[str, str]:
+        if not rows:
+            return {"accuracy": f"{_missing:>5}", "speed": f"{_missing:>3}"}
+        seconds = sum(row.model_seconds for row in rows)
+        speed = sum(row.tokens for row in rows) / seconds if seconds > 0 else 0.0
+        return {"accuracy": f"{sum(row.correct for row in rows) / len(rows):5.1%}", "speed": f"{speed:3.0f}"}
+
+
+def render_summary(console: Console, summaries: Sequence[Summary]) -> None:
+    """Per planner/expander/seed: accuracy and time per mode, then tokens and cost per mode and stage."""
+    for (planner, expander, seed), group in groupby(summaries, key=lambda s: (s.planner, s.expander, s.seed)):
+        rows = list(group)
+        console.print(_accuracy_table(rows, f"GSM8K · planner {planner} + expander {expander} · seed {seed}"))
+        console.print(_tokens_table(rows))
+
+
+def summary_document(summaries: Sequence[Summary], **meta: Any) -> dict[str, Any]:
+    """The summary as JSON-ready data (`--json`, summary.json); `meta` says what was run."""
+    return {"benchmark": "gsm8k", **meta, "summaries": [{"label": s.label, **asdict(s)} for s in summaries]}
+
+
+def _accuracy_table(summaries: list[Summary], title: str) -> Table:
+    table = _table(title, "accuracy: strict-match ('#### N'), lm-eval's primary metric; ± standard error. "
+                   "speedup: baseline time / this time, on the problems both ran.")
+    for column in ("mode", "n", "accuracy", "flexible", "s/item", "total s", "speedup"):
+        table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
+    for s in summaries:
+        speedup = _missing if s.speedup is None else f"{s.speedup:.2f}x"
+        table.add_row(s.label, str(s.n), _rate(s.accuracy), _rate(s.flexible), f"{s.mean_seconds:.2f}",
+                      f"{s.total_seconds:.1f}", speedup)
+    return table
+
+
+def _tokens_table(summaries: list[Summary]) -> Table:
+    table = _table("Generated tokens per item, and cost",
+                   "CoT kept: concise CoT tokens / the planner's full CoT tokens (the paper's 35%). "
+                   "cost saving: against the baseline, with the registry's relative prices per token.")
+    for column in ("mode", "stage (model)", "mean", "median", "CoT kept", "cost saving"):
+        table.add_column(column, justify="left" if column in ("mode", "stage (model)") else "right", no_wrap=True)
+    for s in summaries:
+        cot = _missing if s.cot_ratio is None else f"{s.cot_ratio:.0%}"
+        saving = _missing if s.cost_saving is None else f"{s.cost_saving:.0%}"
+        for position, (stage, stats) in enumerate(s.stages.items()):
+            first = position == 0
+            table.add_row(s.label if first else "", f"{stage} ({_ROLES[stage]})", f"{stats.mean:.1f}",
+                          f"{stats.median:.1f}", cot if first else "", saving if first else "")
+    return table
+
+
+def _table(title: str, caption: str) -> Table:
+    return Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD)
+
+
+def _rate(rate: Rate) -> str:
+    stderr = "" if rate.stderr is None else f" ± {rate.stderr:.1%}"
+    return f"{rate.value:.1%}{stderr}"

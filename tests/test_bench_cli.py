@@ -1,0 +1,244 @@
+"""`hawkeye bench gsm8k` and `report` through the CLI: resume, Ctrl-C, report, sweeps, and a real tiny-model run.
+
+Most tests swap the loaded models for scripted backends (fast, exact call counts); the last one runs the real
+tiny models through llama.cpp.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from conftest import ScriptedBackend
+from hawkeye_cli import engine
+from hawkeye_cli.backends.base import Backend, Completion
+from hawkeye_cli.cli import app
+from hawkeye_cli.commands import bench
+from hawkeye_cli.engine import EngineSettings, Pair
+from hawkeye_cli.evaluation.results import read_results
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.registry import ModelSpec
+
+PROBLEMS = [
+    {"question": "Natalia sold 48 clips in April and half as many in May. How many clips in total?",
+     "answer": "48/2 = <<48/2=24>>24\n48+24 = <<48+24=72>>72\n#### 72"},
+    {"question": "Weng earns $12 an hour. She did 50 minutes of babysitting. How much did she earn?",
+     "answer": "12/60 = <<12/60=0.2>>0.2\n0.2*50 = <<0.2*50=10>>10\n#### 10"},
+    {"question": "Betty needs $100. She has half, her parents give $15 and grandparents twice that. "
+                 "How much more does she need?", "answer": "100/2=50\n15*2=30\n100-50-30-15=5\n#### 5"},
+]
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "gsm8k-test.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS), encoding="utf-8")
+    return path
+
+
+class Answering(ScriptedBackend):
+    """Answers every prompt with the same words; `interrupt_at` raises KeyboardInterrupt on that call (1-based)."""
+
+    def __init__(self, answer: str, interrupt_at: int | None = None) -> None:
+        super().__init__([], name="answering")
+        self.answer = answer
+        self.interrupt_at = interrupt_at
+
+    def complete(self, prompt: str, **kwargs: Any) -> Completion:
+        if len(self.prompts) + 1 == self.interrupt_at:
+            raise KeyboardInterrupt
+        self.outputs = [self.answer]
+        return super().complete(prompt, **kwargs)
+
+
+Models = tuple[Answering, Answering]
+
+
+@pytest.fixture
+def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Models]:
+    """Install scripted planner/expander in place of loading models; returns them to count their calls."""
+
+    def install(planner: Answering | None = None, expander: Answering | None = None) -> Models:
+        models = (planner or Answering("half of 48 is 24 , 48 + 24 = 72"), expander or Answering("So 72 . #### 72"))
+        loads: list[Pair] = []
+
+        def load(pair: Pair, settings: EngineSettings, decode: DecodeSettings) -> Collaboration:
+            loads.append(pair)
+            assert len(loads) == 1, "models are loaded once per run"
+            return Collaboration(models[0], pair.planner, models[1], pair.expander, decode)
+
+        monkeypatch.setattr(bench, "load_collaboration", load)
+        return models
+
+    return install
+
+
+def run_bench(data: Path, out: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                                    "--budget", "4", *args])
+
+
+def keys(out: Path) -> list[tuple[Any, ...]]:
+    return [row.key for row in read_results(out / "gsm8k.jsonl")]
+
+
+def calls(models: Sequence[Answering]) -> list[int]:
+    return [len(m.prompts) for m in models]
+
+
+def test_resume_computes_only_new_items(data: Path, tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
+    out = tmp_path / "results"
+    first = scripted_models()
+    result = run_bench(data, out, "--limit", "2")
+    assert result.exit_code == 0, result.output
+    assert calls(first) == [4, 4]  # per problem: planner baseline + plan, expander expand + solo
+    assert len(keys(out)) == 6
+
+    again = scripted_models()
+    result = run_bench(data, out, "--limit", "3")
+    assert result.exit_code == 0, result.output
+    assert calls(again) == [2, 2]  # only problem #2
+    assert len(keys(out)) == 9 == len(set(keys(out)))
+    assert "6 results already in" in result.stderr
+
+
+def test_nothing_left_to_do_loads_no_model(data: Path, tmp_path: Path, scripted_models: Callable[..., Models],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "results"
+    scripted_models()
+    assert run_bench(data, out, "--limit", "1").exit_code == 0
+    monkeypatch.setattr(bench, "load_collaboration", lambda *a: pytest.fail("loaded models with nothing to do"))
+    result = run_bench(data, out, "--limit", "1")
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.stdout
+
+
+def test_a_torn_last_line_is_recomputed(data: Path, tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
+    out = tmp_path / "results"
+    scripted_models()
+    assert run_bench(data, out, "--limit", "2").exit_code == 0
+    results = out / "gsm8k.jsonl"
+    content = results.read_bytes()
+    last_start = content.rstrip(b"\n").rfind(b"\n") + 1
+    results.write_bytes(content[: last_start + 40])  # as if the process died while writing the last row
+
+    again = scripted_models()
+    result = run_bench(data, out, "--limit", "2")
+    assert result.exit_code == 0, result.output
+    assert calls(again) == [0, 1]  # the expander-alone row of problem #1, nothing else
+    assert len(keys(out)) == 6 == len(set(keys(out)))
+    assert all(line.startswith(b"{") for line in results.read_bytes().splitlines())
+
+
+def test_ctrl_c_keeps_finished_rows_and_says_how_to_resume(
+    data: Path, tmp_path: Path, scripted_models: Callable[..., Models]
+) -> None:
+    out = tmp_path / "results"
+    scripted_models(planner=Answering("48 + 24 = 72", interrupt_at=3))  # problem #1's baseline
+    result = run_bench(data, out, "--limit", "2", "--seed", "3")
+    assert result.exit_code == 130
+    assert len(keys(out)) == 3  # problem #0 in all three modes
+    assert "interrupted" in result.stderr and "3 of 6 results saved" in result.stderr
+    resume = result.stderr.split("resume with: ")[1].strip()
+    assert resume.startswith("hawkeye bench gsm8k --data ") and "--limit 2" in resume and "--seed 3" in resume
+    assert not (out / "summary.json").exists()
+
+    again = scripted_models()
+    result = run_bench(data, out, "--limit", "2", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert calls(again) == [2, 2]
+    assert len(keys(out)) == 6 == len(set(keys(out)))
+
+
+def test_run_writes_summary_and_plot_and_report_reprints_them(
+    data: Path, tmp_path: Path, scripted_models: Callable[..., Models]
+) -> None:
+    out = tmp_path / "results"
+    scripted_models()
+    result = run_bench(data, out, "--limit", "3", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document == json.loads((out / "summary.json").read_text())
+    assert document["dataset"] == str(data) and document["problems"] == {"offset": 0, "count": 3}
+    assert "#### N" in document["prompt"]["final_answer"]
+    by_label = {s["label"]: s for s in document["summaries"]}
+    assert list(by_label) == ["baseline", "hawkeye@4", "expander"]
+    # lm-eval stderr: sqrt(p(1 - p) / (n - 1)) = sqrt((1/3)(2/3) / 2) = 1/3
+    assert by_label["expander"]["accuracy"] == {"value": pytest.approx(1 / 3), "stderr": pytest.approx(1 / 3)}
+    assert by_label["hawkeye@4"]["cot_ratio"] == pytest.approx(4 / 11)  # 4-token plan / 11-word full CoT
+    plot = out / "gsm8k.png"
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+    plot.unlink()
+    report = CliRunner().invoke(app, ["bench", "report", str(out)])
+    assert report.exit_code == 0, report.output
+    assert "hawkeye@4" in report.stdout and "33.3% ± 33.3%" in report.stdout and "CoT kept" in report.stdout
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    as_json = CliRunner().invoke(app, ["bench", "report", str(out), "--json"])
+    assert json.loads(as_json.stdout)["summaries"] == document["summaries"]
+
+
+def test_report_of_an_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "report", str(tmp_path)])
+    assert result.exit_code == 1 and "no results at" in result.output
+
+
+def test_budget_sweep_and_mode_selection(data: Path, tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
+    out = tmp_path / "results"
+    models = scripted_models()
+    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                                      "--limit", "1", "--modes", "hawkeye", "--budgets", "8,2"])
+    assert result.exit_code == 0, result.output
+    assert [(k[1], k[2]) for k in keys(out)] == [("hawkeye", 2), ("hawkeye", 8)]
+    assert calls(models) == [2, 2]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--modes", "baseline,fast"], ["--modes", ""], ["--budgets", "64,x"], ["--budgets", "0"],
+     ["--budget", "8", "--budgets", "16"]],
+)
+def test_bad_modes_or_budgets_are_usage_errors(data: Path, tmp_path: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(tmp_path), *args])
+    assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_real_tiny_models_end_to_end(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded: list[str] = []
+    real_load = engine.load_backend
+
+    def counting_load(spec: ModelSpec, settings: EngineSettings) -> Backend:
+        loaded.append(spec.alias)
+        return real_load(spec, settings)
+
+    monkeypatch.setattr(engine, "load_backend", counting_load)
+    out = tmp_path / "results"
+    args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "2",
+            "--modes", "baseline,hawkeye,expander", "--budget", "16", "--max-tokens", "48", "--seed", "0",
+            "--temperature", "0", "--ctx", "2048", "--threads", "2", "--profile", "tiny"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert loaded == ["gemma3-270m", "smollm2-135m-instruct"]  # once for the whole run
+    rows = read_results(out / "gsm8k.jsonl")
+    assert [(r.index, r.mode) for r in rows] == [(i, m) for i in (0, 1) for m in ("baseline", "hawkeye", "expander")]
+    for r in rows:
+        assert r.gold == ("72", "10")[r.index]
+        assert r.correct == (r.strict == r.gold) and r.correct_flexible == (r.flexible == r.gold)
+        assert r.seconds >= r.model_seconds > 0
+        assert all(0 < s["completion_tokens"] <= 48 for s in r.stages.values())
+        if r.mode == "hawkeye":
+            assert r.budget == 16 and r.stages["plan"]["completion_tokens"] <= 16 and r.cot_tokens is not None
+    for name in ("accuracy", "flexible", "speedup", "CoT kept", "cost saving"):
+        assert name in result.stdout
+    assert (out / "summary.json").is_file() and (out / "gsm8k.png").is_file()
+
+    again = CliRunner().invoke(app, args)  # same command: everything is resumed, nothing recomputed
+    assert again.exit_code == 0 and loaded == ["gemma3-270m", "smollm2-135m-instruct"]
+    assert read_results(out / "gsm8k.jsonl") == rows
