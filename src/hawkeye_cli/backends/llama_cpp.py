@@ -168,13 +168,14 @@ class LlamaCppBackend(Backend):
         logprobs = llama_cpp.Llama.logits_to_logprobs(scorer.scores[offset - 1 : len(sequence) - 1])
         scores: list[TokenScore] = []
         position = 0
-        previous: list[int] = []
+        # A character split over several tokens belongs to the token that completes it, so pieces join back
+        # into `text` and every start is a true character offset (decoding tokens alone would yield U+FFFD).
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         for index, token in enumerate(tokens):
-            piece = scorer.detokenize([token], prev_tokens=previous or None).decode("utf-8", errors="replace")
+            piece = decoder.decode(scorer.detokenize([token]))
             logprob = float(logprobs[index, token]) if offset > 0 or index > 0 else 0.0
             scores.append(TokenScore(piece=piece, logprob=logprob, start=position))
             position += len(piece)
-            previous.append(token)
         return scores
 
     def close(self) -> None:
