@@ -1,0 +1,201 @@
+"""JSONL traces in, JSONL records out, one line at a time, so files of any size stream and re-runs resume.
+
+Input lines that cannot be used are reported with their line number, never dropped silently. Output is
+append-only: each record is written as one line and flushed, so Ctrl-C or a crash loses at most the line being
+written, and a half-written last line is cut off when the file is opened again.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from hawkeye_cli.errors import DataError
+from hawkeye_cli.pipeline.prompts import THINK_CLOSE, THINK_OPEN
+
+STDIO = "-"
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Which JSON fields hold what; only question and cot are required."""
+
+    question: str = "question"
+    cot: str = "cot"
+    response: str = "response"
+    """What the model wrote after thinking: the SFT target, and where the CoT's own final answer is read."""
+    answer: str = "answer"
+    """The gold answer, when the data has one."""
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One usable input record."""
+
+    line: int
+    data: dict[str, Any]
+    question: str
+    thinking: str
+    """The chain of thought to compress, without <think> tags."""
+    response: str
+    gold: str | None
+
+    @property
+    def key(self) -> str:
+        """Identifies the record across runs: its `id` when it has one, else its line number."""
+        return record_key(self.data, self.line)
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A line that was skipped, and why."""
+
+    line: int
+    reason: str
+
+
+def record_key(data: dict[str, Any], line: int) -> str:
+    return f"id:{data['id']}" if "id" in data else f"line:{line}"
+
+
+def split_thinking(cot: str, response: str) -> tuple[str, str]:
+    """(thinking, answer) of an R1-style output that may be spread over the cot and response fields.
+
+    The thinking ends at the first `</think>` of cot + response (some exports cut the text elsewhere and put
+    the end of the thinking in the response); with no `</think>` the cot is all thinking.
+    """
+    for position, text in enumerate((cot, response)):
+        before, closed, after = text.partition(THINK_CLOSE)
+        if closed:
+            thinking = cot + before if position == 1 else before
+            answer = after if position == 1 else after.strip() or response
+            return _drop_open_tag(thinking).strip(), answer.strip()
+    return _drop_open_tag(cot).strip(), response.strip()
+
+
+def _drop_open_tag(text: str) -> str:
+    _, opened, after = text.partition(THINK_OPEN)
+    return after if opened else text
+
+
+def parse_record(text: str, line: int, fields: Fields) -> Trace | BadRecord:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return BadRecord(line, f"malformed JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(data, dict):
+        return BadRecord(line, f"not a JSON object ({type(data).__name__})")
+    values: dict[str, str] = {}
+    for name in (fields.question, fields.cot):
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip():
+            problem = "missing" if value is None else "empty" if isinstance(value, str) else "not a string in"
+            return BadRecord(line, f"{problem} field '{name}'")
+        values[name] = value
+    response = data.get(fields.response)
+    thinking, answer = split_thinking(values[fields.cot], response if isinstance(response, str) else "")
+    if not thinking:
+        return BadRecord(line, f"no chain of thought in '{fields.cot}' (only tags or the answer)")
+    gold = data.get(fields.answer)
+    return Trace(line, data, values[fields.question].strip(), thinking, answer,
+                 None if gold is None else str(gold))
+
+
+def read_records(stream: IO[bytes], fields: Fields) -> Iterator[Trace | BadRecord]:
+    """Every non-blank line, parsed; bytes are decoded per line so that one bad line spoils only itself."""
+    for line, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield BadRecord(line, f"not UTF-8 (byte {exc.start + 1})")
+            continue
+        if text.strip():
+            yield parse_record(text, line, fields)
+
+
+def count_records(path: str) -> int | None:
+    """Non-blank lines of a file, for the progress bar; None for standard input, which can be read only once."""
+    if path == STDIO:
+        return None
+    with Path(path).open("rb") as handle:
+        return sum(1 for raw in handle if raw.strip())
+
+
+def open_input(path: str) -> AbstractContextManager[IO[bytes]]:
+    """The input as bytes; standard input stays open afterwards."""
+    if path == STDIO:
+        return nullcontext(sys.stdin.buffer)
+    try:
+        return Path(path).open("rb")
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}", fix="check the path") from exc
+
+
+class JsonlOutput:
+    """An append-only JSONL file (or standard output) that knows which keys it already holds.
+
+    Opening an existing file reads the key of every complete line and cuts a half-written last line; a bad
+    line anywhere else means the file is not ours to append to.
+    """
+
+    def __init__(self, path: str | Path, key: Callable[[dict[str, Any]], Hashable]) -> None:
+        self.path = str(path)
+        self._key = key
+        self.done: set[Hashable] = set()
+        self.cut_partial_line = False
+        if self.path == STDIO:
+            self._stream: IO[str] = sys.stdout
+            return
+        file = Path(self.path)
+        if file.exists():
+            self._load(file)
+        else:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        self._stream = file.open("a", encoding="utf-8")
+
+    def _load(self, file: Path) -> None:
+        good_end, needs_newline = 0, False
+        with file.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                complete = raw.endswith(b"\n")
+                try:
+                    data = json.loads(raw) if raw.strip() else {}
+                except ValueError:
+                    if not complete:  # the last line, cut short by a crash or Ctrl-C
+                        break
+                    raise DataError(f"{file} line {number} is not valid JSON, so it cannot be resumed",
+                                    fix="repair or delete that file, or write to another one") from None
+                if not isinstance(data, dict):
+                    raise DataError(f"{file} line {number} is not a JSON object", fix="write to another file")
+                if data:
+                    self.done.add(self._key(data))
+                good_end += len(raw)
+                needs_newline = not complete
+        if good_end < file.stat().st_size or needs_newline:
+            self.cut_partial_line = good_end < file.stat().st_size
+            with file.open("r+b") as handle:
+                handle.truncate(good_end)
+                if needs_newline:
+                    handle.seek(good_end)
+                    handle.write(b"\n")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._stream.flush()
+        self.done.add(self._key(record))
+
+    def close(self) -> None:
+        if self.path != STDIO:
+            self._stream.close()
+
+    def __enter__(self) -> JsonlOutput:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
