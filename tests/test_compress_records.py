@@ -36,7 +36,7 @@ def test_split_thinking_handles_r1_layouts(cot: str, response: str, thinking: st
 
 def test_fixture_traces_parse_with_thinking_only() -> None:
     traces = parse(TRACES.read_bytes())
-    assert all(isinstance(trace, Trace) for trace in traces) and len(traces) == 5
+    assert all(isinstance(trace, Trace) for trace in traces) and len(traces) == 6
     for trace in traces:
         assert isinstance(trace, Trace)
         assert "<think>" not in trace.thinking and "</think>" not in trace.thinking
@@ -44,7 +44,7 @@ def test_fixture_traces_parse_with_thinking_only() -> None:
     split = traces[3]
     assert isinstance(split, Trace) and split.thinking.endswith("So the sum is \\(\\dfrac{14}{3}\\).")
     assert split.response.startswith("We have f(-2) = 2")
-    assert [trace.key for trace in traces] == [f"line:{n}" for n in range(1, 6)]
+    assert [trace.key for trace in traces] == [*(f"line:{n}" for n in range(1, 6)), "id:pens"]
 
 
 def test_custom_field_names_and_ids() -> None:
