@@ -17,7 +17,7 @@ from hawkeye_cli.evaluation.metrics import Rate, Summary
 from hawkeye_cli.evaluation.results import ItemResult
 from hawkeye_cli.evaluation.runner import Task
 
-_missing = "—"
+_MISSING = "—"
 # Which model ran a stage; the table's title names the models (their names are too long for 80 columns).
 _ROLES = {"baseline": "planner", "plan": "planner", "expand": "expander", "solo": "expander"}
 
@@ -61,7 +61,7 @@ class BenchProgress:
     @staticmethod
     def _fields(rows: list[ItemResult]) -> dict[str, str]:
         if not rows:
-            return {"accuracy": f"{_missing:>5}", "speed": f"{_missing:>3}"}
+            return {"accuracy": f"{_MISSING:>5}", "speed": f"{_MISSING:>3}"}
         seconds = sum(row.model_seconds for row in rows)
         speed = sum(row.tokens for row in rows) / seconds if seconds > 0 else 0.0
         return {"accuracy": f"{sum(row.correct for row in rows) / len(rows):5.1%}", "speed": f"{speed:3.0f}"}
@@ -86,7 +86,7 @@ def _accuracy_table(summaries: list[Summary], title: str) -> Table:
     for column in ("mode", "n", "accuracy", "flexible", "s/item", "total s", "speedup"):
         table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
     for s in summaries:
-        speedup = _missing if s.speedup is None else f"{s.speedup:.2f}x"
+        speedup = _MISSING if s.speedup is None else f"{s.speedup:.2f}x"
         table.add_row(s.label, str(s.n), _rate(s.accuracy), _rate(s.flexible), f"{s.mean_seconds:.2f}",
                       f"{s.total_seconds:.1f}", speedup)
     return table
@@ -99,8 +99,8 @@ def _tokens_table(summaries: list[Summary]) -> Table:
     for column in ("mode", "stage (model)", "mean", "median", "CoT kept", "cost saving"):
         table.add_column(column, justify="left" if column in ("mode", "stage (model)") else "right", no_wrap=True)
     for s in summaries:
-        cot = _missing if s.cot_ratio is None else f"{s.cot_ratio:.0%}"
-        saving = _missing if s.cost_saving is None else f"{s.cost_saving:.0%}"
+        cot = _MISSING if s.cot_ratio is None else f"{s.cot_ratio:.0%}"
+        saving = _MISSING if s.cost_saving is None else f"{s.cost_saving:.0%}"
         for position, (stage, stats) in enumerate(s.stages.items()):
             first = position == 0
             table.add_row(s.label if first else "", f"{stage} ({_ROLES[stage]})", f"{stats.mean:.1f}",
