@@ -15,17 +15,20 @@ Profile = Annotated[
 Planner = Annotated[str | None, typer.Option("--planner", help="Planner model: alias or .gguf path.")]
 Expander = Annotated[str | None, typer.Option("--expander", help="Expander model: alias or .gguf path.")]
 Budget = Annotated[
-    int | None, typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens [default: profile's].")
+    int | None,
+    typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens.", show_default="profile's"),
 ]
 MaxTokens = Annotated[
     int | None,
-    typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline [default: profile's]."),
+    typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.",
+                 show_default="profile's"),
 ]
 Temperature = Annotated[float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")]
 Seed = Annotated[int, typer.Option("--seed", help="Sampling seed.")]
-Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads [default: llama.cpp's].")]
+Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads.", show_default="llama.cpp's")]
 GpuLayers = Annotated[
-    int | None, typer.Option("--gpu-layers", help="Layers on the GPU; -1 all [default: all if built with GPU, else 0].")
+    int | None, typer.Option("--gpu-layers", help="Layers on the GPU; -1 all.",
+                 show_default="all if llama.cpp has a GPU, else 0")
 ]
 Ctx = Annotated[int, typer.Option("--ctx", min=256, help="Context window in tokens.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")]
