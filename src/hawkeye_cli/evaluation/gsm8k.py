@@ -12,12 +12,12 @@ from typing import Any
 
 from hawkeye_cli.errors import DataError, HubError
 from hawkeye_cli.evaluation.extract import gold_answer
+from hawkeye_cli.hub import fetch_dataset_file
 
 HUB_REPO = "openai/gsm8k"
 HUB_FILE = "main/test-00000-of-00001.parquet"
 """Config `main`, split `test`."""
 
-_HUB_TIMEOUT_S = 5.0
 _FORMAT = "one JSON object per line with 'question' and 'answer' (the solution, ending in '#### N')"
 
 
@@ -90,26 +90,10 @@ def read_parquet(path: Path, source: str) -> Dataset:
 
 def hub_file() -> Path:
     """The cached parquet file, downloaded once; fails in seconds when the hub is unreachable."""
-    import httpx2
-    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
-
-    from hawkeye_cli.hub import HUB_TIMEOUT_S
-
     try:
-        return Path(hf_hub_download(HUB_REPO, HUB_FILE, repo_type="dataset", local_files_only=True))
-    except LocalEntryNotFoundError:
-        pass
-    try:
-        # One HEAD without retries first: hf_hub_download retries a failed HEAD with backoff for 20 s or more.
-        get_hf_file_metadata(hf_hub_url(HUB_REPO, HUB_FILE, repo_type="dataset"), timeout=HUB_TIMEOUT_S)
-        return Path(hf_hub_download(HUB_REPO, HUB_FILE, repo_type="dataset", etag_timeout=HUB_TIMEOUT_S))
-    except (httpx2.TransportError, HfHubHTTPError, OfflineModeIsEnabled, LocalEntryNotFoundError, OSError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HubError(
-            f"GSM8K ({HUB_REPO}) is not in the Hugging Face cache and could not be downloaded ({reason})",
-            fix=f"go online once, or pass --data FILE.jsonl ({_FORMAT})",
-        ) from exc
+        return fetch_dataset_file(HUB_REPO, HUB_FILE)
+    except HubError as exc:
+        raise HubError(f"GSM8K: {exc.message}", fix=f"go online once, or pass --data FILE.jsonl ({_FORMAT})") from exc
 
 
 def _dataset(source: str, rows: Iterable[tuple[str, Any]]) -> Dataset:
