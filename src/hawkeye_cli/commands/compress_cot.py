@@ -1,10 +1,138 @@
-"""`hawkeye compress-cot`: placeholder until compression lands."""
+"""`hawkeye compress-cot`: shorten chains of thought in a JSONL file, optionally checking what that costs."""
 
 from __future__ import annotations
 
-from hawkeye_cli.errors import HawkeyeError
+import itertools
+import json
+from contextlib import closing, nullcontext
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hawkeye_cli.commands import options
+from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
+from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_records, open_input, read_records
+from hawkeye_cli.compression.run import CompressionRun, Method, Models, compressor_for, output_key, verifier_for
+from hawkeye_cli.compression.sft import sft_key
+from hawkeye_cli.engine import choose_pair
+from hawkeye_cli.registry import load_registry
+from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
+from hawkeye_cli.reporting.console import stderr, stdout
+
+_HELP = "\n\n".join([
+    "Compress the chain of thought (CoT) of every JSONL record in PATH and write the records, plus "
+    "cot_compressed, cot_tokens, cot_kept_tokens, cot_ratio and compression metadata, to --output.",
+    "R1-style text is understood: the CoT is the thinking, before </think> (which may sit in the response "
+    "field); what follows it is the response. Steps keep their order; the final result (\\boxed{...}) is always "
+    f"kept; the achieved ratio is reported, on target when within ±{RATIO_TOLERANCE:g}.",
+    "Methods: filter drops filler, hedging, self-verification, repeated steps and restated questions by rule "
+    "(tokens counted with the expander's tokenizer); surprisal keeps the steps that a small model (--scorer) "
+    "finds most informative, one forward pass per record (per --ctx window of a longer one); rewrite asks the "
+    "planner for a concise rewrite within ratio x tokens (its own tokenizer).",
+    "--verify has the expander answer from question + compressed CoT and compares its final answer with the "
+    "gold answer and with the uncompressed CoT's; with --ratios it draws the redundancy curve.",
+    "Bad lines are reported with their number and skipped (--strict: exit 1). An existing --output is resumed: "
+    "records already there are skipped and new ones appended, so Ctrl-C loses nothing written.",
+])
 
 
-def compress_cot(path: str) -> None:
-    """Compress chains of thought (not implemented yet)."""
-    raise HawkeyeError("compress-cot is not implemented yet")
+def compress_cot(
+    path: Annotated[str, typer.Argument(help="JSONL input; '-' reads standard input.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="JSONL output, appended to and resumed; '-' is standard output.")
+    ] = STDIO,
+    method: Annotated[Method, typer.Option("--method", "-m", help="How to compress.")] = "filter",
+    ratio: Annotated[
+        float, typer.Option("--ratio", "-r", min=0.01, max=1.0, help="Fraction of the CoT's tokens to keep.")
+    ] = 0.35,
+    ratios: Annotated[
+        str | None, typer.Option("--ratios", help="Several target ratios in one run, e.g. 0.1,0.2,0.35,0.5,1.0.")
+    ] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Run the expander on each compressed CoT and score its answer.")
+    ] = False,
+    scorer: Annotated[
+        str | None, typer.Option("--scorer", help="surprisal: the scoring model.", show_default="the expander")
+    ] = None,
+    export_sft: Annotated[
+        Path | None, typer.Option("--export-sft", dir_okay=False, help="Also write chat-format SFT records here.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", dir_okay=False, help="With --verify: the redundancy curve as PNG.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Only the first N records.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on the first unusable record.")] = False,
+    cot_field: Annotated[str, typer.Option("--cot-field", help="Field with the CoT.")] = "cot",
+    question_field: Annotated[str, typer.Option("--question-field", help="Field with the question.")] = "question",
+    response_field: Annotated[
+        str, typer.Option("--response-field", help="Field with the text after the thinking, if any.")
+    ] = "response",
+    answer_field: Annotated[str, typer.Option("--answer-field", help="Field with the gold answer, if any.")] = "answer",
+    json_output: options.Json = False,
+    profile: options.Profile = None,
+    planner: options.Planner = None,
+    expander: options.Expander = None,
+    max_tokens: options.MaxTokens = None,
+    temperature: options.Temperature = 0.0,
+    seed: options.Seed = 0,
+    threads: options.Threads = None,
+    gpu_layers: options.GpuLayers = None,
+    ctx: options.Ctx = 4096,
+    verbose: options.Verbose = False,
+) -> None:
+    targets = _parse_ratios(ratios) if ratios is not None else [ratio]
+    if plot is not None and not verify:
+        raise typer.BadParameter("the plot shows accuracy, so it needs --verify", param_hint="--plot")
+    if export_sft is not None and len(targets) > 1:
+        raise typer.BadParameter("export one ratio at a time (--ratio)", param_hint="--export-sft")
+    if json_output and output == STDIO:
+        raise typer.BadParameter("records go to standard output; give --output FILE with --json", param_hint="--json")
+    registry = load_registry()
+    pair = choose_pair(registry, profile=profile, planner=planner, expander=expander)
+    decode = options.decode_settings(pair, max_tokens, temperature, seed)
+    fields = Fields(question_field, cot_field, response_field, answer_field)
+    with (
+        open_input(path) as stream,
+        JsonlOutput(output, output_key(method)) as out,
+        JsonlOutput(export_sft, sft_key) if export_sft else nullcontext() as sft,
+        closing(Models(options.engine_settings(ctx, threads, gpu_layers, verbose))) as models,
+    ):
+        if out.cut_partial_line:
+            stderr.print(f"[yellow]{output}: cut its half-written last line; that record is done again[/]")
+        with stderr.status("Loading models…"):
+            scorer_spec = registry.model(scorer) if scorer else pair.expander
+            compressor = compressor_for(method, models, pair, scorer_spec, decode)
+            verifier = verifier_for(models, pair, decode) if verify else None
+        run = CompressionRun(compressor, targets, verifier=verifier, strict=strict, source=path)
+        with CompressionProgress(stderr, method, _total(path, limit)) as progress:
+            records = itertools.islice(read_records(stream, fields), limit)
+            summary = run.run(records, out, sft, on_record=progress.advance, on_skip=progress.skipped)
+    if plot is not None:
+        plot_curve(summary, plot)
+    if json_output:
+        typer.echo(json.dumps(summary_document(summary, input=path, output=output, targets=targets), indent=2))
+    else:
+        render_summary(stderr if output == STDIO else stdout, summary)
+    if summary.interrupted:
+        raise typer.Exit(130)
+
+
+compress_cot.__doc__ = _HELP  # cli.py registers the function as is, so its docstring is the command's help
+
+
+def _parse_ratios(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(0 < value <= 1 for value in values):
+        raise typer.BadParameter(f"comma-separated fractions in (0, 1], e.g. 0.1,0.35,1.0 (got {text!r})",
+                                 param_hint="--ratios")
+    return sorted(set(values))
+
+
+def _total(path: str, limit: int | None) -> int | None:
+    """Records the progress bar expects: the input's non-blank lines (unknown on standard input), at most limit."""
+    total = count_records(path)
+    return limit if total is None else min(total, limit or total)

@@ -85,9 +85,9 @@ def _drop_open_tag(text: str) -> str:
 
 def parse_record(text: str, line: int, fields: Fields) -> Trace | BadRecord:
     try:
-        data = json.loads(text)
+        data = json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
-        return BadRecord(line, f"malformed JSON ({exc.msg} at column {exc.colno})")
+        return BadRecord(line, f"malformed JSON ({exc.msg}, column {exc.colno})")
     if not isinstance(data, dict):
         return BadRecord(line, f"not a JSON object ({type(data).__name__})")
     values: dict[str, str] = {}

@@ -18,6 +18,7 @@ from hawkeye_cli.evaluation.extract import _balanced, extract_answer, normalize_
 from hawkeye_cli.pipeline import Collaboration
 
 _MARKED = re.compile(r"####[ \t]*(.+)")
+_ANSWER_LIKE = re.compile(r"(?![A-Za-z]{3})(?=.*[0-9\\])")
 _WRAPPERS = ("\\boxed{", "\\text{", "\\textbf{", "\\mathrm{", "\\mbox{")
 _DROPPED = ("\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "^{\\circ}", "^\\circ", "\\circ", "°", "\\%", "%", "$")
 _NUMERIC = re.compile(r"-?\\frac\{[^{}]+\}\{[^{}]+\}|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)?")
@@ -25,13 +26,17 @@ _FRACTION = re.compile(r"\\frac\{([^{}]+)\}\{([^{}]+)\}")
 
 
 def final_answer(text: str) -> str | None:
-    """The answer a text commits to: its last '#### X' line, else its last \\boxed{X}, else its last number."""
-    marked = _MARKED.findall(text)
-    if marked:
-        return marked[-1].strip() or None
-    start = text.rfind("\\boxed{")
-    if start >= 0:
-        return _balanced(text, start + len("\\boxed{")).strip() or None
+    """The answer a text commits to: the later of its last '#### X' and its last \\boxed{X}, else its last number.
+
+    A '#### X' counts only when X looks like an answer (a digit or a LaTeX command, and no leading word):
+    small models also write markdown headings such as '#### Step 1'.
+    """
+    marked = [m for m in _MARKED.finditer(text) if _ANSWER_LIKE.match(m.group(1))]
+    boxed = text.rfind("\\boxed{")
+    if marked and marked[-1].start() > boxed:
+        return marked[-1].group(1).strip()
+    if boxed >= 0:
+        return _balanced(text, boxed + len("\\boxed{")).strip() or None
     return extract_answer(text).flexible
 
 
