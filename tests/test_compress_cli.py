@@ -109,9 +109,12 @@ def test_export_sft_writes_chat_records(tmp_path: Path) -> None:
 
 
 def test_json_summary(tmp_path: Path) -> None:
-    result = run(str(TRACES), "-o", str(tmp_path / "out.jsonl"), "--ratios", "0.2,0.5", "--json")
+    summary = tmp_path / "summary.json"
+    result = run(str(TRACES), "-o", str(tmp_path / "out.jsonl"), "--ratios", "0.2,0.5", "--json", "--summary",
+                 str(summary))
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
+    assert json.loads(summary.read_text(encoding="utf-8")) == document
     assert document["method"] == "filter" and document["records"]["compressed"] == 6
     assert [r["target"] for r in document["ratios"]] == [0.2, 0.5]
     assert all(r["records"] == 6 and abs(r["ratio"] - r["target"]) <= 0.05 for r in document["ratios"])

@@ -31,7 +31,8 @@ _HELP = "\n\n".join([
     "finds most informative, one forward pass per record (per --ctx window of a longer one); rewrite asks the "
     "planner for a concise rewrite within ratio x tokens (its own tokenizer).",
     "--verify has the expander answer from question + compressed CoT and compares its final answer with the "
-    "gold answer and with the uncompressed CoT's; with --ratios it draws the redundancy curve.",
+    "gold answer and with the uncompressed CoT's; with --ratios it draws the redundancy curve (table, --summary "
+    "JSON, --plot PNG). The summary covers the records compressed by this run.",
     "Bad lines are reported with their number and skipped (--strict: exit 1). An existing --output is resumed: "
     "records already there are skipped and new ones appended, so Ctrl-C loses nothing written.",
 ])
@@ -60,6 +61,9 @@ def compress_cot(
     ] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", dir_okay=False, help="With --verify: the redundancy curve as PNG.")
+    ] = None,
+    summary_file: Annotated[
+        Path | None, typer.Option("--summary", dir_okay=False, help="Also write the summary (and curve) as JSON.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Only the first N records.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on the first unusable record.")] = False,
@@ -110,8 +114,12 @@ def compress_cot(
             summary = run.run(records, out, sft, on_record=progress.advance, on_skip=progress.skipped)
     if plot is not None:
         plot_curve(summary, plot)
+    document = json.dumps(summary_document(summary, input=path, output=output, targets=targets), indent=2)
+    if summary_file is not None:
+        summary_file.parent.mkdir(parents=True, exist_ok=True)
+        summary_file.write_text(document + "\n", encoding="utf-8")
     if json_output:
-        typer.echo(json.dumps(summary_document(summary, input=path, output=output, targets=targets), indent=2))
+        typer.echo(document)
     else:
         render_summary(stderr if output == STDIO else stdout, summary)
     if summary.interrupted:

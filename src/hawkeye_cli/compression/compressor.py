@@ -38,6 +38,9 @@ class Compressor(ABC):
     method: str
     tokenizer: Backend
     """Counts the tokens of every ratio this compressor reports."""
+    tokens_scored: int = 0
+    scoring_seconds: float = 0.0
+    """Forward passes over whole texts (surprisal), for the tokens/s a run reports."""
 
     @abstractmethod
     def compress(self, question: str, cot: str, targets: Sequence[float]) -> list[Compression]:

@@ -69,13 +69,13 @@ def split_thinking(cot: str, response: str) -> tuple[str, str]:
     The thinking ends at the first `</think>` of cot + response (some exports cut the text elsewhere and put
     the end of the thinking in the response); with no `</think>` the cot is all thinking.
     """
-    for position, text in enumerate((cot, response)):
-        before, closed, after = text.partition(THINK_CLOSE)
-        if closed:
-            thinking = cot + before if position == 1 else before
-            answer = after if position == 1 else after.strip() or response
-            return _drop_open_tag(thinking).strip(), answer.strip()
-    return _drop_open_tag(cot).strip(), response.strip()
+    before, closed, after = cot.partition(THINK_CLOSE)
+    if closed:
+        thinking, answer = before, after.strip() or response
+    else:
+        rest, closed, after = response.partition(THINK_CLOSE)
+        thinking, answer = (cot + rest, after) if closed else (cot, response)
+    return _drop_open_tag(thinking).strip(), answer.strip()
 
 
 def _drop_open_tag(text: str) -> str:

@@ -189,9 +189,8 @@ class CompressionRun:
             summary.interrupted = True
         finally:
             summary.seconds = time.perf_counter() - started
-            if isinstance(self.compressor, SurprisalCompressor):
-                summary.tokens_scored = self.compressor.tokens_scored
-                summary.scoring_seconds = self.compressor.scoring_seconds
+            summary.tokens_scored = self.compressor.tokens_scored
+            summary.scoring_seconds = self.compressor.scoring_seconds
         return summary
 
     def _one(self, trace: Trace, output: JsonlOutput, sft: JsonlOutput | None,
@@ -206,6 +205,8 @@ class CompressionRun:
             return BadRecord(trace.line, f"too long for the model ({exc.message})")
         cot_answer = final_answer(trace.response) or final_answer(trace.thinking)
         reference = cot_answer if cot_answer is not None else trace.gold
+        if reference is not None and not states_answer(trace.thinking, reference):
+            reference = None  # the thinking never states it, so no compression can lose it
         for compression in compressions:
             kept = states_answer(compression.text, reference) if reference is not None else None
             check = None

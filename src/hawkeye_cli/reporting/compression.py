@@ -126,8 +126,8 @@ def render_summary(console: Console, summary: RunSummary) -> None:
         table.add_row(*row)
     facts = Table.grid(padding=(0, 2))
     facts.add_row("columns", f"n: records; before/after: mean CoT tokens ({summary.tokenizer}); "
-                  f"±{RATIO_TOLERANCE:g}: records that met the target within that; answer: the compressed CoT "
-                  "still holds the final answer"
+                  f"±{RATIO_TOLERANCE:g}: records that met the target within that; answer: of the CoTs that state "
+                  "their final answer, the share that still do compressed"
                   + ("; = gold / = CoT: the expander's final answer equals the gold answer / the answer of the "
                      "uncompressed CoT" if summary.verified else ""))
     speed = f"{summary.seconds:.2f}s · {summary.records_per_second:.1f} records/s"
