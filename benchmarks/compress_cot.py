@@ -46,7 +46,6 @@ def main() -> None:
     registry = load_registry()
     pair = choose_pair(registry, profile=args.profile)
     decode = DecodeSettings(max_tokens=pair.profile.max_tokens)
-    models = Models(EngineSettings(n_ctx=args.ctx, threads=args.threads))
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = args.out or Path(scratch)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -54,6 +53,7 @@ def main() -> None:
               f"(planner {pair.planner.alias}, expander {pair.expander.alias}) · ctx {args.ctx}")
         for method in methods:
             limit = min(args.limit or args.rewrite_limit, args.rewrite_limit) if method == "rewrite" else args.limit
+            models = Models(EngineSettings(n_ctx=args.ctx, threads=args.threads))  # each method loads its own
             started = time.perf_counter()
             compressor = compressor_for(method, models, pair, pair.expander, decode)  # type: ignore[arg-type]
             load = time.perf_counter() - started
@@ -62,6 +62,7 @@ def main() -> None:
             with args.traces.open("rb") as stream, JsonlOutput(output, output_key(method)) as out:
                 records = itertools.islice(read_records(stream, Fields()), limit)
                 summary = CompressionRun(compressor, [args.ratio], source=str(args.traces)).run(records, out)
+            models.close()
             stats = summary.stats[args.ratio]
             line = (
                 f"{method:<9} {stats.records:4d} records in {summary.seconds:7.2f}s = "
@@ -76,7 +77,6 @@ def main() -> None:
             if summary.skipped:
                 line += f" · skipped {dict(summary.skip_reasons)}"
             print(line, flush=True)
-    models.close()
 
 
 if __name__ == "__main__":

@@ -128,6 +128,7 @@ def test_json_summary(tmp_path: Path) -> None:
         ["--ratios", "0.2,abc"],
         ["--ratios", "0.2,1.5"],
         ["--ratios", "0.2,0.5", "--export-sft", "sft.jsonl"],
+        ["--export-sft", "-"],
         ["--json"],
         ["--method", "magic"],
         ["--ratio", "0"],

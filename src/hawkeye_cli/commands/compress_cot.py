@@ -88,8 +88,8 @@ def compress_cot(
     targets = _parse_ratios(ratios) if ratios is not None else [ratio]
     if plot is not None and not verify:
         raise typer.BadParameter("the plot shows accuracy, so it needs --verify", param_hint="--plot")
-    if export_sft is not None and len(targets) > 1:
-        raise typer.BadParameter("export one ratio at a time (--ratio)", param_hint="--export-sft")
+    if export_sft is not None and (len(targets) > 1 or str(export_sft) == STDIO):
+        raise typer.BadParameter("a file, for one ratio at a time (--ratio)", param_hint="--export-sft")
     if json_output and output == STDIO:
         raise typer.BadParameter("records go to standard output; give --output FILE with --json", param_hint="--json")
     registry = load_registry()

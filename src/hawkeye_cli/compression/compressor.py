@@ -1,8 +1,8 @@
 """What every compression method returns, and the budget fill shared by the step-selecting methods.
 
 Ratios are in tokens of a real tokenizer: the one of the model doing the work (`tokenizer`). The budget of a
-target ratio r is r x the CoT's tokens; a CoT already within its budget (r = 1.0 always) is returned as is,
-which makes 1.0 the uncompressed reference point of a redundancy curve.
+target ratio r is r x the CoT's tokens; r = 1.0 returns the CoT as is, the uncompressed reference point of a
+redundancy curve.
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ class StepCompressor(Compressor):
 
     def compress(self, question: str, cot: str, targets: Sequence[float]) -> list[Compression]:
         total = self.tokenizer.count_tokens(cot)
-        if all(target * total >= total for target in targets):
+        if all(target >= 1 for target in targets):
             return [self.unchanged(cot, total, target) for target in targets]
         steps, order = self.rank(question, cot, segment(cot, question))
         costs = [self.tokenizer.count_tokens(step.text) + step.newline_before for step in steps]
         return [
-            self.unchanged(cot, total, target) if target * total >= total
+            self.unchanged(cot, total, target) if target >= 1
             else self._select(cot, steps, order, costs, total, target)
             for target in targets
         ]

@@ -38,7 +38,7 @@ class RewriteCompressor(Compressor):
         results = []
         for target in targets:
             budget = int(target * total)
-            if budget >= total:
+            if target >= 1:
                 results.append(self.unchanged(cot, total, target))
                 continue
             completion = self.tokenizer.complete(

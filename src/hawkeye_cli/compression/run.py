@@ -46,8 +46,13 @@ class Models:
 
 
 def compressor_for(method: Method, models: Models, pair: Pair, scorer: ModelSpec, decode: DecodeSettings) -> Compressor:
-    """filter counts with the expander's tokenizer (the model that will read the CoT), surprisal with its
-    scorer's, rewrite with the planner's (its max_tokens is the budget)."""
+    """The method's compressor, counting tokens with the model that does the work.
+
+    filter needs no model, but its counts must be a real tokenizer's: the expander's (the model that reads the
+    CoT), loaded whole rather than vocab-only — llama.cpp maps the weights lazily, so the tiny expander loads in
+    a fraction of a second, and a vocab-only Backend could neither complete nor score. surprisal counts with its
+    scorer, rewrite with the planner (whose max_tokens is the budget).
+    """
     if method == "filter":
         return FilterCompressor(models.get(pair.expander))
     if method == "surprisal":

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -50,7 +51,10 @@ class CompressionProgress:
     def skipped(self, bad: BadRecord) -> None:
         self._skips += 1
         if self._skips <= _SHOWN_SKIPS:
-            self._console.print(f"[yellow]line {bad.line} skipped:[/] {bad.reason}", highlight=False, soft_wrap=True)
+            self._console.print(f"[yellow]line {bad.line} skipped:[/] {escape(bad.reason)}", highlight=False,
+                                soft_wrap=True)
+        if self._skips == _SHOWN_SKIPS:
+            self._console.print("[yellow]further skipped lines are only counted, in the summary[/]")
 
 
 def summary_document(summary: RunSummary, **meta: Any) -> dict[str, Any]:
@@ -130,7 +134,7 @@ def render_summary(console: Console, summary: RunSummary) -> None:
                   "their final answer, the share that still do compressed"
                   + ("; = gold / = CoT: the expander's final answer equals the gold answer / the answer of the "
                      "uncompressed CoT" if summary.verified else ""))
-    speed = f"{summary.seconds:.2f}s · {summary.records_per_second:.1f} records/s"
+    speed = f"{summary.seconds:.2f}s · {summary.records_per_second:.2f} records/s"
     facts.add_row("time", speed + (" (expander included)" if summary.verified else ""))
     scored = _scored_per_second(summary)
     if scored is not None:
@@ -139,7 +143,7 @@ def render_summary(console: Console, summary: RunSummary) -> None:
                   f"the output · {len(summary.skipped)} skipped")
     for reason, count in summary.skip_reasons.most_common():
         lines = ", ".join(str(bad.line) for bad in summary.skipped if bad.reason.startswith(reason))
-        facts.add_row("", f"{count}x {reason}: line {_shorten(lines)}")
+        facts.add_row("", f"{count}x {escape(reason)}: line {_shorten(lines)}")
     if summary.sft_written or summary.sft_without_response:
         facts.add_row("sft", f"{summary.sft_written} written · {summary.sft_without_response} without a response")
     if summary.interrupted:
@@ -172,7 +176,7 @@ def plot_curve(summary: RunSummary, path: Path) -> Path:
         axes.set_xlim(0, 1.05)
         axes.set_ylim(-3, 103)
         axes.set_xlabel(f"fraction of CoT tokens kept ({summary.method}; gray: target ratio)")
-        axes.set_ylabel("expander final answer correct (%)")
+        axes.set_ylabel("the expander's final answer matches (%)")
         axes.set_title(f"Redundancy curve · {summary.method} · {points[0].records if points else 0} records",
                        fontsize=10)
         axes.legend(fontsize=8, loc="best")
