@@ -11,17 +11,8 @@ from collections.abc import Sequence
 
 from hawkeye_cli.backends.base import Backend
 from hawkeye_cli.compression.compressor import Compression, Compressor
-from hawkeye_cli.pipeline.prompts import THINK_CLOSE, THINK_OPEN
+from hawkeye_cli.pipeline.prompts import REWRITE_STOPS, rewrite_prompt
 from hawkeye_cli.registry import ModelSpec
-
-INSTRUCTION = (
-    "Rewrite the reasoning below as a concise chain of thought of at most {budget} tokens. Keep the essential "
-    "steps, every number and equation they need, and the final answer, in their original order. Drop filler, "
-    "hedging, repetition, restating the problem and double-checking. Write only the concise reasoning."
-)
-
-# A base model that has finished goes on to invent the next problem, or to rewrite its rewrite.
-_COMPLETION_STOPS = ("\nProblem:", "\nConcise reasoning:")
 
 
 class RewriteCompressor(Compressor):
@@ -44,7 +35,7 @@ class RewriteCompressor(Compressor):
             completion = self.tokenizer.complete(
                 rewrite_prompt(self.tokenizer, self.spec, question, cot, budget),
                 max_tokens=max(budget, 1),
-                stop=_COMPLETION_STOPS if self.spec.prompt_format == "completion" else (),
+                stop=REWRITE_STOPS if self.spec.prompt_format == "completion" else (),
                 temperature=self.temperature,
                 seed=self.seed,
             )
@@ -52,15 +43,3 @@ class RewriteCompressor(Compressor):
             results.append(Compression(text, total, self.tokenizer.count_tokens(text), target))
         return results
 
-
-def rewrite_prompt(backend: Backend, spec: ModelSpec, question: str, cot: str, budget: int) -> str:
-    instruction = INSTRUCTION.format(budget=budget)
-    if spec.prompt_format == "completion":
-        return f"{instruction}\n\nProblem: {question}\nReasoning: {cot}\nConcise reasoning:"
-    prompt = backend.render_chat(
-        [{"role": "user", "content": f"{instruction}\n\nProblem:\n{question}\n\nReasoning:\n{cot}"}]
-    )
-    if spec.reasoning:
-        opened = prompt.rstrip().endswith(THINK_OPEN)
-        prompt = f"{prompt.rstrip() if opened else prompt + THINK_OPEN}\n\n{THINK_CLOSE}\n\n"
-    return prompt

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hawkeye_cli.evaluation.extract import _balanced, extract_answer, normalize_number
+from hawkeye_cli.evaluation.extract import balanced_braces, extract_answer, normalize_number
 from hawkeye_cli.pipeline import Collaboration
 
 _MARKED = re.compile(r"####[ \t]*(.+)")
@@ -36,14 +36,14 @@ def final_answer(text: str) -> str | None:
     if marked and marked[-1].start() > boxed:
         return marked[-1].group(1).strip()
     if boxed >= 0:
-        return _balanced(text, boxed + len("\\boxed{")).strip() or None
+        return balanced_braces(text, boxed + len("\\boxed{")).strip() or None
     return extract_answer(text).flexible
 
 
 def normalize_answer(text: str) -> str:
     for wrapper in _WRAPPERS:
         while (start := text.find(wrapper)) >= 0:
-            inner = _balanced(text, start + len(wrapper))
+            inner = balanced_braces(text, start + len(wrapper))
             text = text[:start] + inner + text[start + len(wrapper) + len(inner) + 1 :]
     for dropped in _DROPPED:
         text = text.replace(dropped, "")

@@ -76,7 +76,7 @@ def _boxed_number(output: str) -> str | None:
     start = output.rfind(_BOXED)
     if start < 0:
         return None
-    content = _balanced(output, start + len(_BOXED))
+    content = balanced_braces(output, start + len(_BOXED))
     number = normalize_number(content)
     if number is None:
         found = _NUMBER.search(content)
@@ -84,7 +84,7 @@ def _boxed_number(output: str) -> str | None:
     return number
 
 
-def _balanced(text: str, start: int) -> str:
+def balanced_braces(text: str, start: int) -> str:
     """The text from `start` up to the brace that closes the one just before it (or the end of `text`)."""
     depth = 1
     for position in range(start, len(text)):

@@ -58,6 +58,30 @@ def solo_prompt(backend: Backend, spec: ModelSpec, question: str) -> str:
     )
 
 
+REWRITE_INSTRUCTION = (
+    "Rewrite the reasoning below as a concise chain of thought of at most {budget} tokens. Keep the essential "
+    "steps, every number and equation they need, and the final answer, in their original order. Drop filler, "
+    "hedging, repetition, restating the problem and double-checking. Write only the concise reasoning."
+)
+
+# A base model that has finished goes on to invent the next problem, or to rewrite its rewrite.
+REWRITE_STOPS = ("\nProblem:", "\nConcise reasoning:")
+
+
+def rewrite_prompt(backend: Backend, spec: ModelSpec, question: str, cot: str, budget: int) -> str:
+    """compress-cot's `rewrite` method: the planner shortens a recorded CoT; reasoning models skip thinking."""
+    instruction = REWRITE_INSTRUCTION.format(budget=budget)
+    if spec.prompt_format == "completion":
+        return f"{instruction}\n\nProblem: {question}\nReasoning: {cot}\nConcise reasoning:"
+    prompt = backend.render_chat(
+        [{"role": "user", "content": f"{instruction}\n\nProblem:\n{question}\n\nReasoning:\n{cot}"}]
+    )
+    if spec.reasoning:
+        opened = prompt.rstrip().endswith(THINK_OPEN)
+        prompt = f"{prompt.rstrip() if opened else prompt + THINK_OPEN}\n\n{THINK_CLOSE}\n\n"
+    return prompt
+
+
 def _open_thinking(prompt: str, spec: ModelSpec) -> str:
     """Reasoning models think first; some chat templates open <think> themselves, others leave it to us."""
     if spec.reasoning and not prompt.rstrip().endswith(THINK_OPEN):
