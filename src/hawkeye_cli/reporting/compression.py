@@ -15,6 +15,7 @@ from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.records import BadRecord
 from hawkeye_cli.compression.run import RatioStats, RunSummary
 from hawkeye_cli.evaluation.metrics import Rate
+from hawkeye_cli.reporting.plots import png_axes
 
 _MISSING = "-"
 _SHOWN_SKIPS = 20
@@ -154,14 +155,8 @@ def render_summary(console: Console, summary: RunSummary) -> None:
 def plot_curve(summary: RunSummary, path: Path) -> Path:
     """Accuracy (vs gold, ± standard error) and agreement with the uncompressed CoT's answer against the
     fraction of CoT tokens kept: the redundancy curve."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: works on servers and in CI without a display
-    import matplotlib.pyplot as plt
-
     points = [stats for stats in summary.stats.values() if stats.records]
-    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
-    try:
+    with png_axes(path) as axes:
         for label, rates, marker in (
             ("accuracy vs gold", [s.gold_accuracy for s in points], "o-"),
             ("agreement with the uncompressed CoT's answer", [s.cot_agreement for s in points], "s--"),
@@ -174,18 +169,11 @@ def plot_curve(summary: RunSummary, path: Path) -> Path:
             axes.annotate(f"{stats.target:g}", (stats.ratio, 0), textcoords="offset points", xytext=(0, 4),
                           ha="center", fontsize=7, color="gray")
         axes.set_xlim(0, 1.05)
-        axes.set_ylim(-3, 103)
         axes.set_xlabel(f"fraction of CoT tokens kept ({summary.method}; gray: target ratio)")
         axes.set_ylabel("the expander's final answer matches (%)")
         axes.set_title(f"Redundancy curve · {summary.method} · {points[0].records if points else 0} records",
                        fontsize=10)
         axes.legend(fontsize=8, loc="best")
-        axes.grid(alpha=0.3)
-        figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, format="png")
-    finally:
-        plt.close(figure)
     return path
 
 
