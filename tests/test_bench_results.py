@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,10 @@ from hawkeye_cli.errors import DataError
 from hawkeye_cli.evaluation.metrics import mean_stderr, summarize
 from hawkeye_cli.evaluation.results import ItemResult, Mode, ResultStore, read_results
 
+
+def as_line(result: ItemResult) -> str:
+    """A row as ResultStore writes it."""
+    return json.dumps(asdict(result), ensure_ascii=False)
 
 def stage(name: str, tokens: int, seconds: float, cost: float, model: str = "planner-7b") -> dict[str, Any]:
     return {"stage": name, "model": model, "text": "…", "prompt_tokens": 10, "completion_tokens": tokens,
@@ -117,18 +122,18 @@ def test_store_appends_and_a_new_store_knows_the_rows(tmp_path: Path) -> None:
 
 def test_a_torn_last_line_is_skipped_and_rewritten(tmp_path: Path) -> None:
     path = tmp_path / "gsm8k.jsonl"
-    whole = row(0).to_json() + "\n"
-    path.write_text(whole + row(1).to_json()[:50])  # a crash in the middle of writing row 1
+    whole = as_line(row(0)) + "\n"
+    path.write_text(whole + as_line(row(1))[:50])  # a crash in the middle of writing row 1
     assert read_results(path) == [row(0)]
     with ResultStore(path) as store:
         assert row(1).key not in store
         store.append(row(1))
-    assert path.read_text() == whole + row(1).to_json() + "\n"
+    assert path.read_text() == whole + as_line(row(1)) + "\n"
 
 
 def test_a_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "gsm8k.jsonl"
-    path.write_text(row(0).to_json())
+    path.write_text(as_line(row(0)))
     with ResultStore(path) as store:
         store.append(row(1))
     assert read_results(path) == [row(0), row(1)]
@@ -136,7 +141,7 @@ def test_a_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
 
 def test_a_bad_line_before_the_end_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "gsm8k.jsonl"
-    path.write_text(row(0).to_json() + "\n{not json\n" + row(1).to_json() + "\n")
+    path.write_text(as_line(row(0)) + "\n{not json\n" + as_line(row(1)) + "\n")
     with pytest.raises(DataError, match=r"gsm8k\.jsonl line 2"):
         read_results(path)
     path.write_text(json.dumps({"index": 0}) + "\n")
@@ -147,7 +152,7 @@ def test_a_bad_line_before_the_end_names_file_and_line(tmp_path: Path) -> None:
 def test_a_duplicated_row_counts_once(tmp_path: Path) -> None:
     path = tmp_path / "gsm8k.jsonl"
     first, again = row(0, seconds=1.0), row(0, seconds=2.0)
-    path.write_text(first.to_json() + "\n" + again.to_json() + "\n")
+    path.write_text(as_line(first) + "\n" + as_line(again) + "\n")
     with ResultStore(path) as store:
         assert store.rows == {first.key: first}
     assert read_results(path) == [first]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hawkeye_cli.errors import DataError
+from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, read_lines
 from hawkeye_cli.pipeline.prompts import THINK_CLOSE, THINK_OPEN
 
 STDIO = "-"
@@ -147,51 +148,34 @@ class JsonlOutput:
         self.path = str(path)
         self._key = key
         self.done: set[Hashable] = set()
+        self._file: AppendOnlyJsonl | None = None
         self.cut_partial_line = False
         if self.path == STDIO:
-            self._stream: IO[str] = sys.stdout
             return
         file = Path(self.path)
+        end = 0
         if file.exists():
-            self._load(file)
-        else:
-            file.parent.mkdir(parents=True, exist_ok=True)
-        self._stream = file.open("a", encoding="utf-8")
-
-    def _load(self, file: Path) -> None:
-        good_end, needs_newline = 0, False
-        with file.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                complete = raw.endswith(b"\n")
-                try:
-                    data = json.loads(raw) if raw.strip() else {}
-                except ValueError:
-                    if not complete:  # the last line, cut short by a crash or Ctrl-C
-                        break
-                    raise DataError(f"{file} line {number} is not valid JSON, so it cannot be resumed",
-                                    fix="repair or delete that file, or write to another one") from None
-                if not isinstance(data, dict):
-                    raise DataError(f"{file} line {number} is not a JSON object", fix="write to another file")
-                if data:
-                    self.done.add(self._key(data))
-                good_end += len(raw)
-                needs_newline = not complete
-        if good_end < file.stat().st_size or needs_newline:
-            self.cut_partial_line = good_end < file.stat().st_size
-            with file.open("r+b") as handle:
-                handle.truncate(good_end)
-                if needs_newline:
-                    handle.seek(good_end)
-                    handle.write(b"\n")
+            try:
+                for data, line_end in read_lines(file, _json_object):
+                    self.done.add(key(data))
+                    end = line_end
+            except BadLine as exc:
+                raise DataError(f"{file} line {exc.number} is {exc.reason}, so it cannot be resumed",
+                                fix="repair or delete that file, or write to another one") from exc
+        self._file = AppendOnlyJsonl(file, end, fsync=False)
+        self.cut_partial_line = self._file.cut_partial_line
 
     def write(self, record: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._stream.flush()
+        if self._file is None:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            self._file.append(record)
         self.done.add(self._key(record))
 
     def close(self) -> None:
-        if self.path != STDIO:
-            self._stream.close()
+        if self._file is not None:
+            self._file.close()
 
     def __enter__(self) -> JsonlOutput:
         return self
@@ -199,3 +183,8 @@ class JsonlOutput:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+
+def _json_object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data

@@ -7,14 +7,13 @@ of the file; reading tolerates it and resuming rewrites it.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
 from hawkeye_cli.errors import DataError
+from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, read_lines
 
 Mode = Literal["baseline", "hawkeye", "expander"]
 MODES: tuple[Mode, ...] = ("baseline", "hawkeye", "expander")
@@ -74,9 +73,6 @@ class ItemResult:
     def cost(self) -> float:
         return sum(stage["cost"] for stage in self.stages.values())
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemResult:
         names = {f.name for f in fields(cls)}
@@ -110,19 +106,13 @@ class ResultStore:
             for row, row_end in _parse(path):
                 self.rows.setdefault(row.key, row)  # two runs into one directory at once: the first row counts
                 end = row_end
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("ab")
-        self._file.truncate(end)  # drops half a line left by a crash, and the last newline, written again below
-        if end:
-            self._file.write(b"\n")
+        self._file = AppendOnlyJsonl(path, end, fsync=True)
 
     def __contains__(self, key: Key) -> bool:
         return key in self.rows
 
     def append(self, row: ItemResult) -> None:
-        self._file.write(row.to_json().encode("utf-8") + b"\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        self._file.append(asdict(row))
         self.rows.setdefault(row.key, row)
 
     def close(self) -> None:
@@ -136,25 +126,13 @@ class ResultStore:
 
 
 def _parse(path: Path) -> Iterator[tuple[ItemResult, int]]:
-    """Rows with the byte offset where each ends (before its newline); only an unterminated last line may be
-    torn, and then it is not yielded."""
+    """Rows with the byte offset where each ends; a torn last line is not yielded."""
     try:
-        content = path.read_bytes()
+        yield from read_lines(path, ItemResult.from_dict)
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror}", fix="check the path") from exc
-    lines = content.split(b"\n")
-    offset = 0
-    for number, line in enumerate(lines, start=1):
-        last = number == len(lines)
-        if line.strip():
-            try:
-                row = ItemResult.from_dict(json.loads(line))
-            except ValueError as exc:
-                if last:
-                    return
-                raise DataError(
-                    f"{path} line {number}: not a hawkeye bench result ({exc})",
-                    fix="remove that line or use another --out directory",
-                ) from exc
-            yield row, offset + len(line)
-        offset += len(line) + 1
+    except BadLine as exc:
+        raise DataError(
+            f"{path} line {exc.number}: not a hawkeye bench result ({exc.reason})",
+            fix="remove that line or use another --out directory",
+        ) from exc
