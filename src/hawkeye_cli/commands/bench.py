@@ -156,14 +156,8 @@ def _parse_budgets(text: str | None, budget: int | None) -> list[int]:
         return []
     if budget is not None:
         raise typer.BadParameter("give --budget or --budgets, not both", param_hint="--budgets")
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        values = []
-    if not values or min(values) < 1:
-        raise typer.BadParameter(f"comma-separated positive token counts, e.g. 64,128,256 (got {text!r})",
-                                 param_hint="--budgets")
-    return values
+    return options.comma_separated(text, int, lambda value: value >= 1,
+                                   "comma-separated positive token counts, e.g. 64,128,256", "--budgets")
 
 
 def _command_line(context: typer.Context) -> str:

@@ -130,13 +130,8 @@ compress_cot.__doc__ = _HELP  # cli.py registers the function as is, so its docs
 
 
 def _parse_ratios(text: str) -> list[float]:
-    try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        values = []
-    if not values or not all(0 < value <= 1 for value in values):
-        raise typer.BadParameter(f"comma-separated fractions in (0, 1], e.g. 0.1,0.35,1.0 (got {text!r})",
-                                 param_hint="--ratios")
+    values = options.comma_separated(text, float, lambda value: 0 < value <= 1,
+                                     "comma-separated fractions in (0, 1], e.g. 0.1,0.35,1.0", "--ratios")
     return sorted(set(values))
 
 

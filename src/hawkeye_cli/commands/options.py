@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -33,6 +34,20 @@ GpuLayers = Annotated[
 Ctx = Annotated[int, typer.Option("--ctx", min=256, help="Context window in tokens.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+
+T = TypeVar("T", int, float)
+
+
+def comma_separated(text: str, convert: Callable[[str], T], valid: Callable[[T], bool], expected: str,
+                    option: str) -> list[T]:
+    """The values of a comma-separated option, or a usage error (exit 2) saying what was expected."""
+    try:
+        values = [convert(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(valid(value) for value in values):
+        raise typer.BadParameter(f"{expected} (got {text!r})", param_hint=option)
+    return values
 
 
 def engine_settings(ctx: int, threads: int | None, gpu_layers: int | None, verbose: bool) -> EngineSettings:
