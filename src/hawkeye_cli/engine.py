@@ -78,8 +78,25 @@ def load_backend(spec: ModelSpec, settings: EngineSettings) -> Backend:
     )
 
 
+class LoadedModels:
+    """Each model loaded once, whatever roles it plays in a run (planner, expander, scorer, tokenizer)."""
+
+    def __init__(self, engine: EngineSettings) -> None:
+        self.engine = engine
+        self._loaded: dict[ModelSpec, Backend] = {}
+
+    def get(self, spec: ModelSpec) -> Backend:
+        """Keyed by the whole spec: two .gguf paths of the same file name are two models."""
+        if spec not in self._loaded:
+            self._loaded[spec] = load_backend(spec, self.engine)
+        return self._loaded[spec]
+
+    def close(self) -> None:
+        for backend in self._loaded.values():
+            backend.close()
+
+
 def load_collaboration(pair: Pair, engine: EngineSettings, decode: DecodeSettings) -> Collaboration:
-    """Both models loaded once; the same file serves both roles when planner and expander coincide."""
-    planner = load_backend(pair.planner, engine)
-    expander = planner if pair.expander == pair.planner else load_backend(pair.expander, engine)
-    return Collaboration(planner, pair.planner, expander, pair.expander, decode)
+    """Both models loaded once, for the whole process; one model serves both roles when they coincide."""
+    models = LoadedModels(engine)
+    return Collaboration(models.get(pair.planner), pair.planner, models.get(pair.expander), pair.expander, decode)

@@ -13,9 +13,9 @@ import typer
 from hawkeye_cli.commands import options
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_records, open_input, read_records
-from hawkeye_cli.compression.run import CompressionRun, Method, Models, compressor_for, output_key, verifier_for
+from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key, verifier_for
 from hawkeye_cli.compression.sft import sft_key
-from hawkeye_cli.engine import choose_pair
+from hawkeye_cli.engine import LoadedModels, choose_pair
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
 from hawkeye_cli.reporting.console import stderr, stdout
@@ -100,7 +100,7 @@ def compress_cot(
         open_input(path) as stream,
         JsonlOutput(output, output_key(method)) as out,
         JsonlOutput(export_sft, sft_key) if export_sft else nullcontext() as sft,
-        closing(Models(options.engine_settings(ctx, threads, gpu_layers, verbose))) as models,
+        closing(LoadedModels(options.engine_settings(ctx, threads, gpu_layers, verbose))) as models,
     ):
         if out.cut_partial_line:
             stderr.print(f"[yellow]{output}: cut its half-written last line; that record is done again[/]")

@@ -11,7 +11,6 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from hawkeye_cli.backends.base import Backend
 from hawkeye_cli.compression.compressor import Compression, Compressor
 from hawkeye_cli.compression.filter import FilterCompressor
 from hawkeye_cli.compression.records import BadRecord, JsonlOutput, Trace, record_key
@@ -19,7 +18,7 @@ from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.sft import sft_record
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
 from hawkeye_cli.compression.verify import Check, Verifier, final_answer, states_answer
-from hawkeye_cli.engine import EngineSettings, Pair, load_backend
+from hawkeye_cli.engine import LoadedModels, Pair
 from hawkeye_cli.errors import ContextOverflowError, DataError
 from hawkeye_cli.evaluation.metrics import Rate
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
@@ -28,24 +27,9 @@ from hawkeye_cli.registry import ModelSpec
 Method = Literal["filter", "surprisal", "rewrite"]
 
 
-class Models:
-    """Each model loaded once, whatever roles it plays in the run (tokenizer, scorer, planner, expander)."""
-
-    def __init__(self, engine: EngineSettings) -> None:
-        self.engine = engine
-        self._loaded: dict[str, Backend] = {}
-
-    def get(self, spec: ModelSpec) -> Backend:
-        if spec.alias not in self._loaded:
-            self._loaded[spec.alias] = load_backend(spec, self.engine)
-        return self._loaded[spec.alias]
-
-    def close(self) -> None:
-        for backend in self._loaded.values():
-            backend.close()
-
-
-def compressor_for(method: Method, models: Models, pair: Pair, scorer: ModelSpec, decode: DecodeSettings) -> Compressor:
+def compressor_for(
+    method: Method, models: LoadedModels, pair: Pair, scorer: ModelSpec, decode: DecodeSettings
+) -> Compressor:
     """The method's compressor, counting tokens with the model that does the work.
 
     filter needs no model, but its counts must be a real tokenizer's: the expander's (the model that reads the
@@ -60,7 +44,7 @@ def compressor_for(method: Method, models: Models, pair: Pair, scorer: ModelSpec
     return RewriteCompressor(models.get(pair.planner), pair.planner, temperature=decode.temperature, seed=decode.seed)
 
 
-def verifier_for(models: Models, pair: Pair, decode: DecodeSettings) -> Verifier:
+def verifier_for(models: LoadedModels, pair: Pair, decode: DecodeSettings) -> Verifier:
     """Only the expander runs: Collaboration.expand, with the expander standing in the unused planner seat."""
     expander = models.get(pair.expander)
     return Verifier(Collaboration(expander, pair.expander, expander, pair.expander, decode))
