@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hawkeye_cli.backends.base import Backend, Completion, Message, TokenScore
+from hawkeye_cli import backends
+from hawkeye_cli.backends.base import Backend, Completion, Request, TokenScore
+from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.registry import ModelSpec, Registry, load_registry
 
 TINY_CTX = 2048
@@ -31,10 +33,12 @@ def registry(hawkeye_home: Path) -> Registry:
     return load_registry()
 
 
-def _load(registry: Registry, alias: str) -> Backend:
-    from hawkeye_cli.engine import EngineSettings, load_backend
+def local_settings(n_ctx: int = TINY_CTX) -> BackendSettings:
+    return BackendSettings(llama_cpp=LlamaCppSettings(n_ctx=n_ctx, threads=2))
 
-    return load_backend(registry.model(alias), EngineSettings(n_ctx=TINY_CTX, threads=2))
+
+def _load(registry: Registry, alias: str) -> Backend:
+    return backends.load_backend(registry.model(alias), local_settings())
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +61,7 @@ class ScriptedBackend(Backend):
     """Replays scripted outputs token by token (one whitespace-separated word = one token).
 
     For unit tests of pure pipeline logic (budget forcing, </think> handling); real features are also
-    tested on the real tiny models.
+    tested on the real tiny models. `prompts` records each request as rendered text.
     """
 
     def __init__(self, outputs: Sequence[str], name: str = "scripted", n_ctx: int = 4096) -> None:
@@ -66,11 +70,18 @@ class ScriptedBackend(Backend):
         self.outputs = list(outputs)
         self.prompts: list[str] = []
 
-    def render_chat(self, messages: Sequence[Message]) -> str:
-        return "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in messages) + "<assistant>"
+    @staticmethod
+    def render(request: Request) -> str:
+        if request.prompt is not None:
+            return request.prompt
+        turns = "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in request.messages)
+        return f"{turns}<assistant>{request.prefix}"
 
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
+    def prompt_tokens(self, request: Request) -> int:
+        return len(self.render(request).split())
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(text.split()) for text in texts]
 
     def score_tokens(self, text: str) -> list[TokenScore]:
         scores, position = [], 0
@@ -79,31 +90,39 @@ class ScriptedBackend(Backend):
             position += len(word) + 1
         return scores
 
-    def complete(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int = 0,
-        on_text: Callable[[str], None] | None = None,
-    ) -> Completion:
+    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        prompt = self.render(request)
         self.prompts.append(prompt)
         words = self.outputs.pop(0).split(" ")
         text, finish = "", "eos"
         for count, word in enumerate(words, start=1):
             text += ("" if count == 1 else " ") + word
-            cut = [text.find(s) for s in stop if s in text]
+            cut = [text.find(s) for s in request.stop if s in text]
             if cut:
                 text, finish = text[: min(cut)], "stop"
                 break
-            if count >= max_tokens:
+            if count >= request.max_tokens:
                 finish = "length"
                 break
         if on_text is not None:
             on_text(text)
         return Completion(text, len(prompt.split()), count, 0.01, 0.1, finish)  # type: ignore[arg-type]
+
+
+class ScriptedDriver(backends.Driver):
+    """Hands out scripted backends in place of real models: tests plug it into the backend factory with
+    `backends.registered(kind, driver)`, so the commands run unchanged. `loaded` lists the aliases loaded."""
+
+    def __init__(self, make: Callable[[ModelSpec], Backend]) -> None:
+        self.make = make
+        self.loaded: list[str] = []
+
+    def availability(self, spec: ModelSpec) -> backends.Availability:
+        return "present"
+
+    def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
+        self.loaded.append(spec.alias)
+        return self.make(spec)
 
 
 @pytest.fixture

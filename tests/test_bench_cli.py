@@ -7,7 +7,8 @@ tiny models through llama.cpp.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,16 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from conftest import ScriptedBackend
-from hawkeye_cli import engine
-from hawkeye_cli.backends.base import Backend, Completion
+from conftest import ScriptedBackend, ScriptedDriver
+from hawkeye_cli import backends
+from hawkeye_cli.backends import GgufDriver
+from hawkeye_cli.backends.base import Backend, Completion, Request
+from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.cli import app
-from hawkeye_cli.commands import bench
-from hawkeye_cli.engine import EngineSettings, Pair
 from hawkeye_cli.evaluation.results import read_results
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import ModelSpec
+
+PLANNER, EXPANDER = "gemma3-270m", "smollm2-135m-instruct"  # the tiny profile: both shipped on PyPI
 
 PROBLEMS = [
     {"question": "Natalia sold 48 clips in April and half as many in May. How many clips in total?",
@@ -50,33 +52,29 @@ class Answering(ScriptedBackend):
         self.answer = answer
         self.interrupt_at = interrupt_at
 
-    def complete(self, prompt: str, **kwargs: Any) -> Completion:
+    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
         if len(self.prompts) + 1 == self.interrupt_at:
             raise KeyboardInterrupt
         self.outputs = [self.answer]
-        return super().complete(prompt, **kwargs)
+        return super().complete(request, on_text)
 
 
 Models = tuple[Answering, Answering]
 
 
 @pytest.fixture
-def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Models]:
-    """Install scripted planner/expander in place of loading models; returns them to count their calls."""
+def scripted_models() -> Iterator[Callable[..., Models]]:
+    """Plug scripted planner/expander into the backend factory; returns them to count their calls."""
+    with ExitStack() as installed:
 
-    def install(planner: Answering | None = None, expander: Answering | None = None) -> Models:
-        models = (planner or Answering("half of 48 is 24 , 48 + 24 = 72"), expander or Answering("So 72 . #### 72"))
-        loads: list[Pair] = []
+        def install(planner: Answering | None = None, expander: Answering | None = None) -> Models:
+            models = (planner or Answering("half of 48 is 24 , 48 + 24 = 72"),
+                      expander or Answering("So 72 . #### 72"))
+            driver = ScriptedDriver(lambda spec: models[0] if spec.alias == PLANNER else models[1])
+            installed.enter_context(backends.registered("pypi", driver))
+            return models
 
-        def load(pair: Pair, settings: EngineSettings, decode: DecodeSettings) -> Collaboration:
-            loads.append(pair)
-            assert len(loads) == 1, "models are loaded once per run"
-            return Collaboration(models[0], pair.planner, models[1], pair.expander, decode)
-
-        monkeypatch.setattr(bench, "load_collaboration", load)
-        return models
-
-    return install
+        yield install
 
 
 def run_bench(data: Path, out: Path, *args: str) -> Result:
@@ -108,13 +106,12 @@ def test_resume_computes_only_new_items(data: Path, tmp_path: Path, scripted_mod
     assert "6 results already in" in result.stderr
 
 
-def test_nothing_left_to_do_loads_no_model(data: Path, tmp_path: Path, scripted_models: Callable[..., Models],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_left_to_do_loads_no_model(data: Path, tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
     out = tmp_path / "results"
     scripted_models()
     assert run_bench(data, out, "--limit", "1").exit_code == 0
-    monkeypatch.setattr(bench, "load_collaboration", lambda *a: pytest.fail("loaded models with nothing to do"))
-    result = run_bench(data, out, "--limit", "1")
+    with backends.registered("pypi", ScriptedDriver(lambda spec: pytest.fail("loaded models with nothing to do"))):
+        result = run_bench(data, out, "--limit", "1")
     assert result.exit_code == 0, result.output
     assert "accuracy" in result.stdout
 
@@ -210,15 +207,19 @@ def test_bad_modes_or_budgets_are_usage_errors(data: Path, tmp_path: Path, args:
 
 
 @pytest.mark.slow
-def test_real_tiny_models_end_to_end(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_tiny_models_end_to_end(data: Path, tmp_path: Path) -> None:
     loaded: list[str] = []
-    real_load = engine.load_backend
 
-    def counting_load(spec: ModelSpec, settings: EngineSettings) -> Backend:
-        loaded.append(spec.alias)
-        return real_load(spec, settings)
+    class Counting(GgufDriver):
+        def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
+            loaded.append(spec.alias)
+            return super().load(spec, settings)
 
-    monkeypatch.setattr(engine, "load_backend", counting_load)
+    with backends.registered("pypi", Counting()):
+        _real_tiny_models_end_to_end(data, tmp_path, loaded)
+
+
+def _real_tiny_models_end_to_end(data: Path, tmp_path: Path, loaded: list[str]) -> None:
     out = tmp_path / "results"
     args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "2",
             "--modes", "baseline,hawkeye,expander", "--budget", "16", "--max-tokens", "48", "--seed", "0",

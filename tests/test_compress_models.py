@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hawkeye_cli.backends.base import Backend, TokenScore
+from conftest import local_settings
+from hawkeye_cli.backends import load_backend
+from hawkeye_cli.backends.base import Backend, Sampling, TokenScore
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.filter import FilterCompressor
 from hawkeye_cli.compression.records import Fields, Trace, read_records
@@ -16,7 +18,6 @@ from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.segment import segment
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
 from hawkeye_cli.compression.verify import Verifier, final_answer
-from hawkeye_cli.engine import EngineSettings, load_backend
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import Registry
 
@@ -53,7 +54,7 @@ def test_surprisal_scores_each_record_in_one_forward_pass(traces: list[Trace], s
     assert scorer.scored == [f"{trace.question}\n\n{trace.thinking}"]  # one pass serves every target
     assert compressor.tokens_scored == len(smollm.score_tokens(scorer.scored[0]))
     for result in results:
-        assert result.kept_tokens == smollm.count_tokens(result.text)
+        assert result.kept_tokens == smollm.count(result.text)
         assert abs(result.ratio - result.target) <= RATIO_TOLERANCE
         assert "\\boxed{72}" in result.text
     assert [r.kept_tokens for r in results] == sorted(r.kept_tokens for r in results)
@@ -63,15 +64,15 @@ def test_surprisal_scores_each_record_in_one_forward_pass(traces: list[Trace], s
 
 
 def test_surprisal_windows_a_cot_longer_than_the_context(traces: list[Trace], registry: Registry) -> None:
-    small = load_backend(registry.model("smollm2-135m-instruct"), EngineSettings(n_ctx=256, threads=2))
+    small = load_backend(registry.model("smollm2-135m-instruct"), local_settings(256))
     try:
         scorer = CountingScorer(small)
         natalia = traces[0]
-        assert small.count_tokens(natalia.thinking) > small.n_ctx
+        assert small.count(natalia.thinking) > small.n_ctx
         (result,) = SurprisalCompressor(scorer).compress(natalia.question, natalia.thinking, [0.35])  # type: ignore[arg-type]
         assert len(scorer.scored) >= 2
         assert all(text.startswith(natalia.question) for text in scorer.scored)
-        assert all(small.count_tokens(text) < small.n_ctx for text in scorer.scored)
+        assert all(small.count(text) < small.n_ctx for text in scorer.scored)
         assert result.ratio <= 0.35 + RATIO_TOLERANCE and "\\boxed{72}" in result.text
     finally:
         small.close()
@@ -79,9 +80,9 @@ def test_surprisal_windows_a_cot_longer_than_the_context(traces: list[Trace], re
 
 def test_rewrite_respects_the_budget(traces: list[Trace], gemma: Backend, registry: Registry) -> None:
     pens = traces[5]
-    total = gemma.count_tokens(pens.thinking)
-    short, full = RewriteCompressor(gemma, registry.model("gemma3-270m")).compress(pens.question, pens.thinking,
-                                                                                   [0.2, 1.0])
+    total = gemma.count(pens.thinking)
+    rewriter = RewriteCompressor(gemma, registry.model("gemma3-270m"), Sampling())
+    short, full = rewriter.compress(pens.question, pens.thinking, [0.2, 1.0])
     assert short.original_tokens == total and short.text
     assert short.kept_tokens <= int(0.2 * total) + 1  # detokenised text can re-tokenise a token longer
     assert full.text == pens.thinking and full.ratio == 1.0
@@ -90,7 +91,7 @@ def test_rewrite_respects_the_budget(traces: list[Trace], gemma: Backend, regist
 @pytest.fixture(scope="module")
 def expander(registry: Registry) -> Iterator[Backend]:
     """SmolLM2 on one thread: token-by-token decoding on two threads crawls when the other core is busy."""
-    backend = load_backend(registry.model("smollm2-135m-instruct"), EngineSettings(n_ctx=1024, threads=1))
+    backend = load_backend(registry.model("smollm2-135m-instruct"), local_settings(1024))
     yield backend
     backend.close()
 

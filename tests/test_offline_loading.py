@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import local_settings
 from fakehub import FakeHub, block_network, point_hub_at, set_hf_offline, use_hf_cache
 from hawkeye_cli import hub
-from hawkeye_cli.backends.base import Backend
-from hawkeye_cli.engine import EngineSettings, load_backend
+from hawkeye_cli.backends import load_backend
+from hawkeye_cli.backends.base import Backend, Request
 from hawkeye_cli.registry import ModelSpec, load_registry
 
 pytestmark = pytest.mark.slow
@@ -57,14 +58,14 @@ def pulled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelSpec]:
 def test_a_pulled_model_loads_and_generates_without_network(
     pulled: ModelSpec, smollm: Backend, monkeypatch: pytest.MonkeyPatch, hf_hub_offline: bool
 ) -> None:
-    expected = smollm.complete(PROMPT, max_tokens=8, temperature=0.0).text  # the same file, shipped by PyPI
+    expected = smollm.complete(Request(8, prompt=PROMPT)).text  # the same file, shipped by PyPI
     attempts = block_network(monkeypatch)
     if hf_hub_offline:
         set_hf_offline(monkeypatch)
 
-    backend = load_backend(pulled, EngineSettings(n_ctx=512, threads=2))
+    backend = load_backend(pulled, local_settings(512))
     try:
-        completion = backend.complete(PROMPT, max_tokens=8, temperature=0.0)
+        completion = backend.complete(Request(8, prompt=PROMPT))
     finally:
         backend.close()
 

@@ -9,8 +9,10 @@ from collections.abc import Callable
 
 import pytest
 
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.prompts import THINK_OPEN, split_thinking
+from hawkeye_cli.backends.base import THINK_OPEN, Completion, split_thinking
+from hawkeye_cli.errors import ContextOverflowError
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, StageResult
+from hawkeye_cli.pipeline.results import Stage
 from hawkeye_cli.registry import ModelSpec, Source
 
 REASONER = ModelSpec(
@@ -28,18 +30,18 @@ def collaboration(scripted: Callable, planner_outputs: list[str], expander_outpu
 
 def test_plan_stops_at_think_close_and_opens_thinking(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["48 / 2 = 24 ; 48 + 24 = 72 </think> The answer is 72"], [])
-    plan, truncated = pipeline.plan("How many clips?", budget=100)
-    assert plan.text.strip() == "48 / 2 = 24 ; 48 + 24 = 72"
-    assert not truncated and plan.finish_reason == "stop"
+    plan = pipeline.plan("How many clips?", budget=100)
+    assert plan.cot == "48 / 2 = 24 ; 48 + 24 = 72"
+    assert not plan.budget_reached and plan.stage.completion.finish_reason == "stop"
     assert pipeline.planner.prompts[0].endswith(THINK_OPEN + "\n")  # type: ignore[attr-defined]
 
 
 def test_budget_forces_thinking_closed(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["Wait , let me think again about the clips sold in May </think> 72"], [])
-    plan, truncated = pipeline.plan("q", budget=4)
-    assert truncated and plan.finish_reason == "length"
-    assert plan.completion_tokens == 4
-    assert plan.text == "Wait , let me"
+    plan = pipeline.plan("q", budget=4)
+    assert plan.budget_reached and plan.stage.completion.finish_reason == "length"
+    assert plan.stage.completion.completion_tokens == 4
+    assert plan.cot == "Wait , let me"
 
 
 def test_expander_gets_question_and_cot_and_answer_is_extracted(scripted: Callable) -> None:
@@ -51,12 +53,36 @@ def test_expander_gets_question_and_cot_and_answer_is_extracted(scripted: Callab
     assert result.baseline is None and result.savings is None
 
 
-def test_on_plan_runs_before_expansion_streams(scripted: Callable) -> None:
-    events: list[str] = []
-    pipeline = collaboration(scripted, ["plan </think>"], ["answer #### 1"])
-    pipeline.ask("q", budget=5, on_plan=lambda plan, truncated: events.append("plan"),
-                 on_text=lambda text: events.append("text"))
-    assert events == ["plan", "text"]
+class Recorder(Observer):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def started(self, stage: Stage, model: str) -> None:
+        self.events.append(f"start {stage} {model}")
+
+    def text(self, stage: Stage, chunk: str) -> None:
+        self.events.append(f"text {stage} {chunk}")
+
+    def finished(self, result: StageResult) -> None:
+        self.events.append(f"done {result.stage}")
+
+
+def test_observer_sees_each_stage_in_order_with_its_text(scripted: Callable) -> None:
+    pipeline = collaboration(scripted, ["plan </think>", "full </think> #### 1"], ["answer #### 1"])
+    recorder = Recorder()
+    pipeline.ask("q", budget=5, compare=True, observer=recorder)
+    assert recorder.events == ["start plan reasoner", "text plan plan ", "done plan",
+                               "start expand small", "text expand answer #### 1", "done expand",
+                               "start baseline reasoner", "text baseline full </think> #### 1", "done baseline"]
+
+
+def test_no_room_for_the_expander_fails_before_planning(scripted: Callable) -> None:
+    planner = scripted(["never used"])
+    pipeline = Collaboration(planner, REASONER, scripted([], n_ctx=40), EXPANDER, DecodeSettings(max_tokens=50))
+    with pytest.raises(ContextOverflowError, match="no room to answer") as error:
+        pipeline.ask("How many clips? " * 3, budget=30)
+    assert "--budget" in (error.value.fix or "")
+    assert planner.prompts == []  # nothing computed and thrown away
 
 
 def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None:
@@ -69,32 +95,44 @@ def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None
     assert baseline.cot_tokens == 20 and baseline.answer == "so #### 72" and baseline.final_answer == "72"
     savings = result.savings
     assert savings is not None
-    plan_tokens = result.plan.completion_tokens
+    plan_tokens = result.plan.stage.completion.completion_tokens
     assert savings.cot_ratio == pytest.approx(plan_tokens / 20)
-    assert savings.planner_tokens == pytest.approx(1 - plan_tokens / baseline.stage.completion_tokens)
-    hawkeye_cost = result.plan.cost + result.expansion.cost
+    assert savings.planner_tokens == pytest.approx(1 - plan_tokens / baseline.stage.completion.completion_tokens)
+    hawkeye_cost = result.plan.stage.cost + result.expansion.cost
     assert savings.cost == pytest.approx(1 - hawkeye_cost / baseline.stage.cost)
+    assert not savings.lower_bound
     # cost uses the registry prices: the expander's tokens are 14x cheaper than the planner's
-    assert result.expansion.cost == pytest.approx(
-        (result.expansion.prompt_tokens + result.expansion.completion_tokens) * 0.5 / 1000
-    )
+    expansion = result.expansion.completion
+    assert result.expansion.cost == pytest.approx((expansion.prompt_tokens + expansion.completion_tokens) * 0.5 / 1000)
+
+
+def test_a_truncated_baseline_makes_savings_a_lower_bound(scripted: Callable) -> None:
+    pipeline = Collaboration(scripted(["a </think>", "b c d e f g h"]), REASONER, scripted(["x #### 1"]), EXPANDER,
+                             DecodeSettings(max_tokens=3))
+    result = pipeline.ask("q", budget=10, compare=True)
+    assert result.baseline is not None and result.baseline.stage.truncated
+    assert result.savings is not None and result.savings.lower_bound
+    assert result.to_dict()["baseline"]["stage"]["truncated"] is True
 
 
 def test_completion_planner_uses_plain_prompt_and_stops_before_next_question(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["48 / 2 = 24\nQuestion: something else"], [], planner=BASE)
-    plan, truncated = pipeline.plan("How many clips?", budget=30)
-    assert plan.text == "48 / 2 = 24" and not truncated
+    plan = pipeline.plan("How many clips?", budget=30)
+    assert plan.cot == "48 / 2 = 24" and not plan.budget_reached
     prompt = pipeline.planner.prompts[0]  # type: ignore[attr-defined]
     assert prompt.startswith("Question: How many clips?") and "<user>" not in prompt
 
 
 @pytest.mark.parametrize(
-    ("text", "reasoning", "expected"),
+    ("text", "reasoning", "opened", "expected"),
     [
-        ("think </think> answer", True, ("think", "answer")),
-        ("never closed", True, ("never closed", "")),
-        ("plain", False, ("plain", "plain")),
+        ("think </think> answer", None, True, ("think", "answer")),
+        ("<think>think </think> answer", None, False, ("think", "answer")),
+        ("never closed", None, True, ("never closed", "")),
+        ("plain", None, False, ("", "plain")),
+        ("the answer", "separate thinking", True, ("separate thinking", "the answer")),
     ],
 )
-def test_split_thinking(text: str, reasoning: bool, expected: tuple[str, str]) -> None:
-    assert split_thinking(text, reasoning=reasoning) == expected
+def test_split_thinking(text: str, reasoning: str | None, opened: bool, expected: tuple[str, str]) -> None:
+    completion = Completion(text, 1, 1, 0.0, 0.1, "eos", reasoning=reasoning)
+    assert split_thinking(completion, opened=opened) == expected

@@ -1,25 +1,18 @@
-"""From registry entries to loaded backends: pick the planner/expander pair, find the files, load them."""
+"""From registry entries to ready backends: pick the planner/expander pair, load each model once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Backend
+from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.errors import RegistryError
-from hawkeye_cli.model_files import is_installable_locally, local_path, require_local
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline.prompts import FINAL_ANSWER_INSTRUCTION
 from hawkeye_cli.registry import ModelSpec, Profile, Registry
 
 DEFAULT_PROFILE_FALLBACK = "tiny"
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    n_ctx: int = 4096
-    threads: int | None = None
-    gpu_layers: int | None = None
-    """None: all layers on the GPU when llama.cpp has one, else 0."""
-    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,8 +27,8 @@ class Pair:
 
 
 def is_present(spec: ModelSpec) -> bool:
-    """On disk, or buildable without a network (an installed PyPI package)."""
-    return local_path(spec) is not None or is_installable_locally(spec)
+    """Usable without a download: on disk, buildable offline (an installed PyPI package), or served remotely."""
+    return backends.availability(spec) != "missing"
 
 
 def default_profile(registry: Registry) -> Profile:
@@ -64,31 +57,17 @@ def choose_pair(
     )
 
 
-def load_backend(spec: ModelSpec, settings: EngineSettings) -> Backend:
-    """Load `spec` from disk; never touches the network (missing files name `hawkeye pull`)."""
-    from hawkeye_cli.backends.llama_cpp import LlamaCppBackend  # heavy import, only when a model is needed
-
-    return LlamaCppBackend(
-        require_local(spec),
-        name=spec.alias,
-        n_ctx=settings.n_ctx,
-        threads=settings.threads,
-        gpu_layers=settings.gpu_layers,
-        verbose=settings.verbose,
-    )
-
-
 class LoadedModels:
     """Each model loaded once, whatever roles it plays in a run (planner, expander, scorer, tokenizer)."""
 
-    def __init__(self, engine: EngineSettings) -> None:
-        self.engine = engine
+    def __init__(self, settings: BackendSettings) -> None:
+        self.settings = settings
         self._loaded: dict[ModelSpec, Backend] = {}
 
     def get(self, spec: ModelSpec) -> Backend:
         """Keyed by the whole spec: two .gguf paths of the same file name are two models."""
         if spec not in self._loaded:
-            self._loaded[spec] = load_backend(spec, self.engine)
+            self._loaded[spec] = backends.load_backend(spec, self.settings)
         return self._loaded[spec]
 
     def close(self) -> None:
@@ -96,7 +75,9 @@ class LoadedModels:
             backend.close()
 
 
-def load_collaboration(pair: Pair, engine: EngineSettings, decode: DecodeSettings) -> Collaboration:
+def load_collaboration(pair: Pair, settings: BackendSettings, decode: DecodeSettings, *,
+                       instruction: str = FINAL_ANSWER_INSTRUCTION) -> Collaboration:
     """Both models loaded once, for the whole process; one model serves both roles when they coincide."""
-    models = LoadedModels(engine)
-    return Collaboration(models.get(pair.planner), pair.planner, models.get(pair.expander), pair.expander, decode)
+    models = LoadedModels(settings)
+    return Collaboration(models.get(pair.planner), pair.planner, models.get(pair.expander), pair.expander, decode,
+                         instruction=instruction)

@@ -40,3 +40,11 @@ class ContextOverflowError(HawkeyeError):
 
 class DataError(HawkeyeError):
     """An input data file is missing or malformed."""
+
+
+class CapabilityError(HawkeyeError):
+    """A backend lacks what a command needs (token counting, per-token scoring)."""
+
+
+class RemoteError(HawkeyeError):
+    """An OpenAI-compatible engine could not be reached, refused the request or answered nonsense."""

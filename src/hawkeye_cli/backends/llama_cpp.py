@@ -5,24 +5,21 @@ from __future__ import annotations
 import codecs
 import ctypes
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import llama_cpp
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Message, TokenScore
+from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, TokenScore
+from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
+from hawkeye_cli.backends.settings import LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError, IntegrityError
+from hawkeye_cli.registry import ModelSpec
 
-# Used only when a chat model's GGUF carries no template of its own.
-_CHATML = (
-    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-# Too few tokens left for an answer means the prompt itself is the problem.
-_MIN_ANSWER_TOKENS = 16
+MIN_ANSWER_TOKENS = 16
+"""Too few tokens left for an answer means the prompt itself is the problem."""
 
 
 _verbose_logs = False
@@ -44,91 +41,93 @@ def default_gpu_layers() -> int:
 
 
 class LlamaCppBackend(Backend):
-    def __init__(
-        self,
-        path: Path,
-        *,
-        name: str,
-        n_ctx: int = 4096,
-        threads: int | None = None,
-        gpu_layers: int | None = None,
-        verbose: bool = False,
-    ) -> None:
+    def __init__(self, path: Path, spec: ModelSpec, settings: LlamaCppSettings, *, load_fix: str) -> None:
+        """`load_fix` tells the user what to do when llama.cpp cannot load the file (it depends on who owns it)."""
         global _verbose_logs
-        _verbose_logs = verbose
-        self.name = name
+        _verbose_logs = settings.verbose
+        self.name = spec.alias
         self.path = path
+        self._load_fix = load_fix
+        threads = settings.resolved_threads
         self._options = {
             "n_threads": threads,
-            "n_gpu_layers": default_gpu_layers() if gpu_layers is None else gpu_layers,
-            "verbose": verbose,
+            "n_threads_batch": threads,
+            "n_gpu_layers": default_gpu_layers() if settings.gpu_layers is None else settings.gpu_layers,
+            "verbose": settings.verbose,
         }
-        self._llm = self._load(n_ctx, logits_all=False)
+        self._llm = self._load(settings.n_ctx, logits_all=False)
         self.n_ctx = self._llm.n_ctx()
         self._scorer: llama_cpp.Llama | None = None
+        # One llama.cpp context runs one request at a time: concurrent callers (bench --concurrency, serve) queue.
+        self._busy = threading.Lock()
         self._bos = self._llm.token_bos()
         self._eos = self._llm.token_eos()
-        self._chat = Jinja2ChatFormatter(
-            template=self._llm.metadata.get("tokenizer.chat_template", _CHATML),
-            eos_token=self._token_text(self._eos),
+        self.template = ChatTemplate(
+            spec.chat_template or self._llm.metadata.get("tokenizer.chat_template", CHATML),
             bos_token=self._token_text(self._bos),
+            eos_token=self._token_text(self._eos),
+            name=spec.alias,
         )
 
     def _load(self, n_ctx: int, *, logits_all: bool) -> llama_cpp.Llama:
         try:
             return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, logits_all=logits_all, **self._options)
         except (ValueError, RuntimeError) as exc:
-            raise IntegrityError(
-                f"llama.cpp could not load {self.path} ({exc})",
-                fix="the file may be corrupt or of an unsupported architecture; delete it and pull it again",
-            ) from exc
+            raise IntegrityError(f"llama.cpp could not load {self.path} ({exc})",
+                                 fix=f"the file may be corrupt or of an unsupported architecture; {self._load_fix}") \
+                from exc
 
     def _token_text(self, token: int) -> str:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token >= 0 else ""
 
-    def _tokens(self, text: str, *, bos: bool) -> list[int]:
-        tokens = self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=bos)
+    def _tokenize(self, text: str, *, bos: bool = False, special: bool = False) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=special)
+
+    def _prompt(self, request: Request) -> list[int]:
+        """The prompt's tokens. Only the chat template's markup may become special tokens: a user who writes
+        `<|im_end|>` in a question gets those characters, not the end of the turn (token-level prompt injection)."""
+        if request.prompt is not None:
+            return self._tokenize(request.prompt, bos=True)
+        tokens: list[int] = []
+        for text, markup in self.template.segments(request):
+            tokens += self._tokenize(text, bos=not tokens, special=markup)
         # Chat templates often write the BOS token themselves; llama.cpp would then add a second one.
-        if bos and len(tokens) > 1 and tokens[0] == tokens[1] == self._bos:
+        if len(tokens) > 1 and tokens[0] == tokens[1] == self._bos:
             tokens = tokens[1:]
         return tokens
 
-    def render_chat(self, messages: Sequence[Message]) -> str:
-        return self._chat(messages=list(messages)).prompt
+    def prompt_tokens(self, request: Request) -> int:
+        return len(self._prompt(request))
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(self._tokenize(text)) for text in texts]
 
-    def complete(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int = 0,
-        on_text: Callable[[str], None] | None = None,
-    ) -> Completion:
+    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        with self._busy:
+            return self._complete(request, on_text)
+
+    def _complete(self, request: Request, on_text: Callable[[str], None] | None) -> Completion:
         started = time.perf_counter()
-        prompt_tokens = self._tokens(prompt, bos=True)
+        prompt_tokens = self._prompt(request)
         room = self.n_ctx - len(prompt_tokens)
-        if room < min(max_tokens, _MIN_ANSWER_TOKENS):
+        if room < min(request.max_tokens, MIN_ANSWER_TOKENS):
             raise ContextOverflowError(
                 f"the prompt is {len(prompt_tokens)} tokens but {self.name}'s context is {self.n_ctx}",
                 fix="shorten the question or raise --ctx",
             )
-        limit = min(max_tokens, room)
-        self._llm.set_seed(seed)
+        limit = min(request.max_tokens, room)
+        sampling = request.sampling
+        self._llm.set_seed(sampling.seed)
         # Reusing a cached prompt prefix evaluates tokens in different batches, which changes the floating
         # point results enough to flip greedy choices: same question, different answer. Start clean instead.
         self._llm.reset()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
-        stream = _StopScanner(stop, on_text)
+        stream = _StopScanner(request.stop, on_text)
         generated = 0
         prompt_seconds = 0.0
         finish: FinishReason = "length"
-        for token in self._llm.generate(prompt_tokens, temp=temperature, top_k=40, top_p=0.95, min_p=0.05,
-                                        repeat_penalty=1.0, reset=True):
+        for token in self._llm.generate(prompt_tokens, temp=sampling.temperature, top_k=sampling.top_k,
+                                        top_p=sampling.top_p, min_p=sampling.min_p, repeat_penalty=1.0, reset=True):
             if generated == 0:
                 prompt_seconds = time.perf_counter() - started
             if llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token):
@@ -151,7 +150,11 @@ class LlamaCppBackend(Backend):
         )
 
     def score_tokens(self, text: str) -> list[TokenScore]:
-        tokens = self._tokens(text, bos=False)
+        with self._busy:
+            return self._score(text)
+
+    def _score(self, text: str) -> list[TokenScore]:
+        tokens = self._tokenize(text)
         if len(tokens) + 1 > self.n_ctx:
             raise ContextOverflowError(
                 f"text of {len(tokens)} tokens does not fit {self.name}'s context of {self.n_ctx}",

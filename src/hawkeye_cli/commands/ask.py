@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
+from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.pipeline import StageResult
 from hawkeye_cli.registry import load_registry
-from hawkeye_cli.reporting.ask import ask_document, profile_notice, render_ask, render_plan
+from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import stderr, stdout
 
 
@@ -26,14 +26,17 @@ def ask(
     compare: Annotated[
         bool, typer.Option("--compare", help="Also run the planner alone with its full CoT and report savings.")
     ] = False,
-    stream: Annotated[bool, typer.Option("--stream", help="Stream the expander's answer as it is written.")] = False,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Stream the plan, then the answer, as they are written.")
+    ] = False,
     json_output: options.Json = False,
     max_tokens: options.MaxTokens = None,
     temperature: options.Temperature = 0.0,
     seed: options.Seed = 0,
     threads: options.Threads = None,
     gpu_layers: options.GpuLayers = None,
-    ctx: options.Ctx = 4096,
+    ctx: options.Ctx = LlamaCppSettings.n_ctx,
+    timeout: options.Timeout = HttpSettings.timeout,
     verbose: options.Verbose = False,
 ) -> None:
     """Answer QUESTION: the planner thinks briefly, the expander writes the full answer."""
@@ -47,28 +50,16 @@ def ask(
     if notice:
         stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
     decode = options.decode_settings(pair, max_tokens, temperature, seed)
+    settings = options.backend_settings(ctx, threads, gpu_layers, verbose, timeout)
     with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-        collaboration = load_collaboration(pair, options.engine_settings(ctx, threads, gpu_layers, verbose), decode)
-
+        collaboration = load_collaboration(pair, settings, decode)
     budget = budget or pair.profile.budget
-
-    def show_plan(plan: StageResult, truncated: bool) -> None:
-        render_plan(stdout, plan, budget, truncated)
-        stdout.rule(f"Answer · {pair.expander.alias}", align="left", style="green")
-
-    def print_chunk(chunk: str) -> None:
-        stdout.out(chunk, end="", highlight=False)
-
-    result = collaboration.ask(
-        text.strip(),
-        budget,
-        compare=compare,
-        on_plan=show_plan if stream else None,
-        on_text=print_chunk if stream else None,
-    )
+    progress = AskProgress(stdout, stderr, stream=stream, budget=budget, reasoning_planner=pair.planner.reasoning)
+    try:
+        result = collaboration.ask(text.strip(), budget, compare=compare, observer=progress)
+    finally:
+        progress.close()
     if json_output:
         typer.echo(json.dumps(ask_document(result, pair, decode), ensure_ascii=False, indent=2))
         return
-    if stream:
-        stdout.out("")
-    render_ask(stdout, result, streamed=stream)
+    render_ask(stdout, result, streamed=stream, reasoning_planner=pair.planner.reasoning)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +15,7 @@ from hawkeye_cli import paths
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.evaluation.gsm8k import HUB_FILE, HUB_REPO, load_gsm8k
-from hawkeye_cli.evaluation.metrics import Summary, summarize
+from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
 from hawkeye_cli.pipeline import prompts
@@ -59,6 +61,10 @@ def gsm8k(
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Run this many problems.")] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many problems first.")] = 0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", min=1, help="Items in flight at once: for remote engines, which "
+                          "batch them; a local model still runs one request at a time.")
+    ] = 1,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", file_okay=False, help="Results directory.", show_default="./hawkeye-results"),
@@ -93,13 +99,15 @@ def gsm8k(
             highlight=False,
             soft_wrap=True,
         )
+        throughput: Throughput | None = None
         if bench.pending():
-            engine = options.engine_settings(ctx, threads, gpu_layers, verbose)
+            engine = options.backend_settings(ctx, threads, gpu_layers, verbose)
             with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
                 collaboration = load_collaboration(pair, engine, decode)
+            started = time.perf_counter()
             try:
                 with BenchProgress(stderr, tasks, len(problems), done) as progress:
-                    bench.run(collaboration, progress.advance)
+                    bench.run(collaboration, progress.advance, concurrency=concurrency)
             except KeyboardInterrupt:
                 stderr.print(
                     f"[yellow]interrupted[/] · {len(bench.results())} of {len(problems) * len(tasks)} results saved "
@@ -108,15 +116,18 @@ def gsm8k(
                     soft_wrap=True,
                 )
                 raise typer.Exit(130) from None
+            throughput = Throughput.of(bench.saved, concurrency, time.perf_counter() - started)
         summaries = summarize(bench.results())
+        failed = failures(bench.saved)
     meta = {
         "dataset": dataset.source,
         "problems": {"offset": offset, "count": len(problems)},
         "profile": pair.profile.name,
         "settings": {"max_tokens": decode.max_tokens, "temperature": temperature, "seed": seed},
+        "run": None if throughput is None else asdict(throughput),
         "prompt": {"final_answer": prompts.FINAL_ANSWER_INSTRUCTION, "plan": prompts.PLAN_INSTRUCTION},
     }
-    _finish(directory, summaries, json_output, write_summary=True, **meta)
+    _finish(directory, summaries, failed, json_output, write_summary=True, **meta)
 
 
 @app.command("report")
@@ -125,20 +136,21 @@ def report(
     json_output: options.Json = False,
 ) -> None:
     """Print the summary of every result saved in DIRECTORY again and redraw its plot."""
-    _finish(directory, summarize(read_results(results_path(directory))), json_output, write_summary=False)
+    rows = read_results(results_path(directory))
+    _finish(directory, summarize(rows), failures(rows), json_output, write_summary=False)
 
 
-def _finish(directory: Path, summaries: list[Summary], json_output: bool, *, write_summary: bool,
-            **meta: Any) -> None:
+def _finish(directory: Path, summaries: list[Summary], failed: list[Failures], json_output: bool, *,
+            write_summary: bool, **meta: Any) -> None:
     """Tables (or JSON) on stdout; the plot, and with `write_summary` summary.json, into `directory`."""
-    document = summary_document(summaries, results=str(results_path(directory)), **meta)
+    document = summary_document(summaries, failed, results=str(results_path(directory)), **meta)
     if write_summary:
         (directory / SUMMARY_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     plot = plot_accuracy_vs_tokens(summaries, directory / PLOT_FILE)
     if json_output:
         typer.echo(json.dumps(document, indent=2))
     else:
-        render_summary(stdout, summaries)
+        render_summary(stdout, summaries, failed, meta.get("run"))
     written = f"{directory / SUMMARY_FILE}, " if write_summary else ""
     stderr.print(f"results: {results_path(directory)} · {written}{plot}", highlight=False, soft_wrap=True)
 

@@ -100,7 +100,7 @@ def compress_cot(
         open_input(path) as stream,
         JsonlOutput(output, output_key(method)) as out,
         JsonlOutput(export_sft, sft_key) if export_sft else nullcontext() as sft,
-        closing(LoadedModels(options.engine_settings(ctx, threads, gpu_layers, verbose))) as models,
+        closing(LoadedModels(options.backend_settings(ctx, threads, gpu_layers, verbose))) as models,
     ):
         if out.cut_partial_line:
             stderr.print(f"[yellow]{output}: cut its half-written last line; that record is done again[/]")

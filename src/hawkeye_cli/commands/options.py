@@ -7,14 +7,19 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from hawkeye_cli.engine import EngineSettings, Pair
+from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
+from hawkeye_cli.engine import Pair
 from hawkeye_cli.pipeline import DecodeSettings
 
 Profile = Annotated[
     str | None, typer.Option("--profile", "-p", help="Planner + expander pair from the registry (hawkeye models).")
 ]
-Planner = Annotated[str | None, typer.Option("--planner", help="Planner model: alias or .gguf path.")]
-Expander = Annotated[str | None, typer.Option("--expander", help="Expander model: alias or .gguf path.")]
+Planner = Annotated[
+    str | None, typer.Option("--planner", help="Planner model: alias, .gguf path, or endpoint URL[#MODEL].")
+]
+Expander = Annotated[
+    str | None, typer.Option("--expander", help="Expander model: alias, .gguf path, or endpoint URL[#MODEL].")
+]
 Budget = Annotated[
     int | None,
     typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens.", show_default="profile's"),
@@ -26,12 +31,17 @@ MaxTokens = Annotated[
 ]
 Temperature = Annotated[float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")]
 Seed = Annotated[int, typer.Option("--seed", help="Sampling seed.")]
-Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads.", show_default="llama.cpp's")]
+Threads = Annotated[
+    int | None, typer.Option("--threads", min=1, help="CPU threads for llama.cpp.", show_default="all usable cores")
+]
 GpuLayers = Annotated[
     int | None, typer.Option("--gpu-layers", help="Layers on the GPU; -1 all.",
                  show_default="all if llama.cpp has a GPU, else 0")
 ]
-Ctx = Annotated[int, typer.Option("--ctx", min=256, help="Context window in tokens.")]
+Ctx = Annotated[int, typer.Option("--ctx", min=256, help="Context window of local models, in tokens.")]
+Timeout = Annotated[
+    float, typer.Option("--timeout", min=1, help="Seconds one request to a remote engine may take.")
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 
@@ -50,8 +60,10 @@ def comma_separated(text: str, convert: Callable[[str], T], valid: Callable[[T],
     return values
 
 
-def engine_settings(ctx: int, threads: int | None, gpu_layers: int | None, verbose: bool) -> EngineSettings:
-    return EngineSettings(n_ctx=ctx, threads=threads, gpu_layers=gpu_layers, verbose=verbose)
+def backend_settings(ctx: int, threads: int | None, gpu_layers: int | None, verbose: bool,
+                     timeout: float = HttpSettings.timeout) -> BackendSettings:
+    return BackendSettings(LlamaCppSettings(n_ctx=ctx, threads=threads, gpu_layers=gpu_layers, verbose=verbose),
+                           HttpSettings(timeout=timeout))
 
 
 def decode_settings(pair: Pair, max_tokens: int | None, temperature: float, seed: int) -> DecodeSettings:

@@ -54,11 +54,12 @@ class StepCompressor(Compressor):
     """Filter and surprisal: rank the steps once, then for each target keep the best that fit its budget."""
 
     def compress(self, question: str, cot: str, targets: Sequence[float]) -> list[Compression]:
-        total = self.tokenizer.count_tokens(cot)
+        total = self.tokenizer.count(cot)
         if all(target >= 1 for target in targets):
             return [self.unchanged(cot, total, target) for target in targets]
         steps, order = self.rank(question, cot, segment(cot, question))
-        costs = [self.tokenizer.count_tokens(step.text) + step.newline_before for step in steps]
+        counts = self.tokenizer.count_tokens([step.text for step in steps])
+        costs = [count + step.newline_before for count, step in zip(counts, steps, strict=True)]
         return [
             self.unchanged(cot, total, target) if target >= 1
             else self._select(cot, steps, order, costs, total, target)
@@ -92,10 +93,10 @@ class StepCompressor(Compressor):
             if extra is not None:
                 kept.add(extra)
         text = join(cot, [steps[i] for i in sorted(kept)])
-        tokens = self.tokenizer.count_tokens(text)
+        tokens = self.tokenizer.count(text)
         droppable = [i for i in reversed(order) if i in kept and not steps[i].final]
         while tokens > limit and droppable:
             kept.discard(droppable.pop(0))
             text = join(cot, [steps[i] for i in sorted(kept)])
-            tokens = self.tokenizer.count_tokens(text)
+            tokens = self.tokenizer.count(text)
         return Compression(text, total, tokens, target)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, read_lines
-from hawkeye_cli.pipeline.prompts import THINK_CLOSE, THINK_OPEN
 
 STDIO = "-"
 

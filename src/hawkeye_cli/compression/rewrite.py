@@ -9,37 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hawkeye_cli.backends.base import Backend
+from hawkeye_cli.backends.base import Backend, Sampling
 from hawkeye_cli.compression.compressor import Compression, Compressor
-from hawkeye_cli.pipeline.prompts import REWRITE_STOPS, rewrite_prompt
+from hawkeye_cli.pipeline.prompts import rewrite_request
 from hawkeye_cli.registry import ModelSpec
 
 
 class RewriteCompressor(Compressor):
     method = "rewrite"
 
-    def __init__(self, planner: Backend, spec: ModelSpec, *, temperature: float = 0.0, seed: int = 0) -> None:
+    def __init__(self, planner: Backend, spec: ModelSpec, sampling: Sampling) -> None:
         self.tokenizer = planner
         self.spec = spec
-        self.temperature = temperature
-        self.seed = seed
+        self.sampling = sampling
 
     def compress(self, question: str, cot: str, targets: Sequence[float]) -> list[Compression]:
-        total = self.tokenizer.count_tokens(cot)
+        total = self.tokenizer.count(cot)
         results = []
         for target in targets:
             budget = int(target * total)
             if target >= 1:
                 results.append(self.unchanged(cot, total, target))
                 continue
-            completion = self.tokenizer.complete(
-                rewrite_prompt(self.tokenizer, self.spec, question, cot, budget),
-                max_tokens=max(budget, 1),
-                stop=REWRITE_STOPS if self.spec.prompt_format == "completion" else (),
-                temperature=self.temperature,
-                seed=self.seed,
-            )
-            text = completion.text.strip()
-            results.append(Compression(text, total, self.tokenizer.count_tokens(text), target))
+            request = rewrite_request(self.spec, question, cot, budget=budget, sampling=self.sampling)
+            text = self.tokenizer.complete(request).text.strip()
+            results.append(Compression(text, total, self.tokenizer.count(text), target))
         return results
 

@@ -41,7 +41,7 @@ def compressor_for(
         return FilterCompressor(models.get(pair.expander))
     if method == "surprisal":
         return SurprisalCompressor(models.get(scorer))
-    return RewriteCompressor(models.get(pair.planner), pair.planner, temperature=decode.temperature, seed=decode.seed)
+    return RewriteCompressor(models.get(pair.planner), pair.planner, decode.sampling)
 
 
 def verifier_for(models: LoadedModels, pair: Pair, decode: DecodeSettings) -> Verifier:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hawkeye_cli.pipeline.prompts import THINK_CLOSE, THINK_OPEN
+from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN
 
 
 def sft_record(question: str, compressed_cot: str, response: str, source: str) -> dict[str, Any]:

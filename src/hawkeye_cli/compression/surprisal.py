@@ -57,14 +57,14 @@ class SurprisalCompressor(StepCompressor):
 
     def _windows(self, prefix: str, cot: str, steps: list[Step]) -> list[tuple[int, int]]:
         """(first, last) step indices per forward pass: one pass when question + CoT fit the context."""
-        context = self.tokenizer.n_ctx - 1  # the scorer puts BOS in front
-        if self.tokenizer.count_tokens(prefix + cot) <= context - _WINDOW_MARGIN:
+        context = (self.tokenizer.n_ctx or 0) - 1  # the scorer puts BOS in front
+        if self.tokenizer.count(prefix + cot) <= context - _WINDOW_MARGIN:
             return [(0, len(steps) - 1)]
-        room = context - self.tokenizer.count_tokens(prefix) - _WINDOW_MARGIN
+        room = context - self.tokenizer.count(prefix) - _WINDOW_MARGIN
         windows: list[tuple[int, int]] = []
         first, used = 0, 0
-        for index, step in enumerate(steps):
-            cost = self.tokenizer.count_tokens(step.text) + 1
+        for index, count in enumerate(self.tokenizer.count_tokens([step.text for step in steps])):
+            cost = count + 1
             if used + cost > room and index > first:
                 windows.append((first, index - 1))
                 first, used = index, 0

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hawkeye_cli.evaluation.extract import balanced_braces, extract_answer, normalize_number
 from hawkeye_cli.pipeline import Collaboration
+from hawkeye_cli.scoring.lm_eval import balanced_braces, extract_answer, normalize_number
 
 _MARKED = re.compile(r"####[ \t]*(.+)")
 _ANSWER_LIKE = re.compile(r"(?![A-Za-z]{3})(?=.*[0-9\\])")
@@ -99,8 +99,8 @@ class Verifier:
     def check(self, question: str, cot: str, gold: str | None, cot_answer: str | None) -> Check:
         stage = self.collaboration.expand(question, cot)
         answer = final_answer(stage.text)
-        return Check(answer, _matches(answer, gold), _matches(answer, cot_answer), stage.completion_tokens,
-                     stage.seconds)
+        return Check(answer, _matches(answer, gold), _matches(answer, cot_answer), stage.completion.completion_tokens,
+                     stage.completion.seconds)
 
 
 def _matches(answer: str | None, reference: str | None) -> bool | None:

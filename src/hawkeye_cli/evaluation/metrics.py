@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from hawkeye_cli.evaluation.results import MODES, ItemResult, Mode
+from hawkeye_cli.evaluation.results import MODES, ItemResult, Mode, task_label
 
 
 def mean_stderr(values: Sequence[float]) -> float | None:
@@ -63,12 +63,13 @@ class Summary:
     mean_tokens: float
     """Completion tokens of all stages per item."""
     mean_seconds: float
-    """Latency per item, wall time."""
+    """Latency per item: the seconds of its model calls (queueing for a busy local model excluded), so that it
+    means the same at any --concurrency."""
     total_seconds: float
     tokens_per_second: float
     mean_cost: float
     speedup: float | None
-    """Baseline seconds / these seconds, on the problems both ran."""
+    """Baseline latency / this latency, summed over the problems both ran."""
     cot_ratio: float | None
     """hawkeye: mean concise CoT tokens / mean full CoT tokens of the baseline (the paper's '35 %')."""
     cost_saving: float | None
@@ -76,13 +77,16 @@ class Summary:
 
     @property
     def label(self) -> str:
-        return f"{self.mode}@{self.budget}" if self.budget is not None else self.mode
+        return task_label(self.mode, self.budget)
 
 
 def summarize(rows: Iterable[ItemResult]) -> list[Summary]:
-    """One Summary per (planner, expander, seed, mode, budget), baseline first, then by budget."""
+    """One Summary per (planner, expander, seed, mode, budget), baseline first, then by budget; failed items
+    are left out (failures() counts them)."""
     groups: dict[tuple[str, str, int, Mode, int | None], list[ItemResult]] = {}
     for row in rows:
+        if row.failed:
+            continue
         groups.setdefault((row.planner, row.expander, row.seed, row.mode, row.budget), []).append(row)
     order = sorted(groups, key=lambda k: (k[0], k[1], k[2], MODES.index(k[3]), k[4] or 0))
     return [_summary(groups[key], groups.get((*key[:3], "baseline", None), [])) for key in order]
@@ -107,14 +111,52 @@ def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
         flexible=Rate.of([row.correct_flexible for row in rows]),
         stages=stages,
         mean_tokens=statistics.fmean(row.tokens for row in rows),
-        mean_seconds=statistics.fmean(row.seconds for row in rows),
-        total_seconds=sum(row.seconds for row in rows),
+        mean_seconds=statistics.fmean(row.model_seconds for row in rows),
+        total_seconds=model_seconds,
         tokens_per_second=sum(row.tokens for row in rows) / model_seconds if model_seconds > 0 else 0.0,
         mean_cost=statistics.fmean(row.cost for row in rows),
-        speedup=paired.ratio(lambda r: r.seconds, invert=True),
+        speedup=paired.ratio(lambda r: r.model_seconds, invert=True),
         cot_ratio=paired.ratio(lambda r: r.cot_tokens or 0) if first.mode == "hawkeye" else None,
         cost_saving=None if (ratio := paired.ratio(lambda r: r.cost)) is None else 1 - ratio,
     )
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """What one run did per second of its wall time. With --concurrency > 1 items overlap, so this rate grows
+    while each item's latency does not; speedups come from latencies, never from this."""
+
+    concurrency: int
+    items: int
+    failed: int
+    wall_seconds: float
+    items_per_second: float
+    tokens_per_second: float
+    """Generated tokens of all stages of the run's items, per second of wall time."""
+
+    @classmethod
+    def of(cls, rows: Sequence[ItemResult], concurrency: int, wall_seconds: float) -> Throughput:
+        per_second = 1 / wall_seconds if wall_seconds > 0 else 0.0
+        return cls(concurrency, len(rows), sum(row.failed for row in rows), wall_seconds,
+                   len(rows) * per_second, sum(row.tokens for row in rows) * per_second)
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Items of one mode (and budget) whose requests failed: not scored, retried when the run is resumed."""
+
+    label: str
+    count: int
+    example: str
+    """The first failure's reason."""
+
+
+def failures(rows: Iterable[ItemResult]) -> list[Failures]:
+    by_label: dict[str, list[ItemResult]] = {}
+    for row in rows:
+        if row.failed:
+            by_label.setdefault(row.label, []).append(row)
+    return [Failures(label, len(failed), failed[0].error or "") for label, failed in by_label.items()]
 
 
 class _Paired:

@@ -8,7 +8,7 @@ of the file; reading tolerates it and resuming rewrites it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +19,11 @@ Mode = Literal["baseline", "hawkeye", "expander"]
 MODES: tuple[Mode, ...] = ("baseline", "hawkeye", "expander")
 
 RESULTS_FILE = "gsm8k.jsonl"
+
+def task_label(mode: Mode, budget: int | None) -> str:
+    """How a mode and its budget are named in tables, plots and JSON: `hawkeye@64`."""
+    return f"{mode}@{budget}" if budget is not None else mode
+
 
 Key = tuple[int, str, int | None, str, str, int]
 """(dataset index, mode, budget, planner, expander, seed): what makes a row the same work."""
@@ -54,6 +59,8 @@ class ItemResult:
     """hawkeye: the planner's budget ran out."""
     seconds: float
     """Wall time of the item in this mode, everything included."""
+    error: str | None = None
+    """Why the item failed (an engine error); such a row counts in no metric and a resumed run retries it."""
 
     @property
     def key(self) -> Key:
@@ -73,10 +80,20 @@ class ItemResult:
     def cost(self) -> float:
         return sum(stage["cost"] for stage in self.stages.values())
 
+    @property
+    def label(self) -> str:
+        return task_label(self.mode, self.budget)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemResult:
+        """Rows written before a field with a default existed load with that default."""
         names = {f.name for f in fields(cls)}
-        if not isinstance(data, dict) or set(data) != names:
+        required = {f.name for f in fields(cls) if f.default is MISSING}
+        if not isinstance(data, dict) or not required <= set(data) <= names:
             raise ValueError("not a hawkeye bench result row")
         return cls(**data)
 
@@ -91,8 +108,14 @@ def read_results(path: Path) -> list[ItemResult]:
         raise DataError(f"no results at {path}", fix="run: hawkeye bench gsm8k --out <dir>, then report that dir")
     rows: dict[Key, ItemResult] = {}
     for row, _ in _parse(path):
-        rows.setdefault(row.key, row)  # two runs into one directory at once: the first row counts
+        _keep(rows, row)
     return list(rows.values())
+
+
+def _keep(rows: dict[Key, ItemResult], row: ItemResult) -> None:
+    """The first successful row of a key counts; a failed one only until a retry succeeds."""
+    if row.key not in rows or (rows[row.key].failed and not row.failed):
+        rows[row.key] = row
 
 
 class ResultStore:
@@ -104,7 +127,8 @@ class ResultStore:
         end = 0
         if path.is_file():
             for row, row_end in _parse(path):
-                self.rows.setdefault(row.key, row)  # two runs into one directory at once: the first row counts
+                if not row.failed:  # failed items are done again
+                    self.rows.setdefault(row.key, row)
                 end = row_end
         self._file = AppendOnlyJsonl(path, end, fsync=True)
 
@@ -113,7 +137,8 @@ class ResultStore:
 
     def append(self, row: ItemResult) -> None:
         self._file.append(asdict(row))
-        self.rows.setdefault(row.key, row)
+        if not row.failed:
+            self.rows.setdefault(row.key, row)
 
     def close(self) -> None:
         self._file.close()

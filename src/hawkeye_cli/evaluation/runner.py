@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 
-from hawkeye_cli.errors import DataError
-from hawkeye_cli.evaluation.extract import extract_answer
+from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError
 from hawkeye_cli.evaluation.gsm8k import Problem
-from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore
+from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, task_label
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.scoring.lm_eval import extract_answer
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Task:
 
     @property
     def label(self) -> str:
-        return f"{self.mode}@{self.budget}" if self.budget is not None else self.mode
+        return task_label(self.mode, self.budget)
 
 
 def tasks_for(modes: Sequence[Mode], budgets: Sequence[int]) -> list[Task]:
@@ -57,8 +58,22 @@ def tasks_for(modes: Sequence[Mode], budgets: Sequence[int]) -> list[Task]:
 
 
 def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task: Task) -> ItemResult:
-    """Solve one problem in one mode and score it against the gold answer."""
+    """Solve one problem in one mode and score it against the gold answer; a request that failed (an engine
+    error, a question too long for the context) gives a failed row that says why, which a resumed run retries."""
     started = time.perf_counter()
+    try:
+        return _solve(collaboration, setup, problem, task, started)
+    except (RemoteError, ContextOverflowError) as exc:
+        return ItemResult(
+            index=problem.index, mode=task.mode, budget=task.budget, planner=setup.planner, expander=setup.expander,
+            seed=setup.seed, temperature=setup.temperature, max_tokens=setup.max_tokens,
+            question_sha=problem.question_sha, gold=problem.gold, strict=None, flexible=None, correct=False,
+            correct_flexible=False, stages={}, cot_tokens=None, truncated=None,
+            seconds=time.perf_counter() - started, error=exc.one_line(),
+        )
+
+
+def _solve(collaboration: Collaboration, setup: Setup, problem: Problem, task: Task, started: float) -> ItemResult:
     truncated: bool | None = None
     if task.mode == "baseline":
         baseline = collaboration.baseline(problem.question)
@@ -67,8 +82,9 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
     elif task.mode == "hawkeye":
         assert task.budget is not None
         result = collaboration.ask(problem.question, task.budget)
-        stages = [result.plan, result.expansion]
-        scored, cot_tokens, truncated = result.expansion.text, result.plan.completion_tokens, result.truncated
+        stages = [result.plan.stage, result.expansion]
+        scored, cot_tokens = result.expansion.text, result.plan.stage.completion.completion_tokens
+        truncated = result.plan.budget_reached
     else:
         solo = collaboration.solo(problem.question)
         stages, scored, cot_tokens = [solo], solo.text, None
@@ -88,7 +104,7 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
         flexible=extracted.flexible,
         correct=extracted.strict == problem.gold,
         correct_flexible=extracted.flexible == problem.gold,
-        stages={stage.stage: asdict(stage) for stage in stages},
+        stages={stage.stage: stage.to_dict() for stage in stages},
         cot_tokens=cot_tokens,
         truncated=truncated,
         seconds=time.perf_counter() - started,
@@ -103,6 +119,8 @@ class Bench:
         self.problems = problems
         self.tasks = tasks
         self.store = store
+        self.saved: list[ItemResult] = []
+        """Rows computed by this run, failed ones included (a resumed run retries those)."""
         for problem in problems:
             for task in tasks:
                 self._check_resumable(problem, self.store.rows.get(self.key(problem, task)))
@@ -124,16 +142,40 @@ class Bench:
         """Rows of this selection not in the store yet."""
         return len(self.problems) * len(self.tasks) - len(self.results())
 
-    def run(self, collaboration: Collaboration, on_result: Callable[[Task, ItemResult], None] | None = None) -> None:
-        """Compute and store every missing row with `collaboration` (loaded once, for the whole run)."""
-        for problem in self.problems:
-            for task in self.tasks:
-                if self.key(problem, task) in self.store:
-                    continue
-                row = run_item(collaboration, self.setup, problem, task)
-                self.store.append(row)
-                if on_result is not None:
-                    on_result(task, row)
+    def run(self, collaboration: Collaboration, on_result: Callable[[Task, ItemResult], None] | None = None,
+            *, concurrency: int = 1) -> None:
+        """Compute and store every missing row with `collaboration` (loaded once, for the whole run).
+
+        With `concurrency` > 1, up to that many items are in flight at once: a serving engine batches them, while
+        a local llama.cpp model still runs one request at a time. Only this thread writes rows, as items finish;
+        greedy rows do not depend on that order. On Ctrl-C the items in flight finish and are saved.
+        """
+        todo = [(p, t) for p in self.problems for t in self.tasks if self.key(p, t) not in self.store]
+        if concurrency == 1:
+            for problem, task in todo:
+                self._save(task, run_item(collaboration, self.setup, problem, task), on_result)
+            return
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench") as pool:
+            futures: dict[Future[ItemResult], Task] = {
+                pool.submit(run_item, collaboration, self.setup, problem, task): task for problem, task in todo
+            }
+            saved: set[Future[ItemResult]] = set()
+            try:
+                for future in as_completed(futures):
+                    self._save(futures[future], future.result(), on_result)
+                    saved.add(future)
+            except KeyboardInterrupt:
+                pool.shutdown(wait=True, cancel_futures=True)
+                for future, task in futures.items():
+                    if future not in saved and not future.cancelled() and future.exception() is None:
+                        self._save(task, future.result(), on_result)
+                raise
+
+    def _save(self, task: Task, row: ItemResult, on_result: Callable[[Task, ItemResult], None] | None) -> None:
+        self.store.append(row)
+        self.saved.append(row)
+        if on_result is not None:
+            on_result(task, row)
 
     def _check_resumable(self, problem: Problem, row: ItemResult | None) -> None:
         """A stored row only counts for the same question asked the same way."""

@@ -1,21 +1,19 @@
-"""The Hawkeye pipeline on two loaded backends, with per-stage accounting. No CLI or printing here."""
+"""The Hawkeye pipeline on two backends: plan → expand, and the planner alone for comparison. No printing here:
+callers watch the stages through an Observer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
 
-from hawkeye_cli.backends.base import Backend, Completion
-from hawkeye_cli.evaluation.extract import extract_answer
+from hawkeye_cli.backends.base import Backend, Completion, Request, Sampling, split_thinking
+from hawkeye_cli.errors import ContextOverflowError
 from hawkeye_cli.pipeline import prompts
-from hawkeye_cli.pipeline.accounting import Savings, stage_cost
+from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.scoring.lm_eval import extract_answer
 
-Stage = Literal["plan", "expand", "baseline", "solo"]
-
-# Base models keep going past their answer into a made-up next question; cut them there.
-_COMPLETION_STOPS = ("\nQuestion:", "\nProblem:", "\n\n\n")
+MIN_ANSWER_TOKENS = 16
+"""The expander must have at least this much room left for its answer, or planning is pointless."""
 
 
 @dataclass(frozen=True)
@@ -25,76 +23,22 @@ class DecodeSettings:
     temperature: float = 0.0
     seed: int = 0
 
-
-@dataclass(frozen=True)
-class StageResult:
-    stage: Stage
-    model: str
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    prompt_seconds: float
-    seconds: float
-    tokens_per_second: float
-    finish_reason: str
-    cost: float
-    """Relative cost units: tokens x the registry's per-1k-token prices."""
-
-    @classmethod
-    def of(cls, stage: Stage, spec: ModelSpec, completion: Completion) -> StageResult:
-        return cls(
-            stage=stage,
-            model=spec.alias,
-            text=completion.text,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            prompt_seconds=completion.prompt_seconds,
-            seconds=completion.seconds,
-            tokens_per_second=completion.tokens_per_second,
-            finish_reason=completion.finish_reason,
-            cost=stage_cost(spec, completion.prompt_tokens, completion.completion_tokens),
-        )
-
-
-@dataclass(frozen=True)
-class BaselineResult:
-    """The planner alone with its full chain of thought: what hawkeye is measured against."""
-
-    stage: StageResult
-    cot: str
-    cot_tokens: int
-    answer: str
-    final_answer: str | None
-
-
-@dataclass(frozen=True)
-class AskResult:
-    question: str
-    budget: int
-    plan: StageResult
-    """The planner's concise chain of thought (its text is the CoT handed to the expander)."""
-    truncated: bool
-    """The budget ran out and the planner's thinking was forced closed."""
-    expansion: StageResult
-    final_answer: str | None
-    baseline: BaselineResult | None = None
-
     @property
-    def seconds(self) -> float:
-        return self.plan.seconds + self.expansion.seconds
+    def sampling(self) -> Sampling:
+        return Sampling(temperature=self.temperature, seed=self.seed)
 
-    @property
-    def savings(self) -> Savings | None:
-        if self.baseline is None:
-            return None
-        return Savings.between(self.plan, self.expansion, self.baseline)
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["seconds"] = self.seconds
-        savings = self.savings
-        data["savings"] = asdict(savings) if savings is not None else None
-        return data
+class Observer:
+    """Hooks into a running collaboration (status lines, streaming); every hook does nothing unless overridden."""
+
+    def started(self, stage: Stage, model: str) -> None:
+        """A stage is about to run on `model`."""
+
+    def text(self, stage: Stage, chunk: str) -> None:
+        """Text of a running stage as it is generated."""
+
+    def finished(self, result: StageResult) -> None:
+        """A stage is done."""
 
 
 class Collaboration:
@@ -107,84 +51,79 @@ class Collaboration:
         expander: Backend,
         expander_spec: ModelSpec,
         settings: DecodeSettings | None = None,
+        *,
+        instruction: str = prompts.FINAL_ANSWER_INSTRUCTION,
     ) -> None:
+        """`instruction` ends every answering prompt: how the task wants its final answer marked."""
         self.planner = planner
         self.planner_spec = planner_spec
         self.expander = expander
         self.expander_spec = expander_spec
         self.settings = settings or DecodeSettings()
+        self.instruction = instruction
 
-    def plan(self, question: str, budget: int) -> tuple[StageResult, bool]:
-        """Concise CoT under `budget` thinking tokens; (result, truncated)."""
+    def plan(self, question: str, budget: int, observer: Observer | None = None) -> PlanResult:
+        """Concise CoT under `budget` thinking tokens."""
+        request = prompts.plan_request(self.planner_spec, question, budget=budget, sampling=self.settings.sampling)
+        stage = self._run("plan", self.planner, self.planner_spec, request, observer)
+        return PlanResult(stage, split_thinking(stage.completion, opened=True)[0], budget)
+
+    def expand(self, question: str, cot: str, observer: Observer | None = None) -> StageResult:
+        request = prompts.expand_request(self.expander_spec, question, cot, instruction=self.instruction,
+                                         max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
+        return self._run("expand", self.expander, self.expander_spec, request, observer)
+
+    def baseline(self, question: str, observer: Observer | None = None) -> BaselineResult:
         spec = self.planner_spec
-        completion = self.planner.complete(
-            prompts.plan_prompt(self.planner, spec, question),
-            max_tokens=budget,
-            stop=self._stops(spec, thinking=True),
-            temperature=self.settings.temperature,
-            seed=self.settings.seed,
-        )
-        return StageResult.of("plan", spec, completion), completion.finish_reason == "length"
-
-    def expand(self, question: str, cot: str, on_text: Callable[[str], None] | None = None) -> StageResult:
-        spec = self.expander_spec
-        completion = self._generate(self.expander, spec, prompts.expand_prompt(self.expander, spec, question, cot),
-                                    on_text)
-        return StageResult.of("expand", spec, completion)
-
-    def baseline(self, question: str) -> BaselineResult:
-        spec = self.planner_spec
-        completion = self._generate(self.planner, spec, prompts.baseline_prompt(self.planner, spec, question))
-        stage = StageResult.of("baseline", spec, completion)
-        cot, answer = prompts.split_thinking(completion.text, reasoning=spec.reasoning)
-        cot_tokens = self.planner.count_tokens(cot) if spec.reasoning else completion.completion_tokens
+        request = prompts.baseline_request(spec, question, instruction=self.instruction,
+                                           max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
+        stage = self._run("baseline", self.planner, spec, request, observer)
+        cot, answer = split_thinking(stage.completion, opened=bool(request.prefix))
+        if not spec.reasoning and stage.completion.reasoning is None:
+            cot, answer = answer, answer  # a model that does not think: its whole output is its reasoning
+        cot_tokens = self._cot_tokens(stage.completion, cot, answer)
         return BaselineResult(stage, cot, cot_tokens, answer, extract_answer(answer or cot).best)
 
-    def solo(self, question: str) -> StageResult:
+    def solo(self, question: str, observer: Observer | None = None) -> StageResult:
         """The expander alone, no sketch: shows what the planner's CoT adds."""
-        spec = self.expander_spec
-        completion = self._generate(self.expander, spec, prompts.solo_prompt(self.expander, spec, question))
-        return StageResult.of("solo", spec, completion)
+        request = prompts.solo_request(self.expander_spec, question, instruction=self.instruction,
+                                       max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
+        return self._run("solo", self.expander, self.expander_spec, request, observer)
 
-    def ask(
-        self,
-        question: str,
-        budget: int,
-        *,
-        compare: bool = False,
-        on_plan: Callable[[StageResult, bool], None] | None = None,
-        on_text: Callable[[str], None] | None = None,
-    ) -> AskResult:
-        """`on_plan(plan, truncated)` runs before the expander starts, so callers can show the plan first."""
-        plan, truncated = self.plan(question, budget)
-        if on_plan is not None:
-            on_plan(plan, truncated)
-        expansion = self.expand(question, plan.text, on_text)
-        baseline = self.baseline(question) if compare else None
-        return AskResult(
-            question=question,
-            budget=budget,
-            plan=plan,
-            truncated=truncated,
-            expansion=expansion,
-            final_answer=extract_answer(expansion.text).best,
-            baseline=baseline,
-        )
+    def ask(self, question: str, budget: int, *, compare: bool = False, observer: Observer | None = None) -> AskResult:
+        self.check_room(question, budget)
+        plan = self.plan(question, budget, observer)
+        expansion = self.expand(question, plan.cot, observer)
+        baseline = self.baseline(question, observer) if compare else None
+        return AskResult(question, plan, expansion, extract_answer(expansion.text).best, baseline)
 
-    def _generate(
-        self, backend: Backend, spec: ModelSpec, prompt: str, on_text: Callable[[str], None] | None = None
-    ) -> Completion:
-        return backend.complete(
-            prompt,
-            max_tokens=self.settings.max_tokens,
-            stop=self._stops(spec, thinking=False),
-            temperature=self.settings.temperature,
-            seed=self.settings.seed,
-            on_text=on_text,
-        )
+    def check_room(self, question: str, budget: int) -> None:
+        """Refuse before planning when the expander could not fit the question, a full plan and an answer:
+        otherwise the plan would be computed and then thrown away."""
+        if self.expander.n_ctx is None:
+            return
+        request = prompts.expand_request(self.expander_spec, question, "", instruction=self.instruction,
+                                         max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
+        prompt = self.expander.prompt_tokens(request)
+        if prompt is not None and prompt + budget + MIN_ANSWER_TOKENS > self.expander.n_ctx:
+            raise ContextOverflowError(
+                f"the question ({prompt} tokens with the expander's instructions) plus a plan of up to {budget} "
+                f"tokens leaves {self.expander_spec.alias} no room to answer in its context of {self.expander.n_ctx}",
+                fix="lower --budget, shorten the question or raise --ctx",
+            )
+
+    def _cot_tokens(self, completion: Completion, cot: str, answer: str) -> int:
+        """The baseline's thinking tokens: the whole output when it is all thinking, else counted."""
+        if not answer or cot == answer:
+            return completion.completion_tokens
+        return self.planner.count(cot)
 
     @staticmethod
-    def _stops(spec: ModelSpec, *, thinking: bool) -> tuple[str, ...]:
-        if spec.prompt_format == "completion":
-            return _COMPLETION_STOPS
-        return (prompts.THINK_CLOSE,) if thinking and spec.reasoning else ()
+    def _run(stage: Stage, backend: Backend, spec: ModelSpec, request: Request,
+             observer: Observer | None) -> StageResult:
+        watcher = observer or Observer()
+        watcher.started(stage, spec.alias)
+        completion = backend.complete(request, on_text=lambda chunk: watcher.text(stage, chunk))
+        result = StageResult.of(stage, spec, completion)
+        watcher.finished(result)
+        return result

@@ -1,17 +1,16 @@
-"""Every prompt hawkeye sends, in one place so that `hawkeye bench` can document exactly what was asked.
+"""Every prompt hawkeye sends, as request data, in one place so that `hawkeye bench` can document exactly what
+was asked.
 
-Chat models get messages rendered through their own chat template; base (completion) models get plain text.
-All prompts are zero-shot and ask for the final answer as `#### N` (GSM8K's format, read by lm-eval's
-strict-match filter).
+Chat models get messages, which each backend renders with the model's own chat template (or sends to its
+engine); base (completion) models get plain text. All prompts are zero-shot and end with the task's final-answer
+instruction (GSM8K's: `#### N`, read by lm-eval's strict-match filter). A reasoning planner's reply starts with
+an opened `<think>`; budget forcing is its max tokens, and `</think>` ends the plan.
 """
 
 from __future__ import annotations
 
-from hawkeye_cli.backends.base import Backend, Message
+from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Request, Sampling
 from hawkeye_cli.registry import ModelSpec
-
-THINK_OPEN = "<think>"
-THINK_CLOSE = "</think>"
 
 FINAL_ANSWER_INSTRUCTION = "End your answer with a line of the form '#### N' where N is the final answer."
 
@@ -22,41 +21,8 @@ PLAN_INSTRUCTION = (
 
 EXPAND_INSTRUCTION = (
     "Below is a problem and a brief reasoning sketch written by a stronger model (it may be terse or cut off). "
-    "Using the sketch as guidance, write a complete, clear step-by-step solution. " + FINAL_ANSWER_INSTRUCTION
+    "Using the sketch as guidance, write a complete, clear step-by-step solution."
 )
-
-
-def plan_prompt(backend: Backend, spec: ModelSpec, question: str) -> str:
-    """The planner's prompt, ending where its concise reasoning starts."""
-    if spec.prompt_format == "completion":
-        return f"Question: {question}\n{PLAN_INSTRUCTION}\nReasoning:"
-    messages: list[Message] = [{"role": "user", "content": f"{question}\n\n{PLAN_INSTRUCTION}"}]
-    return _open_thinking(backend.render_chat(messages), spec)
-
-
-def baseline_prompt(backend: Backend, spec: ModelSpec, question: str) -> str:
-    """The planner alone, as users run it today: full chain of thought, then the answer."""
-    if spec.prompt_format == "completion":
-        return f"Question: {question}\n{FINAL_ANSWER_INSTRUCTION}\nAnswer: Let's think step by step."
-    messages: list[Message] = [{"role": "user", "content": f"{question}\n\n{FINAL_ANSWER_INSTRUCTION}"}]
-    return _open_thinking(backend.render_chat(messages), spec)
-
-
-def expand_prompt(backend: Backend, spec: ModelSpec, question: str, cot: str) -> str:
-    if spec.prompt_format == "completion":
-        return f"{EXPAND_INSTRUCTION}\n\nProblem: {question}\nSketch: {cot.strip()}\nSolution:"
-    content = f"{EXPAND_INSTRUCTION}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
-    return backend.render_chat([{"role": "user", "content": content}])
-
-
-def solo_prompt(backend: Backend, spec: ModelSpec, question: str) -> str:
-    """A model answering alone, with no sketch (bench's `expander` mode)."""
-    if spec.prompt_format == "completion":
-        return f"Question: {question}\n{FINAL_ANSWER_INSTRUCTION}\nAnswer:"
-    return _open_thinking(
-        backend.render_chat([{"role": "user", "content": f"{question}\n\n{FINAL_ANSWER_INSTRUCTION}"}]), spec
-    )
-
 
 REWRITE_INSTRUCTION = (
     "Rewrite the reasoning below as a concise chain of thought of at most {budget} tokens. Keep the essential "
@@ -64,34 +30,66 @@ REWRITE_INSTRUCTION = (
     "hedging, repetition, restating the problem and double-checking. Write only the concise reasoning."
 )
 
-# A base model that has finished goes on to invent the next problem, or to rewrite its rewrite.
+# Base models keep going past their answer into a made-up next question; cut them there.
+COMPLETION_STOPS = ("\nQuestion:", "\nProblem:", "\n\n\n")
+# A base model that has finished a rewrite goes on to invent the next problem, or to rewrite its rewrite.
 REWRITE_STOPS = ("\nProblem:", "\nConcise reasoning:")
 
+THINKING = THINK_OPEN + "\n"
+NO_THINKING = f"{THINK_OPEN}\n\n{THINK_CLOSE}\n\n"
+"""An empty thinking block: a reasoning model answers at once."""
 
-def rewrite_prompt(backend: Backend, spec: ModelSpec, question: str, cot: str, budget: int) -> str:
+
+def plan_request(spec: ModelSpec, question: str, *, budget: int, sampling: Sampling) -> Request:
+    """The planner's concise reasoning, cut at `budget` tokens (budget forcing)."""
+    if spec.prompt_format == "completion":
+        return Request(budget, prompt=f"Question: {question}\n{PLAN_INSTRUCTION}\nReasoning:",
+                       stop=COMPLETION_STOPS, sampling=sampling)
+    return Request(budget, messages=({"role": "user", "content": f"{question}\n\n{PLAN_INSTRUCTION}"},),
+                   prefix=THINKING if spec.reasoning else "", stop=(THINK_CLOSE,) if spec.reasoning else (),
+                   sampling=sampling)
+
+
+def baseline_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,
+                     sampling: Sampling) -> Request:
+    """The planner alone, as users run it today: full chain of thought, then the answer."""
+    if spec.prompt_format == "completion":
+        return Request(max_tokens, prompt=f"Question: {question}\n{instruction}\nAnswer: Let's think step by step.",
+                       stop=COMPLETION_STOPS, sampling=sampling)
+    return _chat(spec, f"{question}\n\n{instruction}", max_tokens, sampling)
+
+
+def expand_request(spec: ModelSpec, question: str, cot: str, *, instruction: str, max_tokens: int,
+                   sampling: Sampling) -> Request:
+    """The expander writes the full answer from the question and the planner's concise CoT."""
+    if spec.prompt_format == "completion":
+        return Request(max_tokens, prompt=f"{EXPAND_INSTRUCTION} {instruction}\n\nProblem: {question}\n"
+                       f"Sketch: {cot.strip()}\nSolution:", stop=COMPLETION_STOPS, sampling=sampling)
+    content = f"{EXPAND_INSTRUCTION} {instruction}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
+    return Request(max_tokens, messages=({"role": "user", "content": content},), sampling=sampling)
+
+
+def solo_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,
+                 sampling: Sampling) -> Request:
+    """A model answering alone, with no sketch (bench's `expander` mode)."""
+    if spec.prompt_format == "completion":
+        return Request(max_tokens, prompt=f"Question: {question}\n{instruction}\nAnswer:", stop=COMPLETION_STOPS,
+                       sampling=sampling)
+    return _chat(spec, f"{question}\n\n{instruction}", max_tokens, sampling)
+
+
+def rewrite_request(spec: ModelSpec, question: str, cot: str, *, budget: int, sampling: Sampling) -> Request:
     """compress-cot's `rewrite` method: the planner shortens a recorded CoT; reasoning models skip thinking."""
     instruction = REWRITE_INSTRUCTION.format(budget=budget)
     if spec.prompt_format == "completion":
-        return f"{instruction}\n\nProblem: {question}\nReasoning: {cot}\nConcise reasoning:"
-    prompt = backend.render_chat(
-        [{"role": "user", "content": f"{instruction}\n\nProblem:\n{question}\n\nReasoning:\n{cot}"}]
-    )
-    if spec.reasoning:
-        opened = prompt.rstrip().endswith(THINK_OPEN)
-        prompt = f"{prompt.rstrip() if opened else prompt + THINK_OPEN}\n\n{THINK_CLOSE}\n\n"
-    return prompt
+        return Request(max(budget, 1), prompt=f"{instruction}\n\nProblem: {question}\nReasoning: {cot}\n"
+                       "Concise reasoning:", stop=REWRITE_STOPS, sampling=sampling)
+    content = f"{instruction}\n\nProblem:\n{question}\n\nReasoning:\n{cot}"
+    return Request(max(budget, 1), messages=({"role": "user", "content": content},),
+                   prefix=NO_THINKING if spec.reasoning else "", sampling=sampling)
 
 
-def _open_thinking(prompt: str, spec: ModelSpec) -> str:
-    """Reasoning models think first; some chat templates open <think> themselves, others leave it to us."""
-    if spec.reasoning and not prompt.rstrip().endswith(THINK_OPEN):
-        return prompt + THINK_OPEN + "\n"
-    return prompt
-
-
-def split_thinking(text: str, *, reasoning: bool) -> tuple[str, str]:
-    """(thinking, answer) of a full planner output; unclosed thinking is all thinking."""
-    if not reasoning:
-        return text, text
-    thinking, closed, answer = text.partition(THINK_CLOSE)
-    return (thinking.strip(), answer.strip()) if closed else (text.strip(), "")
+def _chat(spec: ModelSpec, content: str, max_tokens: int, sampling: Sampling) -> Request:
+    """One user turn; a reasoning model thinks first."""
+    return Request(max_tokens, messages=({"role": "user", "content": content},),
+                   prefix=THINKING if spec.reasoning else "", sampling=sampling)

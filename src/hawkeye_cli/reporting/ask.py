@@ -1,4 +1,4 @@
-"""How an `ask` result looks: Rich panels and a savings table, or one JSON document."""
+"""How an `ask` result looks: Rich panels and a savings table, or one JSON document; live status and streaming."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
 from hawkeye_cli.engine import Pair
-from hawkeye_cli.pipeline import AskResult, DecodeSettings, StageResult
+from hawkeye_cli.pipeline import AskResult, DecodeSettings, Observer, PlanResult, StageResult
+from hawkeye_cli.pipeline.results import Stage
+
+_MISSING = "—"
+_ACTIVITY = {"plan": "planning", "expand": "expanding the answer", "baseline": "running the baseline (full CoT)",
+             "solo": "answering alone"}
+TRUNCATED = "cut at --max-tokens"
 
 
 def profile_notice(pair: Pair) -> str | None:
@@ -32,70 +39,110 @@ def ask_document(result: AskResult, pair: Pair, decode: DecodeSettings) -> dict[
     }
 
 
-def render_plan(console: Console, plan: StageResult, budget: int, truncated: bool) -> None:
-    forced = " · budget reached, thinking forced closed" if truncated else ""
-    console.print(
-        Panel(
-            Text(plan.text.strip() or "(empty)"),
-            title=f"Plan · {plan.model} · {plan.completion_tokens}/{budget} tokens{forced}",
-            title_align="left",
-            border_style="cyan",
-        )
-    )
+class AskProgress(Observer):
+    """A status line on stderr while each stage runs; with `stream`, the plan and the answer as they are written."""
+
+    def __init__(self, out: Console, err: Console, *, stream: bool, budget: int, reasoning_planner: bool) -> None:
+        self._out = out
+        self._budget = budget
+        self._status = Status("", console=err)
+        self._stream = stream
+        self._reasoning = reasoning_planner
+
+    def started(self, stage: Stage, model: str) -> None:
+        if self._stream and stage in ("plan", "expand"):
+            title = "Plan" if stage == "plan" else "Answer"
+            self._out.rule(f"{title} · {model}", align="left", style="cyan" if stage == "plan" else "green")
+            return
+        self._status.update(f"{model}: {_ACTIVITY[stage]}…")
+        self._status.start()
+
+    def text(self, stage: Stage, chunk: str) -> None:
+        if self._stream and stage in ("plan", "expand"):
+            self._out.out(chunk, end="", highlight=False)
+
+    def finished(self, result: StageResult) -> None:
+        self._status.stop()
+        if self._stream and result.stage in ("plan", "expand"):
+            self._out.out("")
+            if result.stage == "plan":
+                plan = PlanResult(result, "", self._budget)
+                self._out.print(Text(_plan_caption(plan, self._reasoning), style="dim"))
+
+    def close(self) -> None:
+        self._status.stop()
 
 
-def render_ask(console: Console, result: AskResult, *, streamed: bool = False) -> None:
+def render_ask(console: Console, result: AskResult, *, streamed: bool = False, reasoning_planner: bool) -> None:
     """The whole result; with `streamed`, plan and answer were already printed as they came."""
     if not streamed:
-        render_plan(console, result.plan, result.budget, result.truncated)
-        console.print(
-            Panel(Text(result.expansion.text or "(empty)"), title=f"Answer · {result.expansion.model}",
-                  title_align="left", border_style="green")
-        )
+        plan = result.plan
+        console.print(Panel(Text(plan.cot.strip() or "(empty)"), border_style="cyan", title_align="left",
+                            title=f"Plan · {plan.stage.model} · {_plan_caption(plan, reasoning_planner)}"))
+        console.print(Panel(Text(result.expansion.text or "(empty)"), title=f"Answer · {result.expansion.model}",
+                            title_align="left", border_style="green"))
     final = result.final_answer if result.final_answer is not None else "(none found)"
-    console.print(Text.assemble(("Final answer: ", "bold"), (final, "bold green")))
+    line = Text.assemble(("Final answer: ", "bold"), (final, "bold green"))
+    if result.expansion.truncated:
+        line.append(f"  (the answer was {TRUNCATED}: it may be incomplete)", style="bold yellow")
+    console.print(line)
     console.print(_usage_table(result))
+
+
+def _plan_caption(plan: PlanResult, reasoning_planner: bool) -> str:
+    """What happened to the plan, in the words that fit the planner: only a thinking model has thinking to close."""
+    tokens = f"{plan.stage.completion.completion_tokens}/{plan.budget} tokens"
+    if not plan.budget_reached:
+        return tokens
+    return f"{tokens} · budget reached, " + ("thinking closed there" if reasoning_planner else "plan cut there")
 
 
 def _usage_table(result: AskResult) -> Group | Table:
     table = Table(title="Tokens (prompt in, generated out), time and relative cost", title_justify="left")
-    for column in ("stage", "model", "in", "out", "seconds", "tok/s", "cost"):
-        table.add_column(column, justify="left" if column in ("stage", "model") else "right", no_wrap=True)
-    for label, stage in (("plan", result.plan), ("expand", result.expansion)):
-        table.add_row(label, *_cells(stage))
+    for column in ("stage", "model", "in", "out", "seconds", "tok/s", "cost", "note"):
+        table.add_column(column, justify="left" if column in ("stage", "model", "note") else "right", no_wrap=True)
+    plan, expansion = result.plan.stage, result.expansion
+    table.add_row("plan", *_cells(plan), "budget reached" if plan.truncated else "")
+    table.add_row("expand", *_cells(expansion), TRUNCATED if expansion.truncated else "")
     table.add_row(
-        "hawkeye",
-        "",
-        str(result.plan.prompt_tokens + result.expansion.prompt_tokens),
-        str(result.plan.completion_tokens + result.expansion.completion_tokens),
-        f"{result.seconds:.2f}",
-        "",
-        f"{result.plan.cost + result.expansion.cost:.3f}",
-        style="bold",
+        "hawkeye", "",
+        str(plan.completion.prompt_tokens + expansion.completion.prompt_tokens),
+        str(plan.completion.completion_tokens + expansion.completion.completion_tokens),
+        f"{result.seconds:.2f}", "", f"{plan.cost + expansion.cost:.3f}", "", style="bold",
     )
-    if result.baseline is None:
+    baseline = result.baseline
+    if baseline is None:
         return table
-    table.add_row("baseline", *_cells(result.baseline.stage), end_section=True)
+    table.add_row("baseline", *_cells(baseline.stage), TRUNCATED if baseline.stage.truncated else "",
+                  end_section=True)
     savings = result.savings
     assert savings is not None
+    bound = " (lower bound)" if savings.lower_bound else ""
     summary = Table.grid(padding=(0, 2))
     summary.add_row("baseline", "the planner alone with its full chain of thought")
-    summary.add_row("planner tokens saved", _percent(savings.planner_tokens))
+    summary.add_row("planner tokens saved", _percent(savings.planner_tokens) + bound)
     summary.add_row("concise CoT / full CoT", _percent(savings.cot_ratio))
-    summary.add_row("time saved", f"{_percent(savings.seconds)} ({savings.speedup:.2f}x)")
-    summary.add_row("estimated cost saved", _percent(savings.cost))
-    baseline_answer = result.baseline.final_answer if result.baseline.final_answer is not None else "(none found)"
-    summary.add_row("baseline's final answer", baseline_answer)
+    time_saved = _MISSING if savings.seconds is None or savings.speedup is None else (
+        f"{_percent(savings.seconds)} ({savings.speedup:.2f}x){bound}")
+    summary.add_row("time saved", time_saved)
+    summary.add_row("estimated cost saved", _percent(savings.cost) + bound)
+    summary.add_row("baseline's final answer", baseline.final_answer if baseline.final_answer is not None
+                    else "(none found)")
+    if savings.lower_bound:
+        summary.add_row("[yellow]note[/]", f"the baseline was {TRUNCATED}, so its full cost is higher: the savings "
+                        "above are lower bounds; raise --max-tokens for exact figures")
     return Group(table, summary)
 
 
 def _cells(stage: StageResult) -> list[str]:
+    completion = stage.completion
+    rate = completion.tokens_per_second
     return [
         stage.model,
-        str(stage.prompt_tokens),
-        str(stage.completion_tokens),
-        f"{stage.seconds:.2f}",
-        f"{stage.tokens_per_second:.1f}",
+        str(completion.prompt_tokens),
+        str(completion.completion_tokens),
+        f"{completion.seconds:.2f}",
+        _MISSING if rate is None else f"{rate:.1f}",
         f"{stage.cost:.3f}",
     ]
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hawkeye_cli.evaluation.metrics import Rate, Summary
+from hawkeye_cli.evaluation.metrics import Failures, Rate, Summary
 from hawkeye_cli.evaluation.results import ItemResult
 from hawkeye_cli.evaluation.runner import Task
 
@@ -60,6 +61,7 @@ class BenchProgress:
 
     @staticmethod
     def _fields(rows: list[ItemResult]) -> dict[str, str]:
+        rows = [row for row in rows if not row.failed]
         if not rows:
             return {"accuracy": f"{_MISSING:>5}", "speed": f"{_MISSING:>3}"}
         seconds = sum(row.model_seconds for row in rows)
@@ -67,22 +69,33 @@ class BenchProgress:
         return {"accuracy": f"{sum(row.correct for row in rows) / len(rows):5.1%}", "speed": f"{speed:3.0f}"}
 
 
-def render_summary(console: Console, summaries: Sequence[Summary]) -> None:
-    """Per planner/expander/seed: accuracy and time per mode, then tokens and cost per mode and stage."""
+def render_summary(console: Console, summaries: Sequence[Summary], failed: Sequence[Failures] = (),
+                   run: dict[str, Any] | None = None) -> None:
+    """Per planner/expander/seed: accuracy and time per mode, then tokens and cost per mode and stage; then the
+    failed items and the run's throughput."""
     for (planner, expander, seed), group in groupby(summaries, key=lambda s: (s.planner, s.expander, s.seed)):
         rows = list(group)
         console.print(_accuracy_table(rows, f"GSM8K · planner {planner} + expander {expander} · seed {seed}"))
         console.print(_tokens_table(rows))
+    for failure in failed:
+        console.print(f"[bold red]{failure.label}: {failure.count} item(s) failed[/] (not scored; run the same "
+                      f"command again to retry them), e.g. {escape(failure.example)}", highlight=False)
+    if run:
+        console.print(f"throughput: {run['items']} items in {run['wall_seconds']:.1f} s at concurrency "
+                      f"{run['concurrency']}: {run['items_per_second']:.2f} items/s, {run['tokens_per_second']:.1f} "
+                      "generated tokens/s (latency and speedup above are per item)", highlight=False)
 
 
-def summary_document(summaries: Sequence[Summary], **meta: Any) -> dict[str, Any]:
+def summary_document(summaries: Sequence[Summary], failed: Sequence[Failures] = (), **meta: Any) -> dict[str, Any]:
     """The summary as JSON-ready data (`--json`, summary.json); `meta` says what was run."""
-    return {"benchmark": "gsm8k", **meta, "summaries": [{"label": s.label, **asdict(s)} for s in summaries]}
+    return {"benchmark": "gsm8k", **meta, "summaries": [{"label": s.label, **asdict(s)} for s in summaries],
+            "failed": [asdict(f) for f in failed]}
 
 
 def _accuracy_table(summaries: list[Summary], title: str) -> Table:
     table = _table(title, "accuracy: strict-match ('#### N'), lm-eval's primary metric; ± standard error. "
-                   "speedup: baseline time / this time, on the problems both ran.")
+                   "s/item: latency, the seconds of an item's model calls. speedup: baseline latency / this "
+                   "latency, on the problems both ran.")
     for column in ("mode", "n", "accuracy", "flexible", "s/item", "total s", "speedup"):
         table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
     for s in summaries:

@@ -1,0 +1,1 @@
+"""Answer checking, below the pipeline: lm-eval-compatible extraction (and Math-Verify)."""

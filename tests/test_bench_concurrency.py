@@ -1,0 +1,107 @@
+"""bench --concurrency and failed items, with scripted backends plugged into the backend factory (the real
+remote engine runs in test_remote_cli.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import ScriptedBackend, ScriptedDriver
+from hawkeye_cli import backends
+from hawkeye_cli.backends.base import Completion, Request
+from hawkeye_cli.cli import app
+from hawkeye_cli.errors import RemoteError
+from hawkeye_cli.evaluation.results import read_results
+
+QUESTIONS = [f"Problem {i}: what is {i} + {i}?" for i in range(6)]
+
+
+def write_data(path: Path) -> Path:
+    path.write_text("".join(json.dumps({"question": q, "answer": f"#### {2 * i}"}) + "\n"
+                            for i, q in enumerate(QUESTIONS)), encoding="utf-8")
+    return path
+
+
+class Echo(ScriptedBackend):
+    """Answers each prompt with a function of the prompt (so answers do not depend on order), overlapping calls
+    the way a serving engine does; `fail_on` makes requests that mention it fail like an engine error."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        super().__init__([], name="echo")
+        self.fail_on = fail_on
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+
+    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        prompt = self.render(request)
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(0.02)  # let requests overlap
+            if self.fail_on is not None and self.fail_on in prompt:
+                raise RemoteError("http://127.0.0.1:9/v1 answered HTTP 500", fix="try again later")
+            number = next(int(w) for w in prompt.replace("?", " ").split() if w.isdigit())
+            with self._lock:
+                self.outputs = [f"{number} plus {number} #### {2 * number}"]
+                return super().complete(request, on_text)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+def bench(data: Path, out: Path, *args: str) -> tuple[int, str]:
+    """Exit code and standard output."""
+    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                                      "--budget", "8", *args])
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
+
+
+def comparable(out: Path) -> list[dict]:
+    """Rows without their timings, in problem order."""
+    rows = sorted(read_results(out / "gsm8k.jsonl"), key=lambda r: (r.index, r.mode))
+    return [{"key": r.key, "strict": r.strict, "correct": r.correct, "cot_tokens": r.cot_tokens,
+             "texts": {name: stage["text"] for name, stage in r.stages.items()}} for r in rows]
+
+
+def test_concurrent_rows_equal_sequential_rows(tmp_path: Path) -> None:
+    data = write_data(tmp_path / "data.jsonl")
+    echo = Echo()
+    with backends.registered("pypi", ScriptedDriver(lambda spec: echo)):
+        code, output = bench(data, tmp_path / "one")
+        assert code == 0, output
+        assert echo.most_in_flight == 1
+        code, output = bench(data, tmp_path / "four", "--concurrency", "4")
+        assert code == 0, output
+    assert echo.most_in_flight > 1  # items really overlapped
+    assert comparable(tmp_path / "one") == comparable(tmp_path / "four")
+    assert len(comparable(tmp_path / "four")) == 18
+    assert "throughput: 18 items" in output and "concurrency 4" in output
+
+
+def test_failed_items_are_recorded_excluded_and_retried(tmp_path: Path) -> None:
+    data = write_data(tmp_path / "data.jsonl")
+    out = tmp_path / "results"
+    with backends.registered("pypi", ScriptedDriver(lambda spec: Echo(fail_on="Problem 2"))):
+        code, output = bench(data, out, "--concurrency", "3", "--json")
+    assert code == 0, output
+    document = json.loads(output)
+    assert {f["label"]: f["count"] for f in document["failed"]} == {"baseline": 1, "hawkeye@8": 1, "expander": 1}
+    assert "HTTP 500" in document["failed"][0]["example"]
+    assert all(s["n"] == 5 for s in document["summaries"])  # failed items count in no metric
+    failed = [row for row in read_results(out / "gsm8k.jsonl") if row.failed]
+    assert len(failed) == 3 and {row.index for row in failed} == {2}
+
+    healthy = Echo()
+    with backends.registered("pypi", ScriptedDriver(lambda spec: healthy)):
+        code, output = bench(data, out)
+    assert code == 0, output
+    rows = read_results(out / "gsm8k.jsonl")
+    assert len(rows) == 18 and not any(row.failed for row in rows)
+    assert len(healthy.prompts) == 4  # only problem 2 again: baseline, plan, expand, solo
