@@ -40,3 +40,7 @@ class ContextOverflowError(HawkeyeError):
 
 class DataError(HawkeyeError):
     """An input data file is missing or malformed."""
+
+
+class OutputError(HawkeyeError):
+    """A file hawkeye should write (results, summary, plot, output) cannot be created or appended to."""
