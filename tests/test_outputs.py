@@ -51,11 +51,12 @@ def test_a_read_only_folder(tmp_path: Path) -> None:
 def test_write_each_writes_the_others_when_one_fails(tmp_path: Path) -> None:
     (tmp_path / "blocked").mkdir()
     good = tmp_path / "good.txt"
-    failures = write_each(
+    written, failures = write_each(
         [(tmp_path / "blocked", lambda path: path.write_text("x")), (good, lambda path: path.write_text("ok"))],
         fix="use --out with a writable folder",
     )
     assert good.read_text() == "ok"
+    assert written == [good]
     assert [failure.one_line() for failure in failures] == [
         f"cannot write {tmp_path / 'blocked'}: Is a directory — use --out with a writable folder"
     ]

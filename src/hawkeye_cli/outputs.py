@@ -26,15 +26,20 @@ def writable_fix(option: str) -> str:
     return f"use {option} with a writable folder"
 
 
-def write_each(writes: Sequence[tuple[Path, Callable[[Path], object]]], fix: str) -> list[OutputError]:
-    """Call each `write(path)` even when an earlier one failed; one OutputError per file that could not be written."""
-    failures = []
+def write_each(
+    writes: Sequence[tuple[Path, Callable[[Path], object]]], fix: str
+) -> tuple[list[Path], list[OutputError]]:
+    """Call each `write(path)` even when an earlier one failed: the paths written, and one OutputError per file
+    that could not be."""
+    written, failures = [], []
     for path, write in writes:
         try:
             write(path)
         except OSError as exc:
             failures.append(OutputError(f"cannot write {path}: {exc.strerror or exc}", fix=fix))
-    return failures
+        else:
+            written.append(path)
+    return written, failures
 
 
 def _write_problem(path: Path) -> str | None:
