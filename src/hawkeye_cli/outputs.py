@@ -16,7 +16,7 @@ from hawkeye_cli.errors import OutputError
 def require_writable(path: Path, option: str) -> None:
     """Raise OutputError naming `option` unless the file `path` could be created (with its missing folders) or
     appended to. Creates nothing; `-` (stdout) is the caller's to skip."""
-    problem = _write_problem(path)
+    problem = write_problem(path)
     if problem is not None:
         raise OutputError(f"cannot write {path}: {problem}", fix=writable_fix(option))
 
@@ -42,7 +42,7 @@ def write_each(
     return written, failures
 
 
-def _write_problem(path: Path) -> str | None:
+def write_problem(path: Path) -> str | None:
     """Why `path` could not be created or appended to, or None when it could."""
     if os.path.lexists(path):  # os.path, not Path: it answers False where a parent cannot be searched
         if os.path.isdir(path):

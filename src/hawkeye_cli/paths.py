@@ -14,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from hawkeye_cli.errors import OutputError
+from hawkeye_cli.outputs import write_problem
 
 APP_NAME = "hawkeye"
 HOME_ENV = "HAWKEYE_HOME"
@@ -58,13 +59,10 @@ def make_data_dir(directory: Path) -> Path:
 
 def data_dir_error(path: Path, exc: OSError) -> OutputError:
     """Writing `path` in hawkeye's data folder failed: the fix is a writable HAWKEYE_HOME (or disk space)."""
-    home = data_dir()
-    if os.path.exists(home) and not os.path.isdir(home):
-        problem = f"hawkeye's data folder {home} is a file, not a folder"
-    else:
-        problem = f"cannot write {path} in hawkeye's data folder {home}: {exc.strerror or exc}"
+    problem = write_problem(path) or exc.strerror or str(exc)
     space = "free some disk space, or " if exc.errno == errno.ENOSPC else ""
-    return OutputError(problem, fix=f"{space}set {HOME_ENV} to a writable folder")
+    return OutputError(f"cannot write hawkeye's data folder {data_dir()}: {problem}",
+                       fix=f"{space}set {HOME_ENV} to a writable folder")
 
 
 def bundled_registry() -> Path:
