@@ -33,7 +33,7 @@ def verify(
         specs = [spec for spec in registry.models.values() if local_path(spec) is not None]
     total = sum(path.stat().st_size for spec in specs if (path := local_path(spec)) is not None)
     columns = (TextColumn("sha256"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=stderr, transient=True) as progress:
+    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
         task = progress.add_task("sha256", total=total)
         checks = [check_sha256(spec, lambda done: progress.advance(task, done)) for spec in specs]
     if json_output:

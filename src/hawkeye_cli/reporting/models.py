@@ -116,9 +116,10 @@ def render_sha256_checks(console: Console, checks: list[Sha256Check]) -> None:
     for check in checks:
         if check.status == "ok":
             detail = f"sha256 {_short(check.expected)} matches the {check.expected_from}"
+        elif check.detail:
+            detail = check.detail
         elif check.status == "mismatch":
-            found = check.detail or f"sha256 {_short(check.actual)}"
-            detail = f"{found}, the {check.expected_from} says sha256 {_short(check.expected)}"
+            detail = f"sha256 {_short(check.actual)}, the {check.expected_from} says {_short(check.expected)}"
         elif check.status == "not on disk":
             detail = check.spec.source.describe()
         else:
