@@ -162,6 +162,20 @@ def test_a_hawkeye_home_that_is_a_file_is_one_line_naming_hawkeye_home(
     assert "Traceback" not in result.output
 
 
+def test_an_unusable_home_names_hawkeye_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "home").write_text("not a folder")
+    monkeypatch.delenv("HAWKEYE_HOME")
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # platformdirs' data folder is below it
+
+    result = invoke("ask", QUESTION, "--profile", "tiny")
+
+    assert result.exit_code == 1
+    [line] = error_lines(result)
+    assert line.startswith(f"error: cannot write hawkeye's data folder {tmp_path / 'home'}/")
+    assert line.endswith(f"{tmp_path / 'home'} is a file, not a folder — set HAWKEYE_HOME to a writable folder")
+
+
 # --- questions that are not UTF-8 -------------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ def local_path(spec: ModelSpec) -> Path | None:
         return candidate if candidate is not None and candidate.is_file() else None
     from huggingface_hub import try_to_load_from_cache  # local cache lookup only, never the network
 
+    assert source.hf is not None and source.file is not None
     cached = try_to_load_from_cache(source.hf, source.file, revision=source.revision)
     return Path(cached) if isinstance(cached, str) else None
 
