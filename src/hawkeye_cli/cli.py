@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
-from hawkeye_cli.commands import ask, bench, compress_cot, models, pull
+from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, verify
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.reporting.console import stderr
 
@@ -40,6 +40,7 @@ app = typer.Typer(
 app.command("ask")(ask.ask)
 app.command("models")(models.list_models)
 app.command("pull")(pull.pull)
+app.command("verify")(verify.verify)
 app.add_typer(bench.app, name="bench")
 app.command("compress-cot")(compress_cot.compress_cot)
 

@@ -48,3 +48,7 @@ class CapabilityError(HawkeyeError):
 
 class RemoteError(HawkeyeError):
     """An OpenAI-compatible engine could not be reached, refused the request or answered nonsense."""
+
+
+class OutputError(HawkeyeError):
+    """A file hawkeye should write (results, summary, plot, output) cannot be created or appended to."""

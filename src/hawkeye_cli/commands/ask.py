@@ -42,7 +42,7 @@ def ask(
     """Answer QUESTION: the planner thinks briefly, the expander writes the full answer."""
     if stream and json_output:
         raise typer.BadParameter("--stream prints text as it comes; it cannot be combined with --json")
-    text = sys.stdin.read() if question == "-" else question
+    text = _question_text(question)
     if not text.strip():
         raise DataError("the question is empty", fix="pass the question as an argument or on standard input")
     pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
@@ -63,3 +63,15 @@ def ask(
         typer.echo(json.dumps(ask_document(result, pair, decode), ensure_ascii=False, indent=2))
         return
     render_ask(stdout, result, streamed=stream, reasoning_planner=pair.planner.reasoning)
+
+
+def _question_text(question: str) -> str:
+    """The question from argv or stdin, refused before any model loads when its bytes are not UTF-8 (Python
+    hands such argv bytes over as lone surrogates, which the models' tokenizers cannot encode)."""
+    where = "on standard input" if question == "-" else "argument"
+    try:
+        text = sys.stdin.read() if question == "-" else question
+        text.encode("utf-8")
+    except UnicodeError as exc:
+        raise DataError(f"the question {where} is not UTF-8 text", fix="convert it to UTF-8, e.g. with iconv") from exc
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from hawkeye_cli.evaluation.gsm8k import HUB_FILE, HUB_REPO, load_gsm8k
 from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
+from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
@@ -82,12 +84,14 @@ def gsm8k(
     verbose: options.Verbose = False,
 ) -> None:
     chosen_modes = _parse_modes(modes)
+    directory = out or paths.default_results_dir()
+    for output in (results_path(directory), directory / SUMMARY_FILE, directory / PLOT_FILE):
+        require_writable(output, "--out")
     pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
     sweep = _parse_budgets(budgets, budget) or [budget or pair.profile.budget]
     tasks = tasks_for(chosen_modes, sweep)
     dataset = load_gsm8k(data)
     problems = dataset.select(offset, limit)
-    directory = out or paths.default_results_dir()
     decode = options.decode_settings(pair, max_tokens, temperature, seed)
     with ResultStore(results_path(directory)) as store:
         bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
@@ -127,7 +131,7 @@ def gsm8k(
         "run": None if throughput is None else asdict(throughput),
         "prompt": {"final_answer": prompts.FINAL_ANSWER_INSTRUCTION, "plan": prompts.PLAN_INSTRUCTION},
     }
-    _finish(directory, summaries, failed, json_output, write_summary=True, **meta)
+    _finish(directory, summaries, failed, json_output, write_summary=True, fix=writable_fix("--out"), **meta)
 
 
 @app.command("report")
@@ -137,22 +141,31 @@ def report(
 ) -> None:
     """Print the summary of every result saved in DIRECTORY again and redraw its plot."""
     rows = read_results(results_path(directory))
-    _finish(directory, summarize(rows), failures(rows), json_output, write_summary=False)
+    _finish(directory, summarize(rows), failures(rows), json_output, write_summary=False,
+            fix=f"make {directory} writable")
 
 
 def _finish(directory: Path, summaries: list[Summary], failed: list[Failures], json_output: bool, *,
-            write_summary: bool, **meta: Any) -> None:
-    """Tables (or JSON) on stdout; the plot, and with `write_summary` summary.json, into `directory`."""
+            write_summary: bool, fix: str, **meta: Any) -> None:
+    """Tables (or JSON) on stdout first, then the plot and, with `write_summary`, summary.json into `directory`:
+    a file that cannot be written costs only itself, with its own error line and exit status 1."""
     document = summary_document(summaries, failed, results=str(results_path(directory)), **meta)
-    if write_summary:
-        (directory / SUMMARY_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    plot = plot_accuracy_vs_tokens(summaries, directory / PLOT_FILE)
     if json_output:
         typer.echo(json.dumps(document, indent=2))
     else:
         render_summary(stdout, summaries, failed, meta.get("run"))
-    written = f"{directory / SUMMARY_FILE}, " if write_summary else ""
-    stderr.print(f"results: {results_path(directory)} · {written}{plot}", highlight=False, soft_wrap=True)
+    writes: list[tuple[Path, Callable[[Path], object]]] = []
+    if write_summary:
+        writes.append((directory / SUMMARY_FILE,
+                       lambda path: path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")))
+    writes.append((directory / PLOT_FILE, lambda path: plot_accuracy_vs_tokens(summaries, path)))
+    written, unwritten = write_each(writes, fix)
+    also = "".join(f" · {path}" for path in written)
+    stderr.print(f"results: {results_path(directory)}{also}", highlight=False, soft_wrap=True)
+    for error in unwritten[:-1]:
+        stderr.print(f"[bold red]error:[/] {error.one_line()}", highlight=False, soft_wrap=True)
+    if unwritten:
+        raise unwritten[-1]
 
 
 def _parse_modes(text: str) -> list[Mode]:

@@ -8,7 +8,7 @@ import typer
 
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import default_profile
-from hawkeye_cli.model_files import is_installable_locally, local_path
+from hawkeye_cli.model_files import is_installable_locally, local_path, size_matches
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.console import stdout
 from hawkeye_cli.reporting.models import ModelRow, models_document, render_models
@@ -20,7 +20,8 @@ def list_models(json_output: options.Json = False) -> None:
     rows = []
     for spec in registry.models.values():
         path = local_path(spec)
-        rows.append(ModelRow(spec, path, installable=path is None and is_installable_locally(spec)))
+        rows.append(ModelRow(spec, path, installable=path is None and is_installable_locally(spec),
+                             size_ok=path is None or size_matches(path, spec)))
     default = default_profile(registry).name
     if json_output:
         typer.echo(json.dumps(models_document(registry, rows, default), indent=2))

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.filesize import decimal
 from rich.table import Table
 
+from hawkeye_cli.model_files import Sha256Check
 from hawkeye_cli.registry import ModelSpec, Registry
 
 
@@ -20,6 +21,8 @@ class ModelRow:
     """The file on disk, or None."""
     installable: bool
     """Not on disk yet but can be built offline (an installed PyPI package)."""
+    size_ok: bool = True
+    """False when the file on disk has another size than the registry's: truncated, or not the registered file."""
 
     @property
     def size(self) -> int | None:
@@ -27,7 +30,9 @@ class ModelRow:
 
     @property
     def status(self) -> str:
-        return "present" if self.path is not None else "installable" if self.installable else "missing"
+        if self.path is not None:
+            return "present" if self.size_ok else "size mismatch"
+        return "installable" if self.installable else "missing"
 
     def to_dict(self) -> dict[str, Any]:
         spec = self.spec
@@ -39,6 +44,7 @@ class ModelRow:
             "quantization": spec.quantization,
             "parameters": spec.parameters,
             "size": self.size,
+            "registry_size": spec.source.size,
             "status": self.status,
             "present": self.path is not None,
             "path": str(self.path) if self.path is not None else None,
@@ -69,7 +75,8 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
         models.add_column(column, no_wrap=True)
     models.add_column("size", justify="right", no_wrap=True)
     models.add_column("on disk", no_wrap=True)
-    status_style = {"present": "[green]✓ present[/]", "installable": "[yellow]installable[/]", "missing": "[red]✗[/]"}
+    status_style = {"present": "[green]✓ present[/]", "size mismatch": "[red]✗ size mismatch[/]",
+                    "installable": "[yellow]installable[/]", "missing": "[red]✗[/]"}
     for row in rows:
         spec = row.spec
         aliases = f" ({', '.join(spec.aliases)})" if spec.aliases else ""
@@ -92,3 +99,35 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
                          profile.expander, str(profile.budget))
     console.print(profiles)
     console.print(f"Registry: {' + '.join(str(f) for f in registry.files)}", highlight=False)
+
+
+def sha256_checks_document(checks: list[Sha256Check]) -> dict[str, Any]:
+    return {"models": [
+        {"alias": check.spec.alias, "path": str(check.path) if check.path is not None else None,
+         "status": check.status, "sha256": check.actual, "expected_sha256": check.expected,
+         "sha256_from": check.expected_from, "detail": check.detail or None}
+        for check in checks
+    ]}
+
+
+def render_sha256_checks(console: Console, checks: list[Sha256Check]) -> None:
+    """One line per model: whether its file matches, and against whose sha256."""
+    mark = {"ok": "[green]✓[/]", "mismatch": "[red]✗[/]", "not on disk": "[dim]·[/]", "no sha256 known": "[yellow]?[/]"}
+    for check in checks:
+        if check.status == "ok":
+            detail = f"sha256 {_short(check.expected)} matches the {check.expected_from}"
+        elif check.detail:
+            detail = check.detail
+        elif check.status == "mismatch":
+            detail = f"sha256 {_short(check.actual)}, the {check.expected_from} says {_short(check.expected)}"
+        elif check.status == "not on disk":
+            detail = check.spec.source.describe()
+        else:
+            detail = "neither the registry nor the Hugging Face cache gives one"
+        where = f" · {check.path}" if check.path is not None else ""
+        console.print(f"{mark[check.status]} [bold]{check.spec.alias}[/] {check.status} · {detail}{where}",
+                      highlight=False, soft_wrap=True)
+
+
+def _short(sha256: str | None) -> str:
+    return f"{sha256[:12]}…" if sha256 else "?"
