@@ -1,0 +1,462 @@
+"""A model served by an OpenAI-compatible engine (vLLM, SGLang, llama.cpp's llama-server, Ollama, hosted APIs).
+
+hawkeye drives the engine over HTTP with the official `openai` client and never reimplements it: the server
+applies its chat template, samples, and stops at stop strings. What differs between engines is handled here:
+thinking arrives inline (`<think>…</think>` in the content) or in a field of its own (`reasoning_content`,
+`reasoning`, `thinking`); usage may be missing from a stream; token counting exists on some servers only.
+
+Streaming (`on_text`): it receives the text that ends up in `Completion.text`, plus thinking that arrives in a
+separate field when the request stops at `</think>` (a budget-forced plan stage streams its thinking).
+
+Every failure a user can fix becomes a RemoteError (or ContextOverflowError) naming the endpoint and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+import pydantic
+
+from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Backend, Completion, FinishReason, Request, join_prefix
+from hawkeye_cli.backends.chat_template import ChatTemplate
+from hawkeye_cli.backends.settings import HttpSettings
+from hawkeye_cli.errors import CapabilityError, ContextOverflowError, HawkeyeError, RemoteError
+from hawkeye_cli.registry import ModelSpec
+
+REASONING_FIELDS = ("reasoning_content", "reasoning", "thinking")
+"""Where engines put thinking: SGLang, llama-server, DeepSeek and older vLLM; newer vLLM and Ollama's OpenAI
+layer; Ollama's native API."""
+
+TOKENIZE_WORKERS = 4
+"""Concurrent tokenize requests for many texts: fewer round trips in a row, without flooding the server."""
+
+MAX_SERVER_MESSAGE = 300
+"""Characters of a server's error message kept in a one-line error."""
+
+_CONTEXT_WORDS = ("context length", "context window", "maximum context", "too long", "exceeds", "n_ctx",
+                  "max_model_len", "maximum model length")
+"""Phrases engines use when a 400 means the prompt does not fit (vLLM, llama-server, SGLang, OpenAI)."""
+
+_NO_SUCH_ENDPOINT = (400, 404, 405, 422, 501)
+"""How servers answer a tokenize request meant for another engine's endpoint."""
+
+_MALFORMED = (json.JSONDecodeError, openai.APIResponseValidationError, pydantic.ValidationError)
+
+
+class _NotOpenAI(Exception):
+    """The server's answer does not have the shape of an OpenAI-compatible response."""
+
+
+@dataclass(frozen=True)
+class _Tokenizer:
+    """A server's tokenize endpoint: where, what to send, how to read the count."""
+
+    path: str
+    body: Callable[[str, str], dict[str, Any]]
+    """(model, text) -> request body."""
+    count: Callable[[object], int | None]
+    """Response -> token count, or None when the response is not this endpoint's."""
+
+
+def _int_field(name: str) -> Callable[[object], int | None]:
+    def read(answer: object) -> int | None:
+        value = answer.get(name) if isinstance(answer, dict) else None
+        return value if isinstance(value, int) else None
+
+    return read
+
+
+def _list_length(answer: object) -> int | None:
+    tokens = answer.get("tokens") if isinstance(answer, dict) else None
+    return len(tokens) if isinstance(tokens, list) else None
+
+
+TOKENIZERS = (
+    _Tokenizer("tokenize", lambda model, text: {"model": model, "prompt": text, "add_special_tokens": False},
+               _int_field("count")),  # vLLM
+    _Tokenizer("tokenize", lambda model, text: {"content": text, "add_special": False}, _list_length),  # llama-server
+    _Tokenizer("extras/tokenize/count", lambda model, text: {"model": model, "input": text},
+               _int_field("count")),  # llama-cpp-python's server (adds BOS: see _TokenCounter.baseline)
+)
+
+
+class OpenAIBackend(Backend):
+    def __init__(self, spec: ModelSpec, settings: HttpSettings) -> None:
+        assert spec.source.openai is not None, "the openai driver only loads openai sources"
+        self.name = spec.alias
+        self.spec = spec
+        self.url = spec.source.openai.rstrip("/")
+        self.root = self.url.removesuffix("/v1")
+        self.settings = settings
+        key_env = spec.source.api_key_env
+        self._client = openai.OpenAI(
+            base_url=self.url,
+            # Servers without authentication ignore the key, but the client insists on one.
+            api_key=(os.environ.get(key_env) if key_env else None) or "not-needed",
+            timeout=openai.Timeout(settings.timeout, connect=settings.connect_timeout),
+            max_retries=settings.max_retries,
+        )
+        self._served: str | None = spec.source.model
+        self._listing: list[Any] | None = None
+        self._tokenizer: _TokenCounter | None = None
+        self._tokenizer_probed = False
+        self._template = ChatTemplate(spec.chat_template, name=spec.alias) if spec.chat_template else None
+
+    # -- what the server serves -------------------------------------------------------------------------------
+
+    @property
+    def where(self) -> str:
+        return f"{self.url} ({self._served})" if self._served else self.url
+
+    def _models(self) -> list[Any]:
+        """The server's /v1/models listing, fetched once."""
+        if self._listing is None:
+            with self._errors():
+                listing = list(self._client.models.list())
+            if not all(isinstance(getattr(entry, "id", None), str) for entry in listing):
+                raise self._not_openai()
+            self._listing = listing
+        return self._listing
+
+    @property
+    def model(self) -> str:
+        """The served model's name: the registry's, or the only one the server serves."""
+        if self._served is None:
+            names = [entry.id for entry in self._models()]
+            if len(names) != 1:
+                served = ", ".join(names) if names else "none"
+                raise RemoteError(f"{self.url} serves {len(names)} models ({served}), so hawkeye cannot pick one",
+                                  fix=f"name one: {self.url}#MODEL")
+            self._served = names[0]
+        return self._served
+
+    @property
+    def n_ctx(self) -> int | None:  # type: ignore[override]  # a read-only attribute, looked up on first use
+        """vLLM tells its context window (`max_model_len` in /v1/models); other engines do not."""
+        try:
+            entries = [entry for entry in self._models() if entry.id == self.model]
+        except RemoteError:
+            return None
+        extra = (entries[0].model_extra or {}) if entries else {}
+        value = extra.get("max_model_len")
+        return value if isinstance(value, int) else None
+
+    # -- generation ---------------------------------------------------------------------------------------------
+
+    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        started = time.perf_counter()
+        thinking_ends = THINK_CLOSE in request.stop
+        text: list[str] = []
+        reasoning: list[str] = []
+        streamed = 0
+        first_delta: float | None = None
+        usage: Any = None
+        server_finish: str | None = None
+        stop_reason: object = _UNSET
+        thinking_ended = False
+        with self._errors():
+            stream = self._create(request)
+            try:
+                for chunk in stream:
+                    usage = getattr(chunk, "usage", None) or usage
+                    delta = _read_chunk(chunk)
+                    if delta is None:
+                        continue
+                    if delta.content or delta.thinking:
+                        first_delta = first_delta if first_delta is not None else time.perf_counter() - started
+                    if delta.thinking:
+                        reasoning.append(delta.thinking)
+                        streamed += 1
+                        if thinking_ends and on_text is not None:
+                            on_text(delta.thinking)
+                    if delta.content:
+                        if thinking_ends and reasoning:
+                            # Thinking came in a field of its own and is over; closing the stream stops the
+                            # generation on vLLM and llama.cpp servers (budget forcing, remotely).
+                            thinking_ended = True
+                            break
+                        text.append(delta.content)
+                        streamed += 1
+                        if on_text is not None:
+                            on_text(delta.content)
+                    server_finish = delta.finish_reason or server_finish
+                    stop_reason = delta.stop_reason if delta.stop_reason is not _UNSET else stop_reason
+            except _NotOpenAI:
+                raise self._not_openai() from None
+            finally:
+                stream.close()
+        seconds = time.perf_counter() - started
+        finish: FinishReason = "stop" if thinking_ended else _finish(server_finish, stop_reason, request)
+        prompt_tokens, completion_tokens = self._accounting(request, usage, streamed, closed_early=thinking_ended)
+        return Completion(
+            text="".join(text),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            prompt_seconds=first_delta if first_delta is not None else seconds,
+            seconds=seconds,
+            finish_reason=finish,
+            reasoning="".join(reasoning) if reasoning else None,
+            clock="client",
+        )
+
+    def _create(self, request: Request) -> openai.Stream[Any]:
+        """Open the stream: chat messages to /v1/chat/completions, text to /v1/completions."""
+        sampling = request.sampling
+        common: dict[str, Any] = {
+            "model": self.model, "max_tokens": request.max_tokens, "temperature": sampling.temperature,
+            "seed": sampling.seed, "stream": True, "stream_options": {"include_usage": True},
+        }
+        if request.stop:
+            common["stop"] = list(request.stop)
+        extra_body: dict[str, Any] = {}
+        if sampling.temperature > 0:  # greedy ignores them, and hosted APIs reject fields they do not know
+            common["top_p"] = sampling.top_p
+            extra_body.update(top_k=sampling.top_k, min_p=sampling.min_p)
+        prompt = self._prompt_text(request)
+        if prompt is not None:
+            return self._client.completions.create(prompt=prompt, extra_body=extra_body or None, **common)
+        messages: list[Any] = [dict(message) for message in request.messages]
+        if request.prefix and request.prefix.strip() != THINK_OPEN:
+            # An opened <think> alone is left to the server's chat template (it opens thinking for a reasoning
+            # model); any other prefix is the start of the assistant's reply, continued (vLLM, SGLang).
+            messages.append({"role": "assistant", "content": request.prefix})
+            extra_body.update(continue_final_message=True, add_generation_prompt=False)
+        return self._client.chat.completions.create(messages=messages, extra_body=extra_body or None, **common)
+
+    def _prompt_text(self, request: Request) -> str | None:
+        """The text to send to /v1/completions, or None for a chat request the server templates itself."""
+        if request.prompt is not None:
+            return join_prefix(request.prompt, request.prefix)
+        if self.spec.prompt_format != "completion":
+            return None
+        if self._template is None:
+            raise RemoteError(f"{self.name} has prompt_format `completion` but no chat template to render "
+                              "chat messages with", fix="give it a `chat_template` in the registry")
+        return self._template.render(request)
+
+    def _accounting(self, request: Request, usage: Any, streamed: int, *, closed_early: bool) -> tuple[int, int]:
+        """(prompt, completion) tokens: the server's usage, else estimates.
+
+        A stream closed early has no usage chunk, and some servers (llama-cpp-python's) never send one. Then
+        each streamed content or reasoning delta counts as one token (engines stream one token per delta, a
+        little fewer when they hold back a possible stop string), and the prompt is counted with the server's
+        tokenize endpoint when it has one (the messages' text, without the chat template's markup), else 0.
+        """
+        prompt = getattr(usage, "prompt_tokens", None)
+        completion = getattr(usage, "completion_tokens", None)
+        if isinstance(completion, int) and not closed_early:
+            return (prompt if isinstance(prompt, int) else 0), completion
+        if not isinstance(prompt, int):
+            sent = self._prompt_text(request) or "".join(m["content"] for m in request.messages) + request.prefix
+            counter = self._counter()
+            prompt = counter.count([sent])[0] if counter is not None else 0
+        return prompt, streamed
+
+    # -- token counting -----------------------------------------------------------------------------------------
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        counter = self._counter()
+        if counter is None:
+            raise CapabilityError(f"{self.where} has no tokenize endpoint hawkeye knows (vLLM /tokenize, "
+                                  "llama-server /tokenize, llama-cpp-python /extras/tokenize/count), so it "
+                                  "cannot count tokens", fix="use a local .gguf model for this role")
+        return counter.count(texts)
+
+    def _counter(self) -> _TokenCounter | None:
+        """The server's tokenize endpoint, probed once."""
+        if not self._tokenizer_probed:
+            for tokenizer in TOKENIZERS:
+                counter = _TokenCounter(self, tokenizer)
+                with self._errors():
+                    works = counter.works()
+                if works:
+                    self._tokenizer = counter
+                    break
+            self._tokenizer_probed = True
+        return self._tokenizer
+
+    def _post(self, path: str, body: dict[str, Any]) -> object:
+        """POST to a path under the server's root (not under /v1), with the client's retries and timeouts."""
+        return self._client.post(f"{self.root}/{path}", body=body, cast_to=object)
+
+    # -- errors -------------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn the openai client's typed errors into one-line errors naming the endpoint and the fix."""
+        try:
+            yield
+        except HawkeyeError:
+            raise
+        except openai.APITimeoutError as exc:
+            raise RemoteError(f"{self.where} did not answer within {self.settings.timeout:g} s",
+                              fix="raise the timeout, or check that the server is not overloaded") from exc
+        except openai.APIConnectionError as exc:
+            raise RemoteError(f"cannot reach {self.where}",
+                              fix="is the server running? check the URL") from exc
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise RemoteError(f"{self.where} refused the request (HTTP {exc.status_code}: {_server_message(exc)})",
+                              fix=self._key_fix()) from exc
+        except openai.NotFoundError as exc:
+            raise self._not_found(exc) from exc
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            message = _server_message(exc)
+            if any(word in message.lower() for word in _CONTEXT_WORDS):
+                raise ContextOverflowError(f"{self.where}: {message}",
+                                           fix="shorten the question or use a model with a longer context") \
+                    from exc
+            raise RemoteError(f"{self.where} rejected the request (HTTP {exc.status_code}: {message})",
+                              fix="check the server's options and the model's registry entry") from exc
+        except openai.RateLimitError as exc:
+            raise RemoteError(f"{self.where} is rate limiting (HTTP 429) after {self._tries()}",
+                              fix="wait and try again, or use a server with more capacity") from exc
+        except openai.APIStatusError as exc:
+            raise RemoteError(f"{self.where} failed with HTTP {exc.status_code} after {self._tries()}: "
+                              f"{_server_message(exc)}", fix="check the server's log") from exc
+        except (*_MALFORMED, openai.APIError) as exc:
+            raise self._not_openai() from exc
+
+    def _tries(self) -> str:
+        tries = self.settings.max_retries + 1
+        return f"{tries} attempt{'s' if tries > 1 else ''}"
+
+    def _not_openai(self) -> RemoteError:
+        return RemoteError(f"{self.where} answered something that is not an OpenAI-compatible response",
+                           fix="check that the URL points at an OpenAI-compatible API (it usually ends in /v1)")
+
+    def _key_fix(self) -> str:
+        key_env = self.spec.source.api_key_env
+        if key_env is None:
+            return ("set `api_key_env` in the model's registry entry to the environment variable that holds "
+                    "the API key")
+        if not os.environ.get(key_env):
+            return f"set the environment variable {key_env} to the API key"
+        return f"check the API key in {key_env}"
+
+    def _not_found(self, exc: openai.NotFoundError) -> RemoteError:
+        try:
+            names = [entry.id for entry in self._models()]
+        except RemoteError:
+            return RemoteError(f"{self.where} answered HTTP 404 ({_server_message(exc)})",
+                               fix="check the URL (an OpenAI-compatible API usually ends in /v1)")
+        if self._served in names:
+            return RemoteError(f"{self.where} answered HTTP 404 ({_server_message(exc)})",
+                               fix="the server may not support this kind of request; check its options")
+        return RemoteError(f"{self.url} does not serve model '{self._served}'",
+                           fix=f"use one of: {', '.join(names) or 'none listed'} (as {self.url}#MODEL)")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class _TokenCounter:
+    """Counts tokens with one of the server's tokenize endpoints, several texts at once."""
+
+    def __init__(self, backend: OpenAIBackend, tokenizer: _Tokenizer) -> None:
+        self._backend = backend
+        self._tokenizer = tokenizer
+        self.baseline = 0
+        """Tokens the endpoint counts for an empty text (a BOS it adds), taken off every count."""
+
+    def works(self) -> bool:
+        """Whether this endpoint answers with this endpoint's answer; other failures are the server's, raised."""
+        try:
+            self.baseline = self._raw("")
+            self._raw("hawkeye")
+        except openai.APIStatusError as exc:
+            if exc.status_code in _NO_SUCH_ENDPOINT:
+                return False
+            raise
+        except (_NotOpenAI, *_MALFORMED):
+            return False
+        return True
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        def one(text: str) -> int:
+            try:
+                return max(0, self._raw(text) - self.baseline)
+            except _NotOpenAI:
+                raise self._backend._not_openai() from None
+
+        if len(texts) <= 1:
+            with self._backend._errors():
+                return [one(text) for text in texts]
+        with self._backend._errors(), ThreadPoolExecutor(max_workers=min(TOKENIZE_WORKERS, len(texts))) as pool:
+            return list(pool.map(one, texts))
+
+    def _raw(self, text: str) -> int:
+        answer = self._backend._post(self._tokenizer.path, self._tokenizer.body(self._backend.model, text))
+        count = self._tokenizer.count(answer)
+        if count is None:
+            raise _NotOpenAI
+        return count
+
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class _Delta:
+    content: str
+    thinking: str
+    finish_reason: str | None
+    stop_reason: object
+    """vLLM's `stop_reason` / SGLang's `matched_stop`: the stop string, a token id, None (EOS), or _UNSET."""
+
+
+def _read_chunk(chunk: object) -> _Delta | None:
+    """The first choice of a streamed chunk (chat or text completion); None for a usage-only chunk."""
+    choices = getattr(chunk, "choices", None)
+    if not isinstance(choices, list):
+        raise _NotOpenAI
+    if not choices:
+        return None
+    choice = choices[0]
+    extra_choice = getattr(choice, "model_extra", None) or {}
+    delta = getattr(choice, "delta", None)
+    if delta is not None:  # chat
+        content = getattr(delta, "content", None)
+        extra = getattr(delta, "model_extra", None) or {}
+        thinking = next((extra[name] for name in REASONING_FIELDS if isinstance(extra.get(name), str)), "")
+    else:
+        content = getattr(choice, "text", None)
+        thinking = ""
+    if content is not None and not isinstance(content, str):
+        raise _NotOpenAI
+    finish = getattr(choice, "finish_reason", None)
+    stop_reason = next((extra_choice[key] for key in ("stop_reason", "matched_stop") if key in extra_choice), _UNSET)
+    return _Delta(content or "", thinking, finish if isinstance(finish, str) else None, stop_reason)
+
+
+def _finish(server_finish: str | None, stop_reason: object, request: Request) -> FinishReason:
+    """OpenAI says "stop" both for the end of the turn and for a stop string; tell them apart where possible.
+
+    vLLM (`stop_reason`) and SGLang (`matched_stop`) name what stopped it: a stop string, or a token id / None
+    for EOS. Other servers do not say; then a request with stop strings is taken to have hit one (the text never
+    shows it: servers cut it off) and a request without any ended its turn.
+    """
+    if server_finish == "length":
+        return "length"
+    if stop_reason is not _UNSET:
+        return "stop" if isinstance(stop_reason, str) else "eos"
+    return "stop" if request.stop and server_finish is not None else "eos"
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    """The server's own error message on one line: OpenAI's error.message, FastAPI's detail, or the body."""
+    body = exc.body
+    message: object = body
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = (error.get("message") if isinstance(error, dict) else error) or body.get("message") \
+            or body.get("detail") or body
+    text = " ".join(str(message if message is not None else exc.message).split())
+    return text if len(text) <= MAX_SERVER_MESSAGE else text[: MAX_SERVER_MESSAGE - 1] + "…"

@@ -1,0 +1,207 @@
+"""A scripted OpenAI-compatible server on 127.0.0.1, for what the real llama_cpp.server cannot show.
+
+vLLM, SGLang and Ollama cannot be installed here (GPUs, Go binaries), so this stub stands in for them: it
+streams thinking inline or in the fields those engines use (`reasoning_content`: SGLang, llama-server, DeepSeek,
+older vLLM; `reasoning`: newer vLLM, Ollama's OpenAI layer; `thinking`: Ollama native), names the stop reason
+as vLLM does, answers vLLM's /tokenize, and fails in every way a server can (HTTP 500, 401, 404 unknown model,
+400 context overflow, garbage JSON, garbage SSE, accepting a request and never answering). A test picks the
+behaviour with `stub.mode`; the stub records each request so tests can check what hawkeye sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+MODEL = "stub-model"
+THINKING = ["Two ", "plus ", "two ", "is ", "four."]
+ANSWER = ["The ", "answer ", "is ", "4."]
+HANG_SECONDS = 3600.0
+"""Longer than any test waits: a hanging request ends only when the client gives up or the stub stops."""
+
+MODES = ("inline", "reasoning_content", "reasoning", "thinking", "error500", "error401", "unknown_model",
+         "context_overflow", "garbage_json", "garbage_sse", "hang", "two_models", "stop_string")
+
+
+@dataclass
+class Recorded:
+    path: str
+    body: dict[str, Any]
+    authorization: str | None = None
+
+
+@dataclass
+class StubState:
+    mode: str = "inline"
+    tokenize: bool = False
+    """Whether the stub answers vLLM's POST /tokenize."""
+    requests: list[Recorded] = field(default_factory=list)
+    stream_abandoned: threading.Event = field(default_factory=threading.Event)
+    """Set when a client closed a stream before its end (budget forcing stops generation this way)."""
+
+
+def _chunk(delta: dict[str, Any], *, finish: str | None = None, chat: bool = True, **choice_extra: Any) -> str:
+    if chat:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, **choice_extra}
+        body = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL, "choices": [choice]}
+    else:
+        choice = {"index": 0, "text": delta.get("content", ""), "finish_reason": finish, **choice_extra}
+        body = {"id": "c1", "object": "text_completion", "created": 0, "model": MODEL, "choices": [choice]}
+    return f"data: {json.dumps(body)}\n\n"
+
+
+def _usage(prompt: int, completion: int) -> str:
+    body = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL, "choices": [],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}
+    return f"data: {json.dumps(body)}\n\n"
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "error", "code": status}}, status_code=status,
+                        headers=headers)
+
+
+def create_app(state: StubState) -> FastAPI:
+    app = FastAPI()
+
+    async def hang() -> Response:
+        await asyncio.sleep(HANG_SECONDS)
+        return PlainTextResponse("too late")
+
+    @app.get("/v1/models")
+    async def models() -> Response:
+        state.requests.append(Recorded("/v1/models", {}))
+        if state.mode == "hang":
+            return await hang()
+        if state.mode == "error401":
+            return _error(401, "Invalid API key")
+        if state.mode == "garbage_json":
+            return Response("{not json", media_type="application/json")
+        names = [MODEL, "other-model"] if state.mode == "two_models" else [MODEL]
+        return JSONResponse({"object": "list", "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": "stub", "max_model_len": 4096}
+            for name in names]})
+
+    @app.post("/tokenize")
+    async def tokenize(request: Request) -> Response:
+        body = await request.json()
+        state.requests.append(Recorded("/tokenize", body))
+        if not state.tokenize:
+            return _error(404, "Not Found")
+        if "prompt" not in body:
+            return _error(422, "field required: prompt")
+        return JSONResponse({"count": len(body["prompt"].split()), "max_model_len": 4096, "tokens": []})
+
+    async def generate(request: Request, *, chat: bool) -> Response:
+        body = await request.json()
+        state.requests.append(Recorded(request.url.path, body, request.headers.get("authorization")))
+        mode = state.mode
+        if mode == "hang":
+            return await hang()
+        if mode == "error500":
+            return _error(500, "engine crashed", **{"retry-after-ms": "10"})
+        if mode == "error401":
+            return _error(401, "Invalid API key")
+        if mode == "unknown_model" or body.get("model") != MODEL:
+            return _error(404, f"The model `{body.get('model')}` does not exist.")
+        if mode == "context_overflow":
+            return _error(400, "This model's maximum context length is 4096 tokens. However, you requested "
+                               "9000 tokens (8000 in the messages, 1000 in the completion).")
+        if mode == "garbage_json":
+            return StreamingResponse(iter(["data: {not json\n\n"]), media_type="text/event-stream")
+        if mode == "garbage_sse":
+            return StreamingResponse(iter(['data: {"hello": "world"}\n\n', "data: [DONE]\n\n"]),
+                                     media_type="text/event-stream")
+        usage = (body.get("stream_options") or {}).get("include_usage", False)
+        stops_at_think = "</think>" in (body.get("stop") or [])
+        return StreamingResponse(_events(state, mode, chat=chat, usage=usage, stops_at_think=stops_at_think),
+                                 media_type="text/event-stream")
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        return await generate(request, chat=True)
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Response:
+        return await generate(request, chat=False)
+
+    return app
+
+
+async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops_at_think: bool) \
+        -> AsyncIterator[str]:
+    """The stream of one completion.
+
+    With thinking in a field of its own and `</think>` among the stop strings, the stub, like an engine whose
+    stop strings only watch the answer, goes on into the answer and then never ends: only a client that closes
+    the stream when the answer starts gets its completion.
+    """
+    completed = False
+    try:
+        if chat:
+            yield _chunk({"role": "assistant", "content": ""})
+        if mode in ("reasoning_content", "reasoning", "thinking"):
+            for piece in THINKING:
+                yield _chunk({mode: piece, "content": None})
+        elif mode == "inline":
+            yield _chunk({"content": "<think>"}, chat=chat)
+            for piece in THINKING:
+                yield _chunk({"content": piece}, chat=chat)
+            yield _chunk({"content": "</think>"}, chat=chat)
+        for piece in ANSWER:
+            yield _chunk({"content": piece}, chat=chat)
+            if stops_at_think and mode in ("reasoning_content", "reasoning", "thinking"):
+                await asyncio.sleep(HANG_SECONDS)
+        if mode == "stop_string":
+            yield _chunk({}, finish="stop", chat=chat, stop_reason="\n\n")
+        else:
+            yield _chunk({}, finish="stop", chat=chat, stop_reason=None)
+        if usage:
+            yield _usage(11, 12)
+        yield "data: [DONE]\n\n"
+        completed = True
+    finally:
+        if not completed:
+            state.stream_abandoned.set()
+
+
+class StubServer:
+    """The stub on 127.0.0.1 and a free port, served by uvicorn in a thread; stop() ends it."""
+
+    def __init__(self) -> None:
+        self.state = StubState()
+        self.url = ""
+        config = uvicorn.Config(create_app(self.state), host="127.0.0.1", port=0, log_level="warning",
+                                timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="openai-stub", daemon=True)
+
+    def start(self) -> str:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the OpenAI stub server failed to start")
+            self._thread.join(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/v1"
+        return self.url
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+    def reset(self, mode: str = "inline", *, tokenize: bool = False) -> StubState:
+        assert mode in MODES, mode
+        self.state.mode = mode
+        self.state.tokenize = tokenize
+        self.state.requests.clear()
+        self.state.stream_abandoned.clear()
+        return self.state
