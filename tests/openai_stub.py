@@ -3,10 +3,10 @@
 vLLM, SGLang and Ollama cannot be installed here (GPUs, Go binaries), so this stub stands in for them: it
 streams thinking inline or in the fields those engines use (`reasoning_content`: SGLang, llama-server, DeepSeek,
 older vLLM; `reasoning`: newer vLLM, Ollama's OpenAI layer; `thinking`: Ollama native), names the stop reason
-as vLLM does, answers vLLM's /tokenize, and fails in every way a server can (HTTP 500, 401, 404 unknown model,
-400 context overflow, garbage JSON, garbage SSE, accepting a request and never answering). A test picks the
-behaviour with `stub.mode`; the stub records each request so tests can check what hawkeye sent.
-"""
+as vLLM does, answers vLLM's and llama-cpp-python's tokenize endpoints, and fails in every way a server can
+(HTTP 500, 401, 404 unknown model, 400 context overflow, garbage JSON, garbage SSE, accepting a request and never
+answering). A test picks the behaviour with `stub.mode`; the stub records each request so tests can check what
+hawkeye sent."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ class Recorded:
 @dataclass
 class StubState:
     mode: str = "inline"
-    tokenize: bool = False
-    """Whether the stub answers vLLM's POST /tokenize."""
+    tokenize: str = ""
+    """Which tokenize endpoint the stub has: none, "vllm" (POST /tokenize, exact counts) or "extras"
+    (llama-cpp-python's POST /extras/tokenize/count, which counts a BOS as well, as for Gemma)."""
     requests: list[Recorded] = field(default_factory=list)
     stream_abandoned: threading.Event = field(default_factory=threading.Event)
     """Set when a client closed a stream before its end (budget forcing stops generation this way)."""
@@ -94,11 +95,19 @@ def create_app(state: StubState) -> FastAPI:
     async def tokenize(request: Request) -> Response:
         body = await request.json()
         state.requests.append(Recorded("/tokenize", body))
-        if not state.tokenize:
+        if state.tokenize != "vllm":
             return _error(404, "Not Found")
         if "prompt" not in body:
             return _error(422, "field required: prompt")
         return JSONResponse({"count": len(body["prompt"].split()), "max_model_len": 4096, "tokens": []})
+
+    @app.post("/extras/tokenize/count")
+    async def tokenize_count(request: Request) -> Response:
+        body = await request.json()
+        state.requests.append(Recorded("/extras/tokenize/count", body))
+        if state.tokenize != "extras":
+            return _error(404, "Not Found")
+        return JSONResponse({"count": 1 + len(body["input"].split())})
 
     async def generate(request: Request, *, chat: bool) -> Response:
         body = await request.json()
@@ -198,7 +207,7 @@ class StubServer:
         self._server.should_exit = True
         self._thread.join(10)
 
-    def reset(self, mode: str = "inline", *, tokenize: bool = False) -> StubState:
+    def reset(self, mode: str = "inline", *, tokenize: str = "") -> StubState:
         assert mode in MODES, mode
         self.state.mode = mode
         self.state.tokenize = tokenize

@@ -120,7 +120,7 @@ def test_plain_text_prompt_goes_to_completions(served: OpenAIBackend, local_smol
 
 @pytest.mark.slow
 def test_counts_tokens_like_the_local_tokenizer(served: OpenAIBackend, local_smollm: Backend) -> None:
-    """llama-cpp-python's /extras/tokenize/count adds a BOS where the model wants one; the backend takes it off."""
+    """Through llama-cpp-python's /extras/tokenize/count (SmolLM2 wants no BOS, so none is counted)."""
     texts = ["hello world", "Two plus two is four.", "", "A longer sentence, with punctuation; and numbers: 1234."]
     assert served.count_tokens(texts) == local_smollm.count_tokens(texts)
     with pytest.raises(CapabilityError, match="cannot score tokens"):
@@ -187,7 +187,7 @@ def test_budget_forcing_closes_the_stream_when_separate_thinking_ends(
 
 def test_prompt_of_a_closed_stream_is_counted_with_the_tokenize_endpoint(
         stub: StubState, stub_backend: OpenAIBackend) -> None:
-    stub.mode, stub.tokenize = "reasoning", True
+    stub.mode, stub.tokenize = "reasoning", "vllm"
     completion = stub_backend.complete(ask("what is two plus two", stop=(THINK_CLOSE,)))
     assert completion.prompt_tokens == 5  # the stub's vLLM-style /tokenize counts words
 
@@ -256,11 +256,16 @@ def test_the_api_key_comes_from_the_named_environment_variable(openai_stub_serve
 
 def test_count_tokens_sends_several_texts_and_only_probes_once(stub: StubState,
                                                                stub_backend: OpenAIBackend) -> None:
-    stub.tokenize = True
+    stub.tokenize = "vllm"
     assert stub_backend.count_tokens(["one", "one two", "one two three", "a b c d", "e"]) == [1, 2, 3, 4, 1]
     assert stub_backend.count_tokens(["x y"]) == [2]
     assert len([r for r in stub.requests if r.path == "/tokenize"]) == 2 + 5 + 1  # probe ("" and a word), texts
     assert stub_backend.n_ctx == 4096  # vLLM's max_model_len in /v1/models
+
+
+def test_a_bos_the_tokenize_endpoint_counts_is_taken_off(stub: StubState, stub_backend: OpenAIBackend) -> None:
+    stub.tokenize = "extras"
+    assert stub_backend.count_tokens(["one two", "", "three"]) == [2, 0, 1]
 
 
 def test_count_tokens_without_a_tokenize_endpoint_is_a_capability_error(stub_backend: OpenAIBackend) -> None:
