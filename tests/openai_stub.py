@@ -4,7 +4,7 @@ vLLM, SGLang and Ollama cannot be installed here (GPUs, Go binaries), so this st
 streams thinking inline or in the fields those engines use (`reasoning_content`: SGLang, llama-server, DeepSeek,
 older vLLM; `reasoning`: newer vLLM, Ollama's OpenAI layer; `thinking`: Ollama native), names the stop reason
 as vLLM does, answers vLLM's and llama-cpp-python's tokenize endpoints, and fails in every way a server can
-(HTTP 500, 401, 404 unknown model, 400 context overflow, garbage JSON, garbage SSE, accepting a request and never
+(HTTP 500, 429, 401, 404 unknown model, 400 context overflow, garbage JSON, garbage SSE, accepting a request and never
 answering). A test picks the behaviour with `stub.mode`; the stub records each request so tests can check what
 hawkeye sent."""
 
@@ -27,7 +27,7 @@ ANSWER = ["The ", "answer ", "is ", "4."]
 HANG_SECONDS = 3600.0
 """Longer than any test waits: a hanging request ends only when the client gives up or the stub stops."""
 
-MODES = ("inline", "reasoning_content", "reasoning", "thinking", "error500", "error401", "unknown_model",
+MODES = ("inline", "reasoning_content", "reasoning", "thinking", "error500", "error429", "error401", "unknown_model",
          "context_overflow", "garbage_json", "garbage_sse", "hang", "two_models", "stop_string")
 
 
@@ -117,6 +117,8 @@ def create_app(state: StubState) -> FastAPI:
             return await hang()
         if mode == "error500":
             return _error(500, "engine crashed", **{"retry-after-ms": "10"})
+        if mode == "error429":
+            return _error(429, "slow down", **{"retry-after-ms": "10"})
         if mode == "error401":
             return _error(401, "Invalid API key")
         if mode == "unknown_model" or body.get("model") != MODEL:

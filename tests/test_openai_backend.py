@@ -5,6 +5,7 @@ Every server binds 127.0.0.1 and is stopped by its fixture; nothing here reaches
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import openai
@@ -295,6 +296,34 @@ def test_http_500_is_retried_a_bounded_number_of_times(registry: Registry, opena
     assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) failed with HTTP 500 after 3 attempts: "
                                   "engine crashed — check the server's log")
     assert len(stub.requests) == 3
+
+
+def test_http_429_is_retried_a_bounded_number_of_times(registry: Registry, openai_stub_server: StubServer,
+                                                       stub: StubState) -> None:
+    stub.mode = "error429"
+    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(max_retries=1))
+    assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) is rate limiting (HTTP 429) after 2 attempts "
+                                  "— wait and try again, or use a server with more capacity")
+    assert len(stub.requests) == 2
+
+
+def test_a_server_that_never_accepts_the_connection(registry: Registry) -> None:
+    """A listening socket whose accept queue is full: Linux drops further connection attempts unanswered."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        queued = [socket.socket() for _ in range(3)]
+        for pending in queued:
+            pending.setblocking(False)
+            pending.connect_ex(("127.0.0.1", listener.getsockname()[1]))
+        backend = remote(registry, f"{url}#m", HttpSettings(timeout=30, connect_timeout=1, max_retries=0))
+        try:
+            assert _error_of(backend) == (f"cannot reach {url} (m): no connection within 1 s — is the server "
+                                          "running? check the URL and the network")
+        finally:
+            for pending in queued:
+                pending.close()
 
 
 def test_http_401_names_the_variable_to_set(registry: Registry, openai_stub_server: StubServer, stub: StubState,

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 import pydantic
 
@@ -297,6 +298,10 @@ class OpenAIBackend(Backend):
         except HawkeyeError:
             raise
         except openai.APITimeoutError as exc:
+            if isinstance(exc.__cause__, httpx2.ConnectTimeout):
+                raise RemoteError(f"cannot reach {self.where}: no connection within "
+                                  f"{self.settings.connect_timeout:g} s",
+                                  fix="is the server running? check the URL and the network") from exc
             raise RemoteError(f"{self.where} did not answer within {self.settings.timeout:g} s",
                               fix="raise the timeout, or check that the server is not overloaded") from exc
         except openai.APIConnectionError as exc:
