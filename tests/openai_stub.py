@@ -43,7 +43,8 @@ class StubState:
     mode: str = "inline"
     tokenize: str = ""
     """Which tokenize endpoint the stub has: none, "vllm" (POST /tokenize, exact counts) or "extras"
-    (llama-cpp-python's POST /extras/tokenize/count, which counts a BOS as well, as for Gemma)."""
+    (llama-cpp-python's POST /extras/tokenize/count, which counts a BOS as well, as for Gemma), or "broken"
+    (POST /tokenize answers HTTP 500)."""
     requests: list[Recorded] = field(default_factory=list)
     stream_abandoned: threading.Event = field(default_factory=threading.Event)
     """Set when a client closed a stream before its end (budget forcing stops generation this way)."""
@@ -95,6 +96,8 @@ def create_app(state: StubState) -> FastAPI:
     async def tokenize(request: Request) -> Response:
         body = await request.json()
         state.requests.append(Recorded("/tokenize", body))
+        if state.tokenize == "broken":
+            return _error(500, "tokenizer crashed")
         if state.tokenize != "vllm":
             return _error(404, "Not Found")
         if "prompt" not in body:

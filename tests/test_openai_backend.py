@@ -193,6 +193,14 @@ def test_prompt_of_a_closed_stream_is_counted_with_the_tokenize_endpoint(
     assert completion.prompt_tokens == 5  # the stub's vLLM-style /tokenize counts words
 
 
+def test_a_failing_tokenize_endpoint_does_not_lose_the_completion(stub: StubState,
+                                                                  stub_backend: OpenAIBackend) -> None:
+    stub.mode, stub.tokenize = "reasoning", "broken"
+    completion = stub_backend.complete(ask("2+2?", stop=(THINK_CLOSE,)))
+    assert (completion.reasoning, completion.prompt_tokens) == ("".join(THINKING), 0)
+    assert any(r.path == "/tokenize" for r in stub.requests)
+
+
 def test_stop_reason_tells_a_stop_string_from_the_end_of_the_turn(stub: StubState,
                                                                    stub_backend: OpenAIBackend) -> None:
     stub.mode = "stop_string"

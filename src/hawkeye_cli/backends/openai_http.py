@@ -257,8 +257,11 @@ class OpenAIBackend(Backend):
             return (prompt if isinstance(prompt, int) else 0), completion
         if not isinstance(prompt, int):
             sent = self._prompt_text(request) or "".join(m["content"] for m in request.messages) + request.prefix
-            counter = self._counter()
-            prompt = counter.count([sent])[0] if counter is not None else 0
+            try:
+                counter = self._counter()
+                prompt = counter.count([sent])[0] if counter is not None else 0
+            except HawkeyeError:  # the completion is done; an estimate is not worth losing it for
+                prompt = 0
         return prompt, streamed
 
     # -- token counting -----------------------------------------------------------------------------------------
