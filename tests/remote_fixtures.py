@@ -54,7 +54,13 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (…/v1) of the real `python -m llama_cpp.server` serving SmolLM2-135M-Instruct."""
+    """Base URL (…/v1) of the real `python -m llama_cpp.server` serving SmolLM2-135M-Instruct.
+
+    What it does differently from vLLM or llama-server, found by running it (llama-cpp-python 0.3.36): it ignores
+    `stream_options.include_usage` (a stream carries no usage, so hawkeye's fallback counting is what runs), it
+    samples with repeat_penalty 1.1 unless a request says otherwise, and it tokenizes at
+    /extras/tokenize/count only.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
