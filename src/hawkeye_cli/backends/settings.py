@@ -31,7 +31,8 @@ class LlamaCppSettings:
 @dataclass(frozen=True)
 class HttpSettings:
     timeout: float = 600.0
-    """Seconds one request may take, streaming included: a 7B planner thinking 3,000 tokens on a busy server."""
+    """Seconds the server may stay silent (the openai client's read timeout): before the first token, a long
+    prompt on a busy server; once streaming, between two deltas. A long stream that keeps coming never hits it."""
     connect_timeout: float = 5.0
     """Seconds to wait for the connection itself, so that a server that is down fails fast."""
     max_retries: int = 2
