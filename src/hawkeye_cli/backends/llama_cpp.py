@@ -12,7 +12,7 @@ from pathlib import Path
 
 import llama_cpp
 
-from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, TokenScore
+from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, TokenScore, join_prefix
 from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
 from hawkeye_cli.backends.settings import LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError, IntegrityError
@@ -87,7 +87,7 @@ class LlamaCppBackend(Backend):
         """The prompt's tokens. Only the chat template's markup may become special tokens: a user who writes
         `<|im_end|>` in a question gets those characters, not the end of the turn (token-level prompt injection)."""
         if request.prompt is not None:
-            return self._tokenize(request.prompt, bos=True)
+            return self._tokenize(join_prefix(request.prompt, request.prefix), bos=True)
         tokens: list[int] = []
         for text, markup in self.template.segments(request):
             tokens += self._tokenize(text, bos=not tokens, special=markup)

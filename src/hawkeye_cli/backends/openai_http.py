@@ -217,7 +217,7 @@ class OpenAIBackend(Backend):
         }
         if request.stop:
             common["stop"] = list(request.stop)
-        extra_body: dict[str, Any] = {}
+        extra_body: dict[str, Any] = dict(self.spec.source.extra_body)
         if sampling.temperature > 0:  # greedy ignores them, and hosted APIs reject fields they do not know
             common["top_p"] = sampling.top_p
             extra_body.update(top_k=sampling.top_k, min_p=sampling.min_p)

@@ -1,0 +1,116 @@
+"""ask, bench and compress-cot with a remote planner, a remote expander and both, against a real
+`python -m llama_cpp.server` on 127.0.0.1 serving SmolLM2 (vLLM, SGLang and Ollama cannot run here; their API
+differences are covered by the stub in test_openai_backend.py).
+
+llama-cpp-python's server samples with repeat_penalty 1.1 unless told otherwise; the registry entry sends 1.0
+(`extra_body`), and then greedy results equal the in-process run's exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import Result
+from typer.testing import CliRunner
+
+from hawkeye_cli.cli import app
+
+pytestmark = pytest.mark.slow
+
+QUESTION = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+FAST = ["--budget", "12", "--max-tokens", "24", "--ctx", "2048", "--threads", "2"]
+LOCAL = "smollm2-135m-instruct"
+
+
+@pytest.fixture(scope="module")
+def remote_registry(llama_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A user registry naming the served model, as a user would write it."""
+    path = tmp_path_factory.mktemp("registry") / "models.yaml"
+    path.write_text(yaml.safe_dump({"models": {"remote-smollm": {
+        "source": {"openai": llama_server, "extra_body": {"repeat_penalty": 1.0}},
+        "roles": ["planner", "expander"], "prompt_format": "chat", "cost": {"prompt": 0.135, "completion": 0.135},
+    }}}), encoding="utf-8")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HAWKEYE_MODELS", str(path))
+    yield "remote-smollm"
+    patch.undo()
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def ask_json(planner: str, expander: str) -> dict:
+    result = run("ask", QUESTION, "--planner", planner, "--expander", expander, "--json", "--compare", *FAST)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("roles", ["planner", "expander", "both"])
+def test_ask_with_remote_roles_matches_in_process(remote_registry: str, roles: str) -> None:
+    local = ask_json(LOCAL, LOCAL)
+    planner = remote_registry if roles in ("planner", "both") else LOCAL
+    expander = remote_registry if roles in ("expander", "both") else LOCAL
+    remote = ask_json(planner, expander)
+    for stage in ("plan", "expansion"):
+        assert remote[stage]["text"] == local[stage]["text"]
+        assert remote[stage]["completion_tokens"] == local[stage]["completion_tokens"]
+    assert remote["baseline"]["stage"]["text"] == local["baseline"]["stage"]["text"]
+    assert remote["final_answer"] == local["final_answer"]
+    assert remote["models"] == {"planner": planner, "expander": expander}
+
+
+def test_ask_with_a_url_on_the_command_line(llama_server: str) -> None:
+    """`URL` alone: the server serves one model, so hawkeye asks it which."""
+    result = run("ask", QUESTION, "--planner", llama_server, "--expander", LOCAL, *FAST)
+    assert result.exit_code == 0, result.output
+    assert "Final answer:" in result.stdout
+
+
+def test_an_unreachable_endpoint_is_one_line() -> None:
+    result = run("ask", QUESTION, "--planner", "http://127.0.0.1:9/v1#m", "--expander", LOCAL, *FAST, "--timeout", "2")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cannot reach http://127.0.0.1:9/v1" in errors[0]
+    assert "Traceback" not in result.output
+
+
+def bench_rows(data: Path, out: Path, planner: str, concurrency: int) -> list[dict]:
+    result = run("bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "3", "--planner", planner,
+                 "--expander", LOCAL, "--profile", "tiny", "--concurrency", str(concurrency), *FAST)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "gsm8k.jsonl").read_text().splitlines()]
+    return sorted(({"key": (r["index"], r["mode"], r["budget"]), "strict": r["strict"], "cot": r["cot_tokens"],
+                    "texts": {k: v["text"] for k, v in r["stages"].items()}} for r in rows), key=lambda r: r["key"])
+
+
+def test_bench_rows_are_the_same_at_any_concurrency(remote_registry: str, tmp_path: Path) -> None:
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} + {i}?", "answer": f"#### {2 * i}"}) + "\n"
+                            for i in range(3)), encoding="utf-8")
+    sequential = bench_rows(data, tmp_path / "one", remote_registry, 1)
+    concurrent = bench_rows(data, tmp_path / "four", remote_registry, 4)
+    assert len(sequential) == 9 and sequential == concurrent
+
+
+def test_compress_cot_rewrite_with_a_remote_planner(remote_registry: str, tmp_path: Path) -> None:
+    traces = Path(__file__).parent / "data" / "traces.jsonl"
+    out = tmp_path / "out.jsonl"
+    result = run("compress-cot", str(traces), "-o", str(out), "-m", "rewrite", "--planner", remote_registry,
+                 "--expander", LOCAL, "--limit", "1", "--ratio", "0.3", "--threads", "2", "--ctx", "2048")
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text().splitlines()[0])
+    assert record["compression"]["method"] == "rewrite" and record["cot_compressed"]
+
+
+def test_surprisal_with_a_remote_scorer_names_a_local_model(remote_registry: str, tmp_path: Path) -> None:
+    traces = Path(__file__).parent / "data" / "traces.jsonl"
+    result = run("compress-cot", str(traces), "-o", str(tmp_path / "o.jsonl"), "-m", "surprisal", "--scorer",
+                 remote_registry, "--limit", "1", "--threads", "2", "--ctx", "2048")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cannot score tokens" in errors[0] and ".gguf" in errors[0]
