@@ -174,6 +174,10 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
             yield _chunk({"content": piece}, chat=chat)
             if stops_at_think and mode in ("reasoning_content", "reasoning", "thinking"):
                 await asyncio.sleep(HANG_SECONDS)
+        if mode == "interrupted":  # llama-cpp-python's server cuts a stream short when another request arrives
+            yield "data: [DONE]\n\n"
+            completed = True
+            return
         if mode == "stop_string":
             yield _chunk({}, finish="stop", chat=chat, stop_reason="\n\n")
         else:

@@ -66,7 +66,8 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf()),
                "--model_alias", SMOLLM_SERVED, "--n_ctx", "2048", "--n_threads", "2",
-               "--host", "127.0.0.1", "--port", str(port), "--verbose", "False"]
+               "--host", "127.0.0.1", "--port", str(port), "--verbose", "False",
+               "--interrupt_requests", "False"]  # queue concurrent requests, as serving engines do
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     try:

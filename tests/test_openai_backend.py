@@ -384,6 +384,14 @@ def test_a_stream_of_the_wrong_shape_is_not_an_openai_compatible_response(stub: 
                                        "an OpenAI-compatible API (it usually ends in /v1)")
 
 
+def test_a_stream_cut_short_is_an_error_not_an_answer(stub: StubState, stub_backend: OpenAIBackend) -> None:
+    """A stream that ends without a finish_reason was interrupted: taking its text as the answer would score a
+    half-written (or empty) answer as if the model had given it."""
+    stub.mode = "interrupted"
+    error = _error_of(stub_backend)
+    assert "ended its answer without saying why" in error and "--interrupt_requests False" in error
+
+
 def test_a_server_that_never_answers_times_out(registry: Registry, openai_stub_server: StubServer,
                                                stub: StubState) -> None:
     stub.mode = "hang"

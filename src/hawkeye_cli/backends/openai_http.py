@@ -195,6 +195,11 @@ class OpenAIBackend(Backend):
             finally:
                 stream.close()
         seconds = time.perf_counter() - started
+        if server_finish is None and not thinking_ended:
+            raise RemoteError(f"{self.where} ended its answer without saying why (no finish_reason): the server "
+                              "interrupted or dropped the request",
+                              fix="run it again; llama-cpp-python's server needs --interrupt_requests False to "
+                                  "serve concurrent requests")
         finish: FinishReason = "stop" if thinking_ended else _finish(server_finish, stop_reason, request)
         prompt_tokens, completion_tokens = self._accounting(request, usage, streamed, closed_early=thinking_ended)
         return Completion(
