@@ -4,7 +4,7 @@ The expander writes the full answer from question + compressed CoT (Collaboratio
 answer is compared with the gold answer and with the answer the uncompressed CoT implies. MATH answers are
 not always numbers, so answers compare as normalised strings (no spaces, `$`, `\left`/`\right`, `\boxed{}`,
 `\text{}`, degree or percent signs; `\dfrac` and `\tfrac` read `\frac`), or as numbers when both parse
-(fractions included). This lives here rather than in evaluation/extract.py, whose GSM8K scoring follows
+(fractions included). This lives here rather than in scoring/lm_eval.py, whose GSM8K scoring follows
 lm-eval and is numbers only.
 """
 
@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hawkeye_cli.evaluation.extract import balanced_braces, extract_answer, normalize_number
 from hawkeye_cli.pipeline import Collaboration
+from hawkeye_cli.scoring.lm_eval import balanced_braces, extract_answer, normalize_number
 
 _MARKED = re.compile(r"####[ \t]*(.+)")
 _ANSWER_LIKE = re.compile(r"(?![A-Za-z]{3})(?=.*[0-9\\])")

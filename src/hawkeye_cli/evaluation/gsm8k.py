@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from hawkeye_cli.errors import DataError, HubError
-from hawkeye_cli.evaluation.extract import gold_answer
 from hawkeye_cli.hub import fetch_dataset_file
+from hawkeye_cli.scoring.lm_eval import gold_answer
 
 HUB_REPO = "openai/gsm8k"
 HUB_FILE = "main/test-00000-of-00001.parquet"

@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.evaluation.extract import extract_answer
 from hawkeye_cli.evaluation.gsm8k import Problem
 from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.scoring.lm_eval import extract_answer
 
 
 @dataclass(frozen=True)

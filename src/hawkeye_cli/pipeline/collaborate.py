@@ -7,10 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from hawkeye_cli.backends.base import Backend, Completion
-from hawkeye_cli.evaluation.extract import extract_answer
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.pipeline.accounting import Savings, stage_cost
 from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.scoring.lm_eval import extract_answer
 
 Stage = Literal["plan", "expand", "baseline", "solo"]
 

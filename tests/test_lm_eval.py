@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from hawkeye_cli.evaluation.extract import extract_answer, gold_answer, normalize_number
+from hawkeye_cli.scoring.lm_eval import extract_answer, gold_answer, normalize_number
 
 
 @pytest.mark.parametrize(
