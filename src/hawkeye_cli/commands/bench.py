@@ -1,4 +1,4 @@
-"""`hawkeye bench`: GSM8K accuracy, tokens, latency and cost of hawkeye against the planner alone."""
+"""`hawkeye bench gsm8k|math500`: accuracy, tokens, latency and cost of hawkeye against the planner alone."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import typer
 from hawkeye_cli import paths
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair, load_collaboration
-from hawkeye_cli.evaluation.gsm8k import HUB_FILE, HUB_REPO, load_gsm8k
+from hawkeye_cli.evaluation.datasets import Fields, load_dataset
 from hawkeye_cli.evaluation.metrics import Summary, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
+from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
@@ -23,32 +24,39 @@ from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 
 SUMMARY_FILE = "summary.json"
-PLOT_FILE = "gsm8k.png"
 
 app = typer.Typer(
     help="Benchmarks: accuracy, tokens, latency and cost of hawkeye vs the planner alone.", no_args_is_help=True
 )
 
-_GSM8K_HELP = "\n\n".join([
-    "Run GSM8K's test set (1,319 problems) in each mode; report accuracy, tokens, time and savings.",
-    "Modes: baseline = the planner alone with its full chain of thought; hawkeye = the planner writes a concise "
-    "CoT under --budget tokens, then the expander writes the answer; expander = the expander alone.",
-    "Prompts are zero-shot (hawkeye_cli/pipeline/prompts.py). Every one ends with: "
-    f'"{prompts.FINAL_ANSWER_INSTRUCTION}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}"',
-    "Scoring follows lm-eval's gsm8k task: gold is the number after ####; strict-match (reported as accuracy) is "
-    "the first '#### N' in the output, or else its last \\boxed{N}; flexible-extract is the last number. Both "
-    "drop '$', commas and a trailing '.', and compare as numbers (18.0 = 18).",
-    f"Data: {HUB_REPO} ({HUB_FILE}) through the Hugging Face cache, or --data FILE.jsonl with 'question' and "
-    "'answer' per line. Each result is saved to OUT/gsm8k.jsonl as it finishes, and running the same command "
-    f"again resumes. At the end OUT also gets {SUMMARY_FILE} and {PLOT_FILE}.",
-])
+def _help(benchmark: Benchmark) -> str:
+    return "\n\n".join([
+        f"Run {benchmark.title}'s test set in each mode; report accuracy, tokens, time and savings.",
+        "Modes: baseline = the planner alone with its full chain of thought; hawkeye = the planner writes a "
+        "concise CoT under --budget tokens, then the expander writes the answer; expander = the expander alone.",
+        "Prompts are zero-shot (hawkeye_cli/pipeline/prompts.py). Every one ends with: "
+        f'"{prompts.FINAL_ANSWER_INSTRUCTION}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}"',
+        "Accuracy is Math-Verify's verdict (LaTeX, \\boxed{}, fractions, sets and intervals compared "
+        "symbolically; the last \\boxed{} of the output wins). Next to it, as lm-eval's gsm8k task scores: "
+        "strict-match, the first '#### N' (or else the last \\boxed{N}), and flexible-extract, the last number; "
+        "both compare numbers only (18.0 = 18), so they never match a gold that is not a number.",
+        f"Data: {benchmark.hub_repo} ({benchmark.hub_file}) through the Hugging Face cache, or --data "
+        f"FILE.jsonl with {benchmark.data_format()}. Each result is saved to OUT/{benchmark.name}.jsonl as it "
+        f"finishes, and running the same command again resumes. At the end OUT also gets {SUMMARY_FILE} and "
+        f"{benchmark.name}.png.",
+    ])
 
 
-@app.command("gsm8k", help=_GSM8K_HELP)
-def gsm8k(
+def run_bench(
     context: typer.Context,
     data: Annotated[
-        Path | None, typer.Option("--data", help="Local GSM8K JSONL instead of the hub dataset.", dir_okay=False)
+        Path | None, typer.Option("--data", help="Local JSONL instead of the hub dataset.", dir_okay=False)
+    ] = None,
+    question_field: Annotated[
+        str | None, typer.Option("--question-field", help="With --data: the field holding the question.")
+    ] = None,
+    answer_field: Annotated[
+        str | None, typer.Option("--answer-field", help="With --data: the field holding the answer.")
     ] = None,
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: baseline, hawkeye, expander.")] = ",".join(
         MODES
@@ -75,19 +83,22 @@ def gsm8k(
     ctx: options.Ctx = 4096,
     verbose: options.Verbose = False,
 ) -> None:
+    """One implementation for every benchmark of the table, registered under each one's name."""
+    benchmark = BENCHMARKS[context.info_name or ""]
     chosen_modes = _parse_modes(modes)
     pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
     sweep = _parse_budgets(budgets, budget) or [budget or pair.profile.budget]
     tasks = tasks_for(chosen_modes, sweep)
-    dataset = load_gsm8k(data)
+    dataset = load_dataset(benchmark, data, Fields.of(benchmark, question_field, answer_field))
     problems = dataset.select(offset, limit)
     directory = out or paths.default_results_dir()
     decode = options.decode_settings(pair, max_tokens, temperature, seed)
-    with ResultStore(results_path(directory)) as store:
+    with ResultStore(results_path(directory, benchmark.name)) as store:
         bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
         done = {task: bench.results(task) for task in tasks}
         stderr.print(
-            f"GSM8K #{problems[0].index} to #{problems[-1].index} ({len(problems)} problems) from {dataset.source} · "
+            f"{benchmark.title} #{problems[0].index} to #{problems[-1].index} ({len(problems)} problems) "
+            f"from {dataset.source} · "
             f"planner {pair.planner.alias} + expander {pair.expander.alias} · "
             f"{', '.join(t.label for t in tasks)} · {sum(map(len, done.values()))} results already in {store.path}",
             highlight=False,
@@ -116,31 +127,41 @@ def gsm8k(
         "settings": {"max_tokens": decode.max_tokens, "temperature": temperature, "seed": seed},
         "prompt": {"final_answer": prompts.FINAL_ANSWER_INSTRUCTION, "plan": prompts.PLAN_INSTRUCTION},
     }
-    _finish(directory, summaries, json_output, write_summary=True, **meta)
+    _finish(directory, benchmark, summaries, json_output, write_summary=True, **meta)
+
+
+for _benchmark in BENCHMARKS.values():
+    app.command(_benchmark.name, help=_help(_benchmark))(run_bench)
 
 
 @app.command("report")
 def report(
-    directory: Annotated[Path, typer.Argument(help="A results directory written by hawkeye bench gsm8k.")],
+    directory: Annotated[Path, typer.Argument(help="A results directory written by hawkeye bench.")],
     json_output: options.Json = False,
 ) -> None:
     """Print the summary of every result saved in DIRECTORY again and redraw its plot."""
-    _finish(directory, summarize(read_results(results_path(directory))), json_output, write_summary=False)
+    found = [b for b in BENCHMARKS.values() if results_path(directory, b.name).is_file()]
+    if not found:  # read_results says what is missing and how to make it
+        read_results(results_path(directory, next(iter(BENCHMARKS))))
+    for benchmark in found:
+        summaries = summarize(read_results(results_path(directory, benchmark.name)))
+        _finish(directory, benchmark, summaries, json_output, write_summary=False)
 
 
-def _finish(directory: Path, summaries: list[Summary], json_output: bool, *, write_summary: bool,
-            **meta: Any) -> None:
+def _finish(directory: Path, benchmark: Benchmark, summaries: list[Summary], json_output: bool, *,
+            write_summary: bool, **meta: Any) -> None:
     """Tables (or JSON) on stdout; the plot, and with `write_summary` summary.json, into `directory`."""
-    document = summary_document(summaries, results=str(results_path(directory)), **meta)
+    results = results_path(directory, benchmark.name)
+    document = summary_document(summaries, benchmark.name, results=str(results), **meta)
     if write_summary:
         (directory / SUMMARY_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    plot = plot_accuracy_vs_tokens(summaries, directory / PLOT_FILE)
+    plot = plot_accuracy_vs_tokens(summaries, directory / f"{benchmark.name}.png", benchmark.title)
     if json_output:
         typer.echo(json.dumps(document, indent=2))
     else:
-        render_summary(stdout, summaries)
+        render_summary(stdout, summaries, benchmark.title)
     written = f"{directory / SUMMARY_FILE}, " if write_summary else ""
-    stderr.print(f"results: {results_path(directory)} · {written}{plot}", highlight=False, soft_wrap=True)
+    stderr.print(f"results: {results} · {written}{plot}", highlight=False, soft_wrap=True)
 
 
 def _parse_modes(text: str) -> list[Mode]:

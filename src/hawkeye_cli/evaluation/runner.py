@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.evaluation.gsm8k import Problem
+from hawkeye_cli.evaluation.datasets import Problem
 from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import ModelSpec
-from hawkeye_cli.scoring.lm_eval import extract_answer
+from hawkeye_cli.scoring.verdict import score
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def tasks_for(modes: Sequence[Mode], budgets: Sequence[int]) -> list[Task]:
 
 
 def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task: Task) -> ItemResult:
-    """Solve one problem in one mode and score it against the gold answer."""
+    """Solve one problem in one mode and score it against the gold answer (scoring.verdict: all three metrics)."""
     started = time.perf_counter()
     truncated: bool | None = None
     if task.mode == "baseline":
@@ -72,7 +72,7 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
     else:
         solo = collaboration.solo(problem.question)
         stages, scored, cot_tokens = [solo], solo.text, None
-    extracted = extract_answer(scored)
+    verdict = score(scored, problem.gold)
     return ItemResult(
         index=problem.index,
         mode=task.mode,
@@ -84,10 +84,12 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
         max_tokens=setup.max_tokens,
         question_sha=problem.question_sha,
         gold=problem.gold,
-        strict=extracted.strict,
-        flexible=extracted.flexible,
-        correct=extracted.strict == problem.gold,
-        correct_flexible=extracted.flexible == problem.gold,
+        answer=verdict.answer,
+        strict=verdict.strict,
+        flexible=verdict.flexible,
+        correct=verdict.correct,
+        correct_strict=verdict.correct_strict,
+        correct_flexible=verdict.correct_flexible,
         stages={stage.stage: asdict(stage) for stage in stages},
         cot_tokens=cot_tokens,
         truncated=truncated,
