@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
-from hawkeye_cli.commands import ask, bench, compress_cot, models, pull
+from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, score
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.reporting.console import stderr
 
@@ -42,6 +42,7 @@ app.command("models")(models.list_models)
 app.command("pull")(pull.pull)
 app.add_typer(bench.app, name="bench")
 app.command("compress-cot")(compress_cot.compress_cot)
+app.command("score")(score.score)
 
 
 def _version(value: bool) -> None:

@@ -92,7 +92,7 @@ def _accuracy_table(summaries: list[Summary], title: str) -> Table:
         table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
     for s in summaries:
         speedup = _MISSING if s.speedup is None else f"{s.speedup:.2f}x"
-        table.add_row(s.label, str(s.n), _rate(s.accuracy), f"{s.strict.value:.1%}",
+        table.add_row(s.label, str(s.n), format_rate(s.accuracy), f"{s.strict.value:.1%}",
                       f"{s.flexible.value:.1%}", f"{s.mean_seconds:.2f}",
                       f"{s.total_seconds:.1f}", speedup)
     return table
@@ -118,6 +118,6 @@ def _table(title: str, caption: str) -> Table:
     return Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD)
 
 
-def _rate(rate: Rate) -> str:
+def format_rate(rate: Rate) -> str:
     stderr = "" if rate.stderr is None else f" ± {rate.stderr:.1%}"
     return f"{rate.value:.1%}{stderr}"
