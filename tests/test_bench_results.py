@@ -39,8 +39,9 @@ def row(index: int, mode: Mode = "baseline", *, correct: bool = True, seconds: f
         stages = {"baseline": stage("baseline", tokens, seconds, cost, planner)}
     return ItemResult(
         index=index, mode=mode, budget=budget, planner=planner, expander="small", seed=seed, temperature=0.0,
-        max_tokens=512, question_sha=f"q{index}", gold="7", strict="7" if correct else None, flexible="7",
-        correct=correct, correct_flexible=correct if flexible is None else flexible, stages=stages,
+        max_tokens=512, question_sha=f"q{index}", gold="7", answer="7" if correct else None,
+        strict="7" if correct else None, flexible="7", correct=correct, correct_strict=correct,
+        correct_flexible=correct if flexible is None else flexible, stages=stages,
         cot_tokens=cot_tokens if mode != "expander" else None, truncated=None, seconds=seconds,
     )
 

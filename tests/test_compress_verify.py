@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hawkeye_cli.compression.verify import final_answer, normalize_answer, same_answer, states_answer
+from hawkeye_cli.backends.base import Completion
+from hawkeye_cli.compression.verify import Verifier, final_answer, normalize_answer, states_answer
+from hawkeye_cli.pipeline import StageResult
 
 
 @pytest.mark.parametrize(
@@ -22,24 +24,32 @@ def test_final_answer(text: str, answer: str | None) -> None:
     assert final_answer(text) == answer
 
 
+class Expanding:
+    """Stands in for Collaboration: the expander 'writes' a fixed output."""
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+
+    def expand(self, question: str, cot: str) -> StageResult:
+        return StageResult("expand", "fake", Completion(self.output, 10, 5, 0.1, 0.5, "stop"), 0.1)
+
+
 @pytest.mark.parametrize(
-    ("a", "b", "same"),
+    ("output", "gold", "cot_answer", "matches"),
     [
-        ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac{\\pi}{2})", True),
-        ("\\dfrac{14}{3}", "\\frac{14}{3}", True),
-        ("14/3", "\\tfrac{14}{3}", True),
-        ("-\\frac{1}{2}", "-0.5", True),
-        ("\\boxed{9}", "9.0", True),
-        ("$1,000", "1000", True),
-        ("\\text{Evelyn}", "Evelyn", True),
-        ("90^\\circ", "90", True),
-        ("4.67", "\\frac{14}{3}", False),
-        ("0.5", "-0.5", False),
-        ("1,-2", "1,2", False),
+        ("so \\boxed{\\dfrac{14}{3}}", "\\frac{14}{3}", "14/3", (True, True)),
+        ("\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}", "(3,\\frac{\\pi}{2})", "(3, \\pi/2)", (True, True)),
+        ("She earns \\boxed{\\$1,000}.", "1000", "1000.0", (True, True)),
+        ("\\boxed{4.67}", "\\frac{14}{3}", "4.67", (False, True)),
+        ("\\boxed{-0.5}", "0.5", None, (False, None)),
+        ("\\boxed{9}", None, None, (None, None)),
     ],
 )
-def test_same_answer(a: str, b: str, same: bool) -> None:
-    assert same_answer(a, b) is same
+def test_verifier_compares_with_math_verify(output: str, gold: str | None, cot_answer: str | None,
+                                            matches: tuple[bool | None, bool | None]) -> None:
+    check = Verifier(Expanding(output)).check("q", "cot", gold, cot_answer)  # type: ignore[arg-type]
+    assert (check.matches_gold, check.matches_cot) == matches
+    assert check.answer is not None and check.expander_tokens == 5
 
 
 def test_normalize_answer() -> None:

@@ -81,7 +81,7 @@ def test_an_unwritable_out_fails_in_one_line_before_any_data_or_model_loads(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:
-    monkeypatch.setattr(bench, "load_gsm8k", lambda *a: pytest.fail("read the data before checking --out"))
+    monkeypatch.setattr(bench, "load_dataset", lambda *a: pytest.fail("read the data before checking --out"))
     use_scripted_models(request, meanwhile=lambda: pytest.fail("ran a model before checking --out"))
     blocker = tmp_path / "results"
     blocker.write_text("a file where the results folder should be")

@@ -1,4 +1,4 @@
-"""`hawkeye bench`: GSM8K accuracy, tokens, latency and cost of hawkeye against the planner alone."""
+"""`hawkeye bench gsm8k|math500`: accuracy, tokens, latency and cost of hawkeye against the planner alone."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from typing import Annotated, Any
 import typer
 
 from hawkeye_cli import paths
+from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair, load_collaboration
-from hawkeye_cli.evaluation.gsm8k import HUB_FILE, HUB_REPO, load_gsm8k
+from hawkeye_cli.evaluation.datasets import Fields, load_dataset
 from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
+from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.registry import load_registry
@@ -27,32 +29,39 @@ from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 
 SUMMARY_FILE = "summary.json"
-PLOT_FILE = "gsm8k.png"
 
 app = typer.Typer(
     help="Benchmarks: accuracy, tokens, latency and cost of hawkeye vs the planner alone.", no_args_is_help=True
 )
 
-_GSM8K_HELP = "\n\n".join([
-    "Run GSM8K's test set (1,319 problems) in each mode; report accuracy, tokens, time and savings.",
-    "Modes: baseline = the planner alone with its full chain of thought; hawkeye = the planner writes a concise "
-    "CoT under --budget tokens, then the expander writes the answer; expander = the expander alone.",
-    "Prompts are zero-shot (hawkeye_cli/pipeline/prompts.py). Every one ends with: "
-    f'"{prompts.FINAL_ANSWER_INSTRUCTION}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}"',
-    "Scoring follows lm-eval's gsm8k task: gold is the number after ####; strict-match (reported as accuracy) is "
-    "the first '#### N' in the output, or else its last \\boxed{N}; flexible-extract is the last number. Both "
-    "drop '$', commas and a trailing '.', and compare as numbers (18.0 = 18).",
-    f"Data: {HUB_REPO} ({HUB_FILE}) through the Hugging Face cache, or --data FILE.jsonl with 'question' and "
-    "'answer' per line. Each result is saved to OUT/gsm8k.jsonl as it finishes, and running the same command "
-    f"again resumes. At the end OUT also gets {SUMMARY_FILE} and {PLOT_FILE}.",
-])
+def _help(benchmark: Benchmark) -> str:
+    return "\n\n".join([
+        f"Run {benchmark.title}'s test set in each mode; report accuracy, tokens, time and savings.",
+        "Modes: baseline = the planner alone with its full chain of thought; hawkeye = the planner writes a "
+        "concise CoT under --budget tokens, then the expander writes the answer; expander = the expander alone.",
+        "Prompts are zero-shot (hawkeye_cli/pipeline/prompts.py). Every one ends with: "
+        f'"{benchmark.instruction}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}"',
+        "Accuracy is Math-Verify's verdict (LaTeX, \\boxed{}, fractions, sets and intervals compared "
+        "symbolically; the last \\boxed{} of the output wins). Next to it, as lm-eval's gsm8k task scores: "
+        "strict-match, the first '#### N' (or else the last \\boxed{N}), and flexible-extract, the last number; "
+        "both compare numbers only (18.0 = 18), so they never match a gold that is not a number.",
+        f"Data: {benchmark.hub_repo} ({benchmark.hub_file}) through the Hugging Face cache, or --data "
+        f"FILE.jsonl with {benchmark.data_format()}. Each result is saved to OUT/{benchmark.name}.jsonl as it "
+        f"finishes, and running the same command again resumes. At the end OUT also gets {SUMMARY_FILE} and "
+        f"{benchmark.name}.png.",
+    ])
 
 
-@app.command("gsm8k", help=_GSM8K_HELP)
-def gsm8k(
+def run_bench(
     context: typer.Context,
     data: Annotated[
-        Path | None, typer.Option("--data", help="Local GSM8K JSONL instead of the hub dataset.", dir_okay=False)
+        Path | None, typer.Option("--data", help="Local JSONL instead of the hub dataset.", dir_okay=False)
+    ] = None,
+    question_field: Annotated[
+        str | None, typer.Option("--question-field", help="With --data: the field holding the question.")
+    ] = None,
+    answer_field: Annotated[
+        str | None, typer.Option("--answer-field", help="With --data: the field holding the answer.")
     ] = None,
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: baseline, hawkeye, expander.")] = ",".join(
         MODES
@@ -80,24 +89,30 @@ def gsm8k(
     seed: options.Seed = 0,
     threads: options.Threads = None,
     gpu_layers: options.GpuLayers = None,
-    ctx: options.Ctx = 4096,
+    ctx: options.Ctx = LlamaCppSettings.n_ctx,
+    timeout: options.Timeout = HttpSettings.timeout,
     verbose: options.Verbose = False,
 ) -> None:
+    """One implementation for every benchmark of the table, registered under each one's name."""
+    benchmark = BENCHMARKS[context.info_name or ""]
     chosen_modes = _parse_modes(modes)
     directory = out or paths.default_results_dir()
-    for output in (results_path(directory), directory / SUMMARY_FILE, directory / PLOT_FILE):
+    for output in (results_path(directory, benchmark.name), directory / SUMMARY_FILE,
+                   directory / f"{benchmark.name}.png"):
         require_writable(output, "--out")
     pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
     sweep = _parse_budgets(budgets, budget) or [budget or pair.profile.budget]
     tasks = tasks_for(chosen_modes, sweep)
-    dataset = load_gsm8k(data)
+    dataset = load_dataset(benchmark, data, Fields.of(benchmark, question_field, answer_field))
     problems = dataset.select(offset, limit)
     decode = options.decode_settings(pair, max_tokens, temperature, seed)
-    with ResultStore(results_path(directory)) as store:
+    with ResultStore(results_path(directory, benchmark.name)) as store:
         bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
         done = {task: bench.results(task) for task in tasks}
         stderr.print(
-            f"GSM8K #{problems[0].index} to #{problems[-1].index} ({len(problems)} problems) from {dataset.source} · "
+            f"{benchmark.title} #{problems[0].index} to #{problems[-1].index} "
+            f"({len(problems)} problem{'s' if len(problems) != 1 else ''}) "
+            f"from {dataset.source} · "
             f"planner {pair.planner.alias} + expander {pair.expander.alias} · "
             f"{', '.join(t.label for t in tasks)} · {sum(map(len, done.values()))} results already in {store.path}",
             highlight=False,
@@ -105,9 +120,11 @@ def gsm8k(
         )
         throughput: Throughput | None = None
         if bench.pending():
-            engine = options.backend_settings(ctx, threads, gpu_layers, verbose)
+            engine = options.backend_settings(ctx, threads, gpu_layers, verbose, timeout)
             with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-                collaboration = load_collaboration(pair, engine, decode)
+                collaboration = load_collaboration(pair, engine, decode, instruction=benchmark.instruction)
+            stderr.print(f"Ctrl-C stops at any time and keeps every finished result; the same command resumes "
+                         f"from {store.path}", highlight=False, soft_wrap=True)
             started = time.perf_counter()
             try:
                 with BenchProgress(stderr, tasks, len(problems), done) as progress:
@@ -129,39 +146,50 @@ def gsm8k(
         "profile": pair.profile.name,
         "settings": {"max_tokens": decode.max_tokens, "temperature": temperature, "seed": seed},
         "run": None if throughput is None else asdict(throughput),
-        "prompt": {"final_answer": prompts.FINAL_ANSWER_INSTRUCTION, "plan": prompts.PLAN_INSTRUCTION},
+        "prompt": {"final_answer": benchmark.instruction, "plan": prompts.PLAN_INSTRUCTION},
     }
-    _finish(directory, summaries, failed, json_output, write_summary=True, fix=writable_fix("--out"), **meta)
+    _finish(directory, benchmark, summaries, failed, json_output, write_summary=True, fix=writable_fix("--out"),
+            **meta)
+
+
+for _benchmark in BENCHMARKS.values():
+    app.command(_benchmark.name, help=_help(_benchmark))(run_bench)
 
 
 @app.command("report")
 def report(
-    directory: Annotated[Path, typer.Argument(help="A results directory written by hawkeye bench gsm8k.")],
+    directory: Annotated[Path, typer.Argument(help="A results directory written by hawkeye bench.")],
     json_output: options.Json = False,
 ) -> None:
     """Print the summary of every result saved in DIRECTORY again and redraw its plot."""
-    rows = read_results(results_path(directory))
-    _finish(directory, summarize(rows), failures(rows), json_output, write_summary=False,
-            fix=f"make {directory} writable")
+    found = [b for b in BENCHMARKS.values() if results_path(directory, b.name).is_file()]
+    if not found:  # read_results says what is missing and how to make it
+        read_results(results_path(directory, next(iter(BENCHMARKS))))
+    for benchmark in found:
+        rows = read_results(results_path(directory, benchmark.name))
+        _finish(directory, benchmark, summarize(rows), failures(rows), json_output, write_summary=False,
+                fix=f"make {directory} writable")
 
 
-def _finish(directory: Path, summaries: list[Summary], failed: list[Failures], json_output: bool, *,
-            write_summary: bool, fix: str, **meta: Any) -> None:
+def _finish(directory: Path, benchmark: Benchmark, summaries: list[Summary], failed: list[Failures],
+            json_output: bool, *, write_summary: bool, fix: str, **meta: Any) -> None:
     """Tables (or JSON) on stdout first, then the plot and, with `write_summary`, summary.json into `directory`:
     a file that cannot be written costs only itself, with its own error line and exit status 1."""
-    document = summary_document(summaries, failed, results=str(results_path(directory)), **meta)
+    results = results_path(directory, benchmark.name)
+    document = summary_document(summaries, benchmark.name, failed, results=str(results), **meta)
     if json_output:
         typer.echo(json.dumps(document, indent=2))
     else:
-        render_summary(stdout, summaries, failed, meta.get("run"))
+        render_summary(stdout, summaries, benchmark.title, failed, meta.get("run"))
     writes: list[tuple[Path, Callable[[Path], object]]] = []
     if write_summary:
         writes.append((directory / SUMMARY_FILE,
                        lambda path: path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")))
-    writes.append((directory / PLOT_FILE, lambda path: plot_accuracy_vs_tokens(summaries, path)))
+    writes.append((directory / f"{benchmark.name}.png",
+                   lambda path: plot_accuracy_vs_tokens(summaries, path, benchmark.title)))
     written, unwritten = write_each(writes, fix)
     also = "".join(f" · {path}" for path in written)
-    stderr.print(f"results: {results_path(directory)}{also}", highlight=False, soft_wrap=True)
+    stderr.print(f"results: {results}{also}", highlight=False, soft_wrap=True)
     for error in unwritten[:-1]:
         stderr.print(f"[bold red]error:[/] {error.one_line()}", highlight=False, soft_wrap=True)
     if unwritten:

@@ -1,11 +1,11 @@
 r"""`--verify`: does the expander still reach the answer from the compressed CoT?
 
-The expander writes the full answer from question + compressed CoT (Collaboration.expand), and its final
-answer is compared with the gold answer and with the answer the uncompressed CoT implies. MATH answers are
-not always numbers, so answers compare as normalised strings (no spaces, `$`, `\left`/`\right`, `\boxed{}`,
-`\text{}`, degree or percent signs; `\dfrac` and `\tfrac` read `\frac`), or as numbers when both parse
-(fractions included). This lives here rather than in evaluation/extract.py, whose GSM8K scoring follows
-lm-eval and is numbers only.
+The expander writes the full answer from question + compressed CoT (Collaboration.expand), and its output is
+scored with Math-Verify (scoring/verdict.py, the bench's primary metric) against the gold answer and against
+the answer the uncompressed CoT commits to (final_answer). `states_answer`, which asks whether a compressed
+CoT still contains its answer somewhere in its text, has no Math-Verify counterpart and keeps its own
+normalisation (no spaces, `$`, `\left`/`\right`, `\boxed{}`, `\text{}`, degree or percent signs; numbers and
+fractions compare by value).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from hawkeye_cli.pipeline import Collaboration
 from hawkeye_cli.scoring.lm_eval import balanced_braces, extract_answer, normalize_number
+from hawkeye_cli.scoring.verdict import Verdict, gold_of, score
 
 _MARKED = re.compile(r"####[ \t]*(.+)")
 _ANSWER_LIKE = re.compile(r"(?![A-Za-z]{3})(?=.*[0-9\\])")
@@ -62,14 +63,6 @@ def _number(normal: str) -> Fraction | None:
     return sign * Fraction(values[0]) / Fraction(values[1])
 
 
-def same_answer(answer: str, reference: str) -> bool:
-    a, b = normalize_answer(answer), normalize_answer(reference)
-    if a == b:
-        return True
-    x, y = _number(a), _number(b)
-    return x is not None and x == y
-
-
 def states_answer(text: str, answer: str) -> bool:
     """The text still holds the answer: verbatim once normalised, or for a number, as any number equal to it."""
     normal, haystack = normalize_answer(answer), normalize_answer(text)
@@ -98,12 +91,16 @@ class Verifier:
 
     def check(self, question: str, cot: str, gold: str | None, cot_answer: str | None) -> Check:
         stage = self.collaboration.expand(question, cot)
-        answer = final_answer(stage.text)
-        return Check(answer, _matches(answer, gold), _matches(answer, cot_answer), stage.completion.completion_tokens,
+        against_gold, against_cot = _verdict(stage.text, gold), _verdict(stage.text, cot_answer)
+        scored = against_gold or against_cot  # the answer Math-Verify reads does not depend on the reference
+        answer = scored.answer if scored is not None else final_answer(stage.text)
+        return Check(answer, None if against_gold is None else against_gold.correct,
+                     None if against_cot is None else against_cot.correct, stage.completion.completion_tokens,
                      stage.completion.seconds)
 
 
-def _matches(answer: str | None, reference: str | None) -> bool | None:
-    if reference is None:
+def _verdict(output: str, reference: str | None) -> Verdict | None:
+    """Math-Verify's verdict on `output` against `reference`; None when there is no usable reference."""
+    if reference is None or not reference.strip():
         return None
-    return answer is not None and same_answer(answer, reference)
+    return score(output, gold_of(reference, "math"))

@@ -1,1 +1,1 @@
-"""Scoring and benchmarking: answer extraction, metrics, datasets and the bench runner."""
+"""Benchmarking: the task table, datasets, metrics, stored results and the bench runner."""

@@ -57,8 +57,11 @@ class Summary:
     seed: int
     n: int
     accuracy: Rate
-    """Strict-match: lm-eval's primary GSM8K metric."""
+    """Math-Verify: the primary metric."""
+    strict: Rate
+    """lm-eval strict-match."""
     flexible: Rate
+    """lm-eval flexible-extract."""
     stages: dict[str, TokenStats]
     mean_tokens: float
     """Completion tokens of all stages per item."""
@@ -108,6 +111,7 @@ def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
         seed=first.seed,
         n=len(rows),
         accuracy=Rate.of([row.correct for row in rows]),
+        strict=Rate.of([row.correct_strict for row in rows]),
         flexible=Rate.of([row.correct_flexible for row in rows]),
         stages=stages,
         mean_tokens=statistics.fmean(row.tokens for row in rows),

@@ -18,8 +18,6 @@ from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, read_lines
 Mode = Literal["baseline", "hawkeye", "expander"]
 MODES: tuple[Mode, ...] = ("baseline", "hawkeye", "expander")
 
-RESULTS_FILE = "gsm8k.jsonl"
-
 def task_label(mode: Mode, budget: int | None) -> str:
     """How a mode and its budget are named in tables, plots and JSON: `hawkeye@64`."""
     return f"{mode}@{budget}" if budget is not None else mode
@@ -46,11 +44,16 @@ class ItemResult:
     question_sha: str
     """Ties the row to the question text, so results of a different data file are never mixed in."""
     gold: str
+    answer: str | None
+    """The final answer Math-Verify read in the output."""
     strict: str | None
     flexible: str | None
     correct: bool
-    """Strict-match correct: lm-eval's primary GSM8K metric."""
+    """Math-Verify's verdict: the primary metric (scoring/verdict.py)."""
+    correct_strict: bool
+    """lm-eval strict-match."""
     correct_flexible: bool
+    """lm-eval flexible-extract."""
     stages: dict[str, dict[str, Any]]
     """Stage name (baseline, plan, expand, solo) -> its StageResult fields, text included."""
     cot_tokens: int | None
@@ -98,14 +101,14 @@ class ItemResult:
         return cls(**data)
 
 
-def results_path(directory: Path) -> Path:
-    return directory / RESULTS_FILE
+def results_path(directory: Path, benchmark: str) -> Path:
+    return directory / f"{benchmark}.jsonl"
 
 
 def read_results(path: Path) -> list[ItemResult]:
     """The rows of a results file, each key once; a torn last line is skipped, any other bad line is an error."""
     if not path.is_file():
-        raise DataError(f"no results at {path}", fix="run: hawkeye bench gsm8k --out <dir>, then report that dir")
+        raise DataError(f"no results at {path}", fix="run: hawkeye bench gsm8k (or math500) --out <dir> first")
     rows: dict[Key, ItemResult] = {}
     for row, _ in _parse(path):
         _keep(rows, row)

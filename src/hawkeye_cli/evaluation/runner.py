@@ -12,11 +12,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError
-from hawkeye_cli.evaluation.gsm8k import Problem
+from hawkeye_cli.evaluation.datasets import Problem
 from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, task_label
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import ModelSpec
-from hawkeye_cli.scoring.lm_eval import extract_answer
+from hawkeye_cli.scoring.verdict import score
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,9 @@ def tasks_for(modes: Sequence[Mode], budgets: Sequence[int]) -> list[Task]:
 
 
 def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task: Task) -> ItemResult:
-    """Solve one problem in one mode and score it against the gold answer; a request that failed (an engine
-    error, a question too long for the context) gives a failed row that says why, which a resumed run retries."""
+    """Solve one problem in one mode and score it against the gold answer (scoring.verdict: all three metrics);
+    a request that failed (an engine error, a question too long for the context) gives a failed row that says
+    why, which a resumed run retries."""
     started = time.perf_counter()
     try:
         return _solve(collaboration, setup, problem, task, started)
@@ -67,8 +68,8 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
         return ItemResult(
             index=problem.index, mode=task.mode, budget=task.budget, planner=setup.planner, expander=setup.expander,
             seed=setup.seed, temperature=setup.temperature, max_tokens=setup.max_tokens,
-            question_sha=problem.question_sha, gold=problem.gold, strict=None, flexible=None, correct=False,
-            correct_flexible=False, stages={}, cot_tokens=None, truncated=None,
+            question_sha=problem.question_sha, gold=problem.gold, answer=None, strict=None, flexible=None,
+            correct=False, correct_strict=False, correct_flexible=False, stages={}, cot_tokens=None, truncated=None,
             seconds=time.perf_counter() - started, error=exc.one_line(),
         )
 
@@ -88,7 +89,7 @@ def _solve(collaboration: Collaboration, setup: Setup, problem: Problem, task: T
     else:
         solo = collaboration.solo(problem.question)
         stages, scored, cot_tokens = [solo], solo.text, None
-    extracted = extract_answer(scored)
+    verdict = score(scored, problem.gold)
     return ItemResult(
         index=problem.index,
         mode=task.mode,
@@ -100,10 +101,12 @@ def _solve(collaboration: Collaboration, setup: Setup, problem: Problem, task: T
         max_tokens=setup.max_tokens,
         question_sha=problem.question_sha,
         gold=problem.gold,
-        strict=extracted.strict,
-        flexible=extracted.flexible,
-        correct=extracted.strict == problem.gold,
-        correct_flexible=extracted.flexible == problem.gold,
+        answer=verdict.answer,
+        strict=verdict.strict,
+        flexible=verdict.flexible,
+        correct=verdict.correct,
+        correct_strict=verdict.correct_strict,
+        correct_flexible=verdict.correct_flexible,
         stages={stage.stage: stage.to_dict() for stage in stages},
         cot_tokens=cot_tokens,
         truncated=truncated,

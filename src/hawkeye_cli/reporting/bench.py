@@ -69,13 +69,13 @@ class BenchProgress:
         return {"accuracy": f"{sum(row.correct for row in rows) / len(rows):5.1%}", "speed": f"{speed:3.0f}"}
 
 
-def render_summary(console: Console, summaries: Sequence[Summary], failed: Sequence[Failures] = (),
+def render_summary(console: Console, summaries: Sequence[Summary], title: str, failed: Sequence[Failures] = (),
                    run: dict[str, Any] | None = None) -> None:
     """Per planner/expander/seed: accuracy and time per mode, then tokens and cost per mode and stage; then the
     failed items and the run's throughput."""
     for (planner, expander, seed), group in groupby(summaries, key=lambda s: (s.planner, s.expander, s.seed)):
         rows = list(group)
-        console.print(_accuracy_table(rows, f"GSM8K · planner {planner} + expander {expander} · seed {seed}"))
+        console.print(_accuracy_table(rows, f"{title} · planner {planner} + expander {expander} · seed {seed}"))
         console.print(_tokens_table(rows))
     for failure in failed:
         console.print(f"[bold red]{failure.label}: {failure.count} item(s) failed[/] (not scored; run the same "
@@ -86,21 +86,29 @@ def render_summary(console: Console, summaries: Sequence[Summary], failed: Seque
                       "generated tokens/s (latency and speedup above are per item)", highlight=False)
 
 
-def summary_document(summaries: Sequence[Summary], failed: Sequence[Failures] = (), **meta: Any) -> dict[str, Any]:
-    """The summary as JSON-ready data (`--json`, summary.json); `meta` says what was run."""
-    return {"benchmark": "gsm8k", **meta, "summaries": [{"label": s.label, **asdict(s)} for s in summaries],
+def summary_document(summaries: Sequence[Summary], benchmark: str, failed: Sequence[Failures] = (),
+                     **meta: Any) -> dict[str, Any]:
+    """The summary as JSON-ready data (`--json`, summary.json); `meta` says what was run.
+
+    Per summary: `accuracy` is Math-Verify's (the primary metric), `strict` and `flexible` lm-eval's
+    strict-match and flexible-extract; each a value and its standard error. `failed`: items whose requests
+    failed, not scored.
+    """
+    return {"benchmark": benchmark, **meta, "summaries": [{"label": s.label, **asdict(s)} for s in summaries],
             "failed": [asdict(f) for f in failed]}
 
 
 def _accuracy_table(summaries: list[Summary], title: str) -> Table:
-    table = _table(title, "accuracy: strict-match ('#### N'), lm-eval's primary metric; ± standard error. "
+    table = _table(title, "accuracy: Math-Verify (the primary metric) ± standard error; strict, flex: "
+                   "lm-eval's strict-match and flexible-extract (their standard errors are in --json). "
                    "s/item: latency, the seconds of an item's model calls. speedup: baseline latency / this "
                    "latency, on the problems both ran.")
-    for column in ("mode", "n", "accuracy", "flexible", "s/item", "total s", "speedup"):
+    for column in ("mode", "n", "accuracy", "strict", "flex", "s/item", "total s", "speedup"):
         table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
     for s in summaries:
         speedup = _MISSING if s.speedup is None else f"{s.speedup:.2f}x"
-        table.add_row(s.label, str(s.n), _rate(s.accuracy), _rate(s.flexible), f"{s.mean_seconds:.2f}",
+        table.add_row(s.label, str(s.n), format_rate(s.accuracy), f"{s.strict.value:.1%}",
+                      f"{s.flexible.value:.1%}", f"{s.mean_seconds:.2f}",
                       f"{s.total_seconds:.1f}", speedup)
     return table
 
@@ -125,6 +133,6 @@ def _table(title: str, caption: str) -> Table:
     return Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD)
 
 
-def _rate(rate: Rate) -> str:
+def format_rate(rate: Rate) -> str:
     stderr = "" if rate.stderr is None else f" ± {rate.stderr:.1%}"
     return f"{rate.value:.1%}{stderr}"

@@ -32,8 +32,8 @@ def png_axes(path: Path) -> Iterator[Any]:
         plt.close(figure)
 
 
-def plot_accuracy_vs_tokens(summaries: Sequence[Summary], path: Path) -> Path:
-    """Strict-match accuracy (± standard error) against mean completion tokens per item, written to `path`.
+def plot_accuracy_vs_tokens(summaries: Sequence[Summary], path: Path, title: str) -> Path:
+    """Accuracy (Math-Verify (± standard error) against mean completion tokens per item, written to `path`.
 
     A legend rather than labels on the points: points of similar cost would overlap their labels.
     """
@@ -46,7 +46,7 @@ def plot_accuracy_vs_tokens(summaries: Sequence[Summary], path: Path) -> Path:
                           fmt=marker, color=_COLORS[s.mode], capsize=3, label=label)
         axes.set_xlim(0, 1.1 * max(s.mean_tokens for s in summaries) or 1)  # savings read as distances from 0
         axes.set_xlabel("mean generated tokens per problem (all stages)")
-        axes.set_ylabel("GSM8K accuracy, strict-match (%)")
+        axes.set_ylabel(f"{title} accuracy, Math-Verify (%)")
         axes.legend(fontsize=8, loc="best")
-        axes.set_title("GSM8K: " + "; ".join(f"{p} + {e}" for p, e in pairs), fontsize=10)
+        axes.set_title(f"{title}: " + "; ".join(f"{p} + {e}" for p, e in pairs), fontsize=10)
     return path

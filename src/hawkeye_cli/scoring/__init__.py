@@ -1,1 +1,1 @@
-"""Answer checking, below the pipeline: lm-eval-compatible extraction (and Math-Verify)."""
+"""Answer scoring: Math-Verify (primary) and lm-eval's GSM8K filters; below the pipeline, importing none of hawkeye."""

@@ -1,0 +1,113 @@
+"""`hawkeye score`: the bench's scorer (scoring/verdict.py) over recorded outputs of any model.
+
+Each line of the input is one record holding an output and its gold answer; a line that cannot be scored
+(not UTF-8, malformed JSON, not an object, a field missing or of the wrong type, a gold with no answer in it)
+is reported with its number and skipped, so one bad line never costs the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+from hawkeye_cli.errors import DataError
+from hawkeye_cli.evaluation.metrics import Rate
+from hawkeye_cli.scoring.verdict import AnswerFormat, Verdict, gold_of, score
+
+
+@dataclass(frozen=True)
+class Scored:
+    line: int
+    gold: str
+    verdict: Verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "gold": self.gold, **asdict(self.verdict)}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    source: str
+    n: int
+    accuracy: Rate
+    """Math-Verify: the primary metric."""
+    strict: Rate
+    """lm-eval strict-match."""
+    flexible: Rate
+    """lm-eval flexible-extract."""
+    skipped: int
+
+    @classmethod
+    def of(cls, source: str, scored: list[Scored], skipped: int) -> ScoreSummary:
+        if not scored:
+            raise DataError(f"{source} holds no record that could be scored",
+                            fix="check --output-field and --gold-field against the file's fields")
+        verdicts = [s.verdict for s in scored]
+        return cls(source, len(scored), Rate.of([v.correct for v in verdicts]),
+                   Rate.of([v.correct_strict for v in verdicts]), Rate.of([v.correct_flexible for v in verdicts]),
+                   skipped)
+
+
+def score_file(path: Path, output_field: str, gold_field: str,
+               answer_format: AnswerFormat) -> Iterator[Scored | Skipped]:
+    """Every non-blank line of `path`, scored or skipped with its reason; DataError at once if it can't be read."""
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}", fix="check the path") from exc
+    return _score_lines(stream, output_field, gold_field, answer_format)
+
+
+@contextmanager
+def verdicts_file(path: Path | None) -> Iterator[TextIO | None]:
+    """`path` opened for the per-record verdicts (None: not wanted); DataError when it cannot be written."""
+    if path is None:
+        yield None
+        return
+    try:
+        stream = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror}", fix="choose another --out") from exc
+    with stream:
+        yield stream
+
+
+def _score_lines(stream: BinaryIO, output_field: str, gold_field: str,
+                 answer_format: AnswerFormat) -> Iterator[Scored | Skipped]:
+    with stream:
+        for number, raw in enumerate(stream, start=1):
+            if raw.strip():
+                yield _score_line(number, raw, output_field, gold_field, answer_format)
+
+
+def _score_line(number: int, raw: bytes, output_field: str, gold_field: str,
+                answer_format: AnswerFormat) -> Scored | Skipped:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return Skipped(number, f"not UTF-8 (byte {exc.start + 1})")
+    except json.JSONDecodeError as exc:
+        return Skipped(number, f"malformed JSON ({exc.msg}, column {exc.colno})")
+    if not isinstance(data, dict):
+        return Skipped(number, f"not a JSON object ({type(data).__name__})")
+    output, reference = data.get(output_field), data.get(gold_field)
+    if not isinstance(output, str):
+        return Skipped(number, f"{'missing' if output is None else 'not a string in'} field '{output_field}'")
+    if isinstance(reference, bool) or not isinstance(reference, str | int | float):
+        return Skipped(number, f"{'missing' if reference is None else 'not a string or number in'} field "
+                               f"'{gold_field}'")
+    try:
+        gold = gold_of(str(reference), answer_format)
+    except ValueError as exc:
+        return Skipped(number, f"field '{gold_field}': {exc}")
+    return Scored(number, gold, score(output, gold))

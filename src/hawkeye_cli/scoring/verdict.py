@@ -1,0 +1,155 @@
+r"""One verdict per scored output: Math-Verify (the primary metric) plus lm-eval's two GSM8K filters.
+
+- ``correct`` (the accuracy every hawkeye table and JSON reports): Math-Verify (Hugging Face; open-r1 and
+  lighteval use it). The gold is parsed as ``\boxed{GOLD}`` (LaTeX, or a number), the output with
+  ``LatexExtractionConfig(boxed_match_priority=0)`` then ``ExprExtractionConfig()``: the last ``\boxed{}`` wins,
+  else the last LaTeX or plain expression; ``verify(gold, output)`` then compares symbolically, so
+  ``\boxed{\$70,\!000}`` = 70000, ``\dfrac12`` = 0.5, ``[1,2)`` is an interval and ``\{2,1\}`` = ``\{1,2\}``.
+  ``answer`` is the text Math-Verify extracted. Only the last ``TAIL_CHARS`` characters of an output are read.
+- ``strict`` / ``correct_strict`` and ``flexible`` / ``correct_flexible``: lm-eval's gsm8k strict-match and
+  flexible-extract (scoring/lm_eval.py), kept so that GSM8K numbers compare with lm-eval's. They compare numbers
+  only: against a gold that is not a number (most of MATH) they are never correct.
+
+Math-Verify guards itself with ``signal.alarm``, which works only in a process's main thread and cannot stop
+C code (``\boxed{9^{9^{9^{9}}}}`` computes a huge integer and never returns). So it runs in a child process,
+in that process's main thread with Math-Verify's own timeouts, and the caller, in any thread, waits at most
+``DEADLINE_SECONDS`` per output; past it the child is killed (and restarted for the next output) and the output
+scores wrong. Calls from several threads take turns.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from hawkeye_cli.scoring.lm_eval import extract_answer, gold_answer, normalize_number
+
+AnswerFormat = Literal["gsm8k", "math"]
+"""gsm8k: a reference solution ending in '#### N' (or just N); math: the final answer itself, LaTeX or a number."""
+
+TAIL_CHARS = 2000
+"""Math-Verify reads only the end of an output, where the final answer is; it also bounds the parsing work."""
+DEADLINE_SECONDS = 20.0
+"""The most one output may take to score; past it the output scores wrong."""
+STARTUP_SECONDS = 120.0
+READY = "ready"
+"""The child's first line, once Math-Verify is imported."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    """Math-Verify: the output's final answer is equivalent to the gold. The primary metric."""
+    answer: str | None
+    """What Math-Verify read as the output's final answer; None when it found none (or gave up)."""
+    strict: str | None
+    """lm-eval strict-match: the first '#### N' (else the last \\boxed{N}), as a canonical number."""
+    flexible: str | None
+    """lm-eval flexible-extract: the last number of the output."""
+    correct_strict: bool
+    correct_flexible: bool
+
+
+def gold_of(reference: str, answer_format: AnswerFormat) -> str:
+    """The gold answer a reference holds; ValueError when it holds none."""
+    if answer_format == "gsm8k":
+        return gold_answer(reference) if "####" in reference else _plain_number(reference)
+    gold = reference.strip()
+    if not gold:
+        raise ValueError("the answer is empty")
+    return gold
+
+
+def score(output: str, gold: str, checker: MathVerifyProcess | None = None) -> Verdict:
+    """All three metrics for one output against one gold (from gold_of); never raises for odd outputs."""
+    correct, answer = (checker or DEFAULT_CHECKER).check(gold, output[-TAIL_CHARS:])
+    extracted = extract_answer(output)
+    number = normalize_number(gold)
+    return Verdict(
+        correct=correct,
+        answer=answer,
+        strict=extracted.strict,
+        flexible=extracted.flexible,
+        correct_strict=number is not None and extracted.strict == number,
+        correct_flexible=number is not None and extracted.flexible == number,
+    )
+
+
+def _plain_number(reference: str) -> str:
+    number = normalize_number(reference)
+    if number is None:
+        raise ValueError("the answer is neither '#### N' nor a number")
+    return number
+
+
+class MathVerifyProcess:
+    """Math-Verify in a child process that is killed when an output takes longer than `deadline` to score.
+
+    A plain subprocess speaking JSON lines (not multiprocessing): nothing of the caller's program is re-run or
+    forked, which matters because the caller runs llama.cpp threads.
+    """
+
+    def __init__(self, deadline: float = DEADLINE_SECONDS) -> None:
+        self.deadline = deadline
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+
+    def check(self, gold: str, output: str) -> tuple[bool, str | None]:
+        """(equivalent, extracted answer); (False, None) when the child ran past the deadline or died."""
+        with self._lock:
+            process = self._started()
+            assert process.stdin is not None and process.stdout is not None
+            try:
+                process.stdin.write(json.dumps([gold, output]) + "\n")
+                process.stdin.flush()
+                if select.select([process.stdout], [], [], self.deadline)[0]:
+                    correct, answer = json.loads(process.stdout.readline())
+                    return bool(correct), answer
+            except (OSError, ValueError):  # the child died: a broken pipe, or an empty reply
+                pass
+            self._stop()
+            return False, None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _started(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            self._stop()
+            # The child imports hawkeye_cli from where this process did, installed or not.
+            path = [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "hawkeye_cli.scoring.math_verify_child"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env,
+                start_new_session=True,  # Ctrl-C in the terminal is the parent's to handle
+            )
+            assert self._process.stdout is not None
+            # Importing SymPy takes seconds on a busy machine: that is not the first output's time.
+            ready = select.select([self._process.stdout], [], [], STARTUP_SECONDS)[0]
+            if not ready or self._process.stdout.readline().strip() != READY:
+                self._stop()
+                raise RuntimeError(f"Math-Verify's scoring process did not start within {STARTUP_SECONDS:.0f} s")
+        return self._process
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            for pipe in (self._process.stdin, self._process.stdout):
+                if pipe is not None:
+                    pipe.close()
+        self._process = None
+
+
+DEFAULT_CHECKER = MathVerifyProcess()
+atexit.register(DEFAULT_CHECKER.close)
