@@ -144,3 +144,17 @@ def test_missing_gguf_path_says_so(tmp_path: Path) -> None:
     result = run("ask", QUESTION, "--profile", "tiny", "--expander", str(tmp_path / "nowhere.gguf"), *FAST)
     assert result.exit_code == 1
     assert "nowhere.gguf does not exist" in result.stderr and "hawkeye pull" not in result.stderr
+
+
+def test_version_names_llama_cpp_and_gpu_offload() -> None:
+    import llama_cpp
+
+    result = run("--version")
+    assert result.exit_code == 0
+    offload = "GPU offload: yes" if llama_cpp.llama_supports_gpu_offload() else "GPU offload: no (CPU build)"
+    assert f"llama-cpp-python {llama_cpp.__version__}" in result.stdout and offload in result.stdout
+
+
+def test_help_shows_no_bool_metavar() -> None:
+    for args in (["--help"], ["ask", "--help"], ["bench", "gsm8k", "--help"]):
+        assert "<bool>" not in run(*args).stdout

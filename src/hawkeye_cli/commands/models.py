@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
+from hawkeye_cli import backends
+from hawkeye_cli.backends.settings import BackendSettings, HttpSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import default_profile
-from hawkeye_cli.model_files import is_installable_locally, local_path, size_matches
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.console import stdout
 from hawkeye_cli.reporting.models import ModelRow, models_document, render_models
 
 
-def list_models(json_output: options.Json = False) -> None:
-    """List registry models and profiles, and whether each model is on disk (no network)."""
+def list_models(
+    json_output: options.Json = False,
+    check: Annotated[bool, typer.Option("--check", help="Ask each remote endpoint whether it answers.")] = False,
+) -> None:
+    """List registry models and profiles, and whether each model is on disk or remote (no network unless
+    --check)."""
     registry = load_registry()
+    probe = BackendSettings(http=HttpSettings(timeout=10, max_retries=0))
     rows = []
     for spec in registry.models.values():
-        path = local_path(spec)
-        rows.append(ModelRow(spec, path, installable=path is None and is_installable_locally(spec),
-                             size_ok=path is None or size_matches(path, spec)))
+        driver = backends.driver(spec)
+        rows.append(ModelRow(spec, driver.availability(spec), driver.location(spec),
+                             driver.check(spec, probe) if check else None))
     default = default_profile(registry).name
     if json_output:
         typer.echo(json.dumps(models_document(registry, rows, default), indent=2))

@@ -8,8 +8,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.filesize import decimal
+from rich.markup import escape
 from rich.table import Table
 
+from hawkeye_cli.backends import Availability
 from hawkeye_cli.model_files import Sha256Check
 from hawkeye_cli.registry import ModelSpec, Registry
 
@@ -17,22 +19,17 @@ from hawkeye_cli.registry import ModelSpec, Registry
 @dataclass(frozen=True)
 class ModelRow:
     spec: ModelSpec
-    path: Path | None
-    """The file on disk, or None."""
-    installable: bool
-    """Not on disk yet but can be built offline (an installed PyPI package)."""
-    size_ok: bool = True
-    """False when the file on disk has another size than the registry's: truncated, or not the registered file."""
+    availability: Availability
+    location: str | None
+    """The file on disk or the endpoint; None when the model is nowhere yet."""
+    check: str | None = None
+    """Whether an endpoint answers, when asked for with --check."""
 
     @property
     def size(self) -> int | None:
-        return self.path.stat().st_size if self.path is not None else self.spec.source.size
-
-    @property
-    def status(self) -> str:
-        if self.path is not None:
-            return "present" if self.size_ok else "size mismatch"
-        return "installable" if self.installable else "missing"
+        if self.availability in ("present", "size mismatch") and self.location is not None:
+            return Path(self.location).stat().st_size
+        return self.spec.source.size
 
     def to_dict(self) -> dict[str, Any]:
         spec = self.spec
@@ -45,9 +42,11 @@ class ModelRow:
             "parameters": spec.parameters,
             "size": self.size,
             "registry_size": spec.source.size,
-            "status": self.status,
-            "present": self.path is not None,
-            "path": str(self.path) if self.path is not None else None,
+            "status": self.availability,
+            "present": self.availability in ("present", "size mismatch"),
+            "path": self.location if self.availability != "remote" else None,
+            "endpoint": self.location if self.availability == "remote" else None,
+            "check": self.check,
             "reasoning": spec.reasoning,
             "prompt_format": spec.prompt_format,
             "cost": spec.cost.model_dump(),
@@ -74,9 +73,9 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
     for column in ("quant", "params"):
         models.add_column(column, no_wrap=True)
     models.add_column("size", justify="right", no_wrap=True)
-    models.add_column("on disk", no_wrap=True)
+    models.add_column("available", no_wrap=True)
     status_style = {"present": "[green]✓ present[/]", "size mismatch": "[red]✗ size mismatch[/]",
-                    "installable": "[yellow]installable[/]", "missing": "[red]✗[/]"}
+                    "installable": "[yellow]installable[/]", "missing": "[red]✗[/]", "remote": "[cyan]remote[/]"}
     for row in rows:
         spec = row.spec
         aliases = f" ({', '.join(spec.aliases)})" if spec.aliases else ""
@@ -85,8 +84,8 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
             "\n".join(spec.roles),
             spec.quantization or "",
             spec.parameters or "",
-            decimal(row.size) if row.size else "?",
-            status_style[row.status],
+            decimal(row.size) if row.size else ("" if row.availability == "remote" else "?"),
+            status_style[row.availability] + (f"\n{escape(row.check)}" if row.check else ""),
         )
     console.print(models)
     profiles = Table(title="Profiles", title_justify="left")
