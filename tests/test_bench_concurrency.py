@@ -105,3 +105,14 @@ def test_failed_items_are_recorded_excluded_and_retried(tmp_path: Path) -> None:
     rows = read_results(out / "gsm8k.jsonl")
     assert len(rows) == 18 and not any(row.failed for row in rows)
     assert len(healthy.prompts) == 4  # only problem 2 again: baseline, plan, expand, solo
+
+
+def test_a_run_says_how_long_it_will_take_and_how_to_stop(tmp_path: Path) -> None:
+    data = write_data(tmp_path / "data.jsonl")
+    with backends.registered("pypi", ScriptedDriver(lambda spec: Echo())):
+        result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(tmp_path / "out"),
+                                          "--profile", "tiny", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "(1 problem)" in result.stderr
+    assert "Ctrl-C stops at any time" in result.stderr and "the same command resumes" in result.stderr
+    assert "first item took" in result.stderr and "2 more at that pace" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from itertools import groupby
@@ -42,12 +43,17 @@ class BenchProgress:
             refresh_per_second=2,
         )
         self._rows = {task: list(done.get(task, [])) for task in tasks}
+        self._resumed = sum(map(len, self._rows.values()))
+        self._pending = len(tasks) * total - self._resumed
+        self._started = time.perf_counter()
+        self._console = console
         self._ids: dict[Task, TaskID] = {
             task: self._progress.add_task(task.label, total=total, completed=len(rows), **self._fields(rows))
             for task, rows in self._rows.items()
         }
 
     def __enter__(self) -> BenchProgress:
+        self._started = time.perf_counter()
         self._progress.start()
         return self
 
@@ -58,6 +64,15 @@ class BenchProgress:
         rows = self._rows[task]
         rows.append(row)
         self._progress.update(self._ids[task], advance=1, **self._fields(rows))
+        self._pending -= 1
+        if self._pending and sum(map(len, self._rows.values())) - self._resumed == 1:
+            self._estimate(time.perf_counter() - self._started)
+
+    def _estimate(self, first: float) -> None:
+        """Said once, after the first item: a full GSM8K run on a CPU takes hours, and nothing should hide that."""
+        left = first * self._pending
+        self._console.print(f"first item took {first:.1f} s; {self._pending} more at that pace ≈ "
+                            f"{_duration(left)} (items differ: the bars' ETA improves as they go)", highlight=False)
 
     @staticmethod
     def _fields(rows: list[ItemResult]) -> dict[str, str]:
@@ -67,6 +82,11 @@ class BenchProgress:
         seconds = sum(row.model_seconds for row in rows)
         speed = sum(row.tokens for row in rows) / seconds if seconds > 0 else 0.0
         return {"accuracy": f"{sum(row.correct for row in rows) / len(rows):5.1%}", "speed": f"{speed:3.0f}"}
+
+
+def _duration(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
 
 
 def render_summary(console: Console, summaries: Sequence[Summary], title: str, failed: Sequence[Failures] = (),
