@@ -41,7 +41,7 @@ app.command("ask")(ask.ask)
 app.command("models")(models.list_models)
 app.command("pull")(pull.pull)
 app.add_typer(bench.app, name="bench")
-app.command("compress-cot")(compress_cot.compress_cot)
+app.add_typer(compress_cot.app, name="compress-cot")
 
 
 def _version(value: bool) -> None:

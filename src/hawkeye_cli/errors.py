@@ -40,3 +40,11 @@ class ContextOverflowError(HawkeyeError):
 
 class DataError(HawkeyeError):
     """An input data file is missing or malformed."""
+
+
+class OutputFileError(HawkeyeError):
+    """An output file cannot be written: a directory, not writable, or also an input or another output."""
+
+
+class FileInUseError(HawkeyeError):
+    """Another hawkeye process holds the file's lock: two runs appending to one file would write everything twice."""
