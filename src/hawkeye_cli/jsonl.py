@@ -97,10 +97,14 @@ class AppendOnlyJsonl(Generic[T]):
 
 def _lock(path: Path, option: str) -> FileLock:
     """The file's exclusive lock, or a one-line error at once (timeout 0) when another process holds it."""
-    lock = FileLock(f"{path}.lock", timeout=0)
+    lock_file = Path(f"{path}.lock")
+    lock = FileLock(lock_file, timeout=0)
     try:
         lock.acquire()
     except Timeout:
+        if not lock_file.exists():  # filelock could not even create it: nobody holds it, something else is wrong
+            raise OutputFileError(f"{path} cannot be locked: {lock_file} cannot be created",
+                                  fix=f"check that its folder is writable, or use another {option}") from None
         raise FileInUseError(f"{path} is in use by another hawkeye run",
                              fix=f"wait for it to finish or use another {option}") from None
     except OSError as exc:

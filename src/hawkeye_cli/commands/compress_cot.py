@@ -46,6 +46,7 @@ _HELP = "\n\n".join([
     "is checked to be writable before anything runs.",
 ])
 
+DEFAULT_COMMAND = "run"
 
 
 class RunByDefault(TyperGroup):
@@ -59,8 +60,6 @@ class RunByDefault(TyperGroup):
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
 
-
-DEFAULT_COMMAND = "run"
 
 app = typer.Typer(
     cls=RunByDefault,
@@ -153,15 +152,14 @@ def compress_cot(
     _finish(stats, document, output, json_output, summary_file, plot, summary)
 
 
-@app.command("report")
+@app.command("report", help="Print the summary of every record in a compress-cot output again (table or "
+             "--json), and redraw --plot and --summary from it. Runs no model.")
 def report(
     path: Annotated[Path, typer.Argument(help="The --output file of a compress-cot run.", show_default=False)],
     plot: Annotated[Path | None, typer.Option("--plot", help="Redraw the redundancy curve as PNG here.")] = None,
     summary_file: Annotated[Path | None, typer.Option("--summary", help="Write the summary as JSON here.")] = None,
     json_output: options.Json = False,
 ) -> None:
-    """Print the summary of every record in a compress-cot output again (table or --json); redraw --plot and
-    --summary from it. Runs no model."""
     require_outputs({option: file for option, file in (("--summary", summary_file), ("--plot", plot)) if file},
                     inputs={"the input": path})
     stats = read_output(path)

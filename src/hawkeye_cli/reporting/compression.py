@@ -140,8 +140,8 @@ def render_summary(console: Console, stats: OutputStats, output: str, run: RunSu
         table.add_row(*row)
     tokenizer = stats.tokenizer or (run.tokenizer if run else "")
     facts = Table.grid(padding=(0, 2))
-    facts.add_row("rows", "this run's records" if output == STDIO else f"every record in {escape(output)}, "
-                  "earlier runs' included")
+    facts.add_row("rows", "this run's records" if output == STDIO else f"every record in {escape(output)}"
+                  + (", earlier runs' included" if run is not None else ""))
     facts.add_row("columns", f"n: records; before/after: mean CoT tokens ({tokenizer}); "
                   f"±{RATIO_TOLERANCE:g}: records that met the target within that; answer: of the CoTs that state "
                   "their final answer, the share that still do compressed"
@@ -180,7 +180,7 @@ _CURVES: tuple[tuple[str, Callable[[RatioStats], Rate | None], dict[str, Any], f
 
 def plot_curve(stats: OutputStats, path: Path) -> Path:
     """Accuracy (vs gold, ± standard error) and agreement with the uncompressed CoT's answer against the
-    fraction of CoT tokens kept: the redundancy curve; each point is labelled with its target ratio."""
+    fraction of CoT tokens kept: the redundancy curve, with each point's target ratio on the top axis."""
     points = [ratio for ratio in stats.by_target if ratio.records]
     with png_axes(path) as axes:
         for label, rate_of, style, offset in _CURVES:
@@ -189,12 +189,12 @@ def plot_curve(stats: OutputStats, path: Path) -> Path:
                 axes.errorbar([ratio.ratio + offset for ratio, _ in shown], [rate.value * 100 for _, rate in shown],
                               yerr=[(rate.stderr or 0) * 100 for _, rate in shown], capsize=3, linewidth=1.6,
                               alpha=0.85, label=label, **style)
-        for ratio in points:
-            axes.annotate(f"{ratio.target:g}", (ratio.ratio, 0), textcoords="offset points", xytext=(0, 6),
-                          ha="center", fontsize=9, color="dimgray",
-                          bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "lightgray"})
         axes.set_xlim(0, 1.05)
-        axes.set_xlabel(f"fraction of CoT tokens kept ({stats.method}; boxed: the target ratio)")
+        axes.set_xlabel(f"fraction of CoT tokens kept ({stats.method})")
+        targets = axes.secondary_xaxis("top")  # above the plot: no label can hide a point at 0 %
+        targets.set_xticks([ratio.ratio for ratio in points], labels=[f"{ratio.target:g}" for ratio in points],
+                           fontsize=10)
+        targets.set_xlabel("target ratio", fontsize=10)
         axes.set_ylabel("the expander's final answer matches (%)")
         records = max((ratio.records for ratio in points), default=0)
         axes.set_title(f"Redundancy curve · {stats.method} · {records} records", fontsize=10)
