@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from hawkeye_cli.cli import app
 from hawkeye_cli.commands import compress_cot
@@ -222,11 +221,11 @@ def test_coinciding_curves_both_stay_visible_and_targets_are_readable(
         stats.add(json.loads(line))
     reporting.plot_curve(stats, tmp_path / "curve.png")
     (axes,) = drawn
-    gold, cot = (curve.lines[0] for curve in axes.containers)  # errorbar: (data line, caps, bars)
+    gold, cot = (curve[0] for curve in axes.containers)  # errorbar: (data line, caps, bars)
     assert gold.get_ydata()[0] == cot.get_ydata()[0]  # equal at target 0.2 ...
     assert gold.get_xdata()[0] != cot.get_xdata()[0]  # ... yet not drawn on top of each other
     assert gold.get_marker() != cot.get_marker() and gold.get_linestyle() != cot.get_linestyle()
     (top,) = axes.child_axes
     labels = top.get_xticklabels()
     assert [label.get_text() for label in labels] == ["0.2", "1"]
-    assert all(label.get_fontsize() >= 9 for label in labels)
+    assert all(float(label.get_fontsize()) >= 9 for label in labels)

@@ -7,9 +7,8 @@ import json
 from collections.abc import Callable
 from contextlib import closing, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -25,6 +24,9 @@ from hawkeye_cli.outputs import require_outputs, write_each, write_text
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
 from hawkeye_cli.reporting.console import stderr, stdout
+
+if TYPE_CHECKING:
+    from typer._click.core import Context  # typer vendors click; its Context is what TyperGroup passes
 
 _HELP = "\n\n".join([
     "Compress the chain of thought (CoT) of every JSONL record in PATH and write the records, plus "
@@ -55,7 +57,7 @@ class RunByDefault(TyperGroup):
     Done before parsing (not in resolve_command) so that options may come before FILE as well.
     """
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)

@@ -86,10 +86,10 @@ class OutputStats:
         meta = record.get("compression")
         if not isinstance(meta, dict):
             raise ValueError("no 'compression' field: not written by compress-cot")
-        method, tokenizer, target = meta.get("method"), meta.get("tokenizer"), meta.get("target_ratio")
-        before, after = record.get("cot_tokens"), record.get("cot_kept_tokens")
-        if not (isinstance(method, str) and isinstance(tokenizer, str) and _number(target)
-                and _count(before) and _count(after)):
+        method, tokenizer = meta.get("method"), meta.get("tokenizer")
+        target, before, after = meta.get("target_ratio"), record.get("cot_tokens"), record.get("cot_kept_tokens")
+        if not (isinstance(method, str) and isinstance(tokenizer, str) and isinstance(target, int | float)
+                and isinstance(before, int) and isinstance(after, int) and min(before, after) >= 0):
             raise ValueError("missing or invalid compression fields")
         if self.method is not None and method != self.method:
             raise ValueError(f"written with --method {method}, while earlier lines used {self.method}")
@@ -125,11 +125,3 @@ def read_output(path: Path) -> OutputStats:
     if stats.method is None:
         raise DataError(f"{path} holds no compressed records", fix="give the --output file of a compress-cot run")
     return stats
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
