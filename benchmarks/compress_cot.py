@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import get_args
 
 from hawkeye_cli.compression.records import Fields, JsonlOutput, read_records
-from hawkeye_cli.compression.run import CompressionRun, Method, Models, compressor_for, output_key
-from hawkeye_cli.engine import EngineSettings, choose_pair
+from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key
+from hawkeye_cli.compression.stats import OutputStats
+from hawkeye_cli.engine import EngineSettings, LoadedModels, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.registry import load_registry
 
@@ -53,17 +54,21 @@ def main() -> None:
               f"(planner {pair.planner.alias}, expander {pair.expander.alias}) · ctx {args.ctx}")
         for method in methods:
             limit = min(args.limit or args.rewrite_limit, args.rewrite_limit) if method == "rewrite" else args.limit
-            models = Models(EngineSettings(n_ctx=args.ctx, threads=args.threads))  # each method loads its own
+            models = LoadedModels(EngineSettings(n_ctx=args.ctx, threads=args.threads))  # each method loads its own
             started = time.perf_counter()
             compressor = compressor_for(method, models, pair, pair.expander, decode)  # type: ignore[arg-type]
             load = time.perf_counter() - started
             output = out_dir / f"{method}.jsonl"
             output.unlink(missing_ok=True)
-            with args.traces.open("rb") as stream, JsonlOutput(output, output_key(method)) as out:
+            written = OutputStats()
+            with (
+                args.traces.open("rb") as stream,
+                JsonlOutput(output, output_key(method), on_record=written.add) as out,
+            ):
                 records = itertools.islice(read_records(stream, Fields()), limit)
                 summary = CompressionRun(compressor, [args.ratio], source=str(args.traces)).run(records, out)
             models.close()
-            stats = summary.stats[args.ratio]
+            stats = written.ratios[args.ratio]
             line = (
                 f"{method:<9} {stats.records:4d} records in {summary.seconds:7.2f}s = "
                 f"{summary.records_per_second:7.2f} records/s (load {load:.2f}s) · "

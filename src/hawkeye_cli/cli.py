@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 from hawkeye_cli import __version__
 from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, score, verify
 from hawkeye_cli.errors import HawkeyeError
-from hawkeye_cli.reporting.console import stderr
+from hawkeye_cli.reporting.console import print_error, stderr
 
 
 class _FriendlyErrors(TyperGroup):
@@ -21,7 +21,7 @@ class _FriendlyErrors(TyperGroup):
         try:
             return super().invoke(ctx)
         except HawkeyeError as exc:
-            stderr.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+            print_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             stderr.print("[yellow]interrupted[/]")
@@ -42,7 +42,7 @@ app.command("models")(models.list_models)
 app.command("pull")(pull.pull)
 app.command("verify")(verify.verify)
 app.add_typer(bench.app, name="bench")
-app.command("compress-cot")(compress_cot.compress_cot)
+app.add_typer(compress_cot.app, name="compress-cot")
 app.command("score")(score.score)
 
 

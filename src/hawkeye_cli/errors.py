@@ -52,3 +52,7 @@ class RemoteError(HawkeyeError):
 
 class OutputError(HawkeyeError):
     """A file hawkeye should write (results, summary, plot, output) cannot be created or appended to."""
+
+
+class FileInUseError(HawkeyeError):
+    """Another hawkeye process holds the file's lock: two runs appending to one file would write everything twice."""

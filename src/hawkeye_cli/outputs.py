@@ -7,10 +7,32 @@ the others.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from hawkeye_cli.errors import OutputError
+
+
+def require_outputs(outputs: Mapping[str, Path], inputs: Mapping[str, Path]) -> None:
+    """The checks to make before a run starts: no two of these files the same, and every output writable."""
+    require_distinct({**inputs, **outputs})
+    for option, path in outputs.items():
+        require_writable(path, option)
+
+
+def require_distinct(files: Mapping[str, Path]) -> None:
+    """Refuse two options naming one file, whatever it holds.
+
+    An output that is also the input re-reads its own appended lines without end; two outputs in one file
+    corrupt each other. Names are compared resolved (symlinks), and existing files by device and inode (hard
+    links).
+    """
+    named = list(files.items())
+    for position, (first, first_path) in enumerate(named):
+        for second, second_path in named[position + 1 :]:
+            if _same_file(first_path, second_path):
+                raise OutputError(f"{second} {second_path} is the same file as {first} {first_path}",
+                                  fix=f"give {second} another path")
 
 
 def require_writable(path: Path, option: str) -> None:
@@ -56,3 +78,18 @@ def write_problem(path: Path) -> str | None:
     if not os.access(ancestor, os.W_OK | os.X_OK):
         return f"folder {ancestor} is not writable"
     return None
+
+
+def write_text(path: Path, text: str) -> None:
+    """UTF-8 text, creating the folders on the way (they were checked by require_writable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist (yet): then the resolved names decided
+        return False

@@ -25,7 +25,7 @@ from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
-from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.console import print_error, stderr, stdout
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 
 SUMMARY_FILE = "summary.json"
@@ -190,10 +190,10 @@ def _finish(directory: Path, benchmark: Benchmark, summaries: list[Summary], fai
     written, unwritten = write_each(writes, fix)
     also = "".join(f" · {path}" for path in written)
     stderr.print(f"results: {results}{also}", highlight=False, soft_wrap=True)
-    for error in unwritten[:-1]:
-        stderr.print(f"[bold red]error:[/] {error.one_line()}", highlight=False, soft_wrap=True)
+    for error in unwritten:
+        print_error(error)
     if unwritten:
-        raise unwritten[-1]
+        raise typer.Exit(1)
 
 
 def _parse_modes(text: str) -> list[Mode]:

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from contextlib import closing, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from hawkeye_cli.commands import options
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_records, open_input, read_records
-from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key, verifier_for
+from hawkeye_cli.compression.run import CompressionRun, Method, RunSummary, compressor_for, output_key, verifier_for
 from hawkeye_cli.compression.sft import sft_key
+from hawkeye_cli.compression.stats import OutputStats, read_output
 from hawkeye_cli.engine import LoadedModels, choose_pair
+from hawkeye_cli.errors import DataError
+from hawkeye_cli.outputs import require_outputs, writable_fix, write_each, write_text
 from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
-from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.console import print_error, stderr, stdout
+
+if TYPE_CHECKING:
+    from typer._click.core import Context  # typer vendors click; its Context is what TyperGroup passes
 
 _HELP = "\n\n".join([
     "Compress the chain of thought (CoT) of every JSONL record in PATH and write the records, plus "
@@ -32,12 +40,38 @@ _HELP = "\n\n".join([
     "planner for a concise rewrite within ratio x tokens (its own tokenizer).",
     "--verify has the expander answer from question + compressed CoT and compares its final answer with the "
     "gold answer and with the uncompressed CoT's; with --ratios it draws the redundancy curve (table, --summary "
-    "JSON, --plot PNG). The summary covers the records compressed by this run.",
+    "JSON, --plot PNG). The summary covers every record in --output, those of earlier runs included; "
+    "`hawkeye compress-cot report OUTPUT` prints it again.",
     "Bad lines are reported with their number and skipped (--strict: exit 1). An existing --output is resumed: "
-    "records already there are skipped and new ones appended, so Ctrl-C loses nothing written.",
+    "records already there are skipped and new ones appended, so Ctrl-C loses nothing written. The output is "
+    "locked (OUTPUT.lock beside it) while a run appends to it; it may not be the input, and every output file "
+    "is checked to be writable before anything runs.",
 ])
 
+DEFAULT_COMMAND = "run"
 
+
+class RunByDefault(TyperGroup):
+    """`compress-cot FILE ...` stands for `compress-cot run FILE ...`: only a subcommand's name selects another.
+
+    Done before parsing (not in resolve_command) so that options may come before FILE as well.
+    """
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=RunByDefault,
+    help="Measure and remove redundancy in recorded chains of thought (CoT). `hawkeye compress-cot FILE ...` is "
+    "`hawkeye compress-cot run FILE ...`; an input file named like a subcommand is given as ./report or ./run.",
+    no_args_is_help=True,
+)
+
+
+@app.command(DEFAULT_COMMAND, help=_HELP)
 def compress_cot(
     path: Annotated[str, typer.Argument(help="JSONL input; '-' reads standard input.")],
     output: Annotated[
@@ -57,13 +91,13 @@ def compress_cot(
         str | None, typer.Option("--scorer", help="surprisal: the scoring model.", show_default="the expander")
     ] = None,
     export_sft: Annotated[
-        Path | None, typer.Option("--export-sft", dir_okay=False, help="Also write chat-format SFT records here.")
+        Path | None, typer.Option("--export-sft", help="Also write chat-format SFT records here.")
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", dir_okay=False, help="With --verify: the redundancy curve as PNG.")
+        Path | None, typer.Option("--plot", help="With --verify: the redundancy curve as PNG.")
     ] = None,
     summary_file: Annotated[
-        Path | None, typer.Option("--summary", dir_okay=False, help="Also write the summary (and curve) as JSON.")
+        Path | None, typer.Option("--summary", help="Also write the summary (and curve) as JSON.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Only the first N records.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on the first unusable record.")] = False,
@@ -92,14 +126,18 @@ def compress_cot(
         raise typer.BadParameter("a file, for one ratio at a time (--ratio)", param_hint="--export-sft")
     if json_output and output == STDIO:
         raise typer.BadParameter("records go to standard output; give --output FILE with --json", param_hint="--json")
+    files = {"--output": Path(output), "--export-sft": export_sft, "--summary": summary_file, "--plot": plot}
+    require_outputs({option: file for option, file in files.items() if file is not None and str(file) != STDIO},
+                    inputs={} if path == STDIO else {"the input": Path(path)})
     registry = load_registry()
     pair = choose_pair(registry, profile=profile, planner=planner, expander=expander)
     decode = options.decode_settings(pair, max_tokens, temperature, seed)
     fields = Fields(question_field, cot_field, response_field, answer_field)
+    stats = OutputStats.expecting(targets)
     with (
         open_input(path) as stream,
-        JsonlOutput(output, output_key(method)) as out,
-        JsonlOutput(export_sft, sft_key) if export_sft else nullcontext() as sft,
+        JsonlOutput(output, output_key(method), option="--output", on_record=stats.add) as out,
+        JsonlOutput(export_sft, sft_key, option="--export-sft") if export_sft else nullcontext() as sft,
         closing(LoadedModels(options.backend_settings(ctx, threads, gpu_layers, verbose))) as models,
     ):
         if out.cut_partial_line:
@@ -112,21 +150,48 @@ def compress_cot(
         with CompressionProgress(stderr, method, _total(path, limit)) as progress:
             records = itertools.islice(read_records(stream, fields), limit)
             summary = run.run(records, out, sft, on_record=progress.advance, on_skip=progress.skipped)
-    if plot is not None:
-        plot_curve(summary, plot)
-    document = json.dumps(summary_document(summary, input=path, output=output, targets=targets), indent=2)
-    if summary_file is not None:
-        summary_file.parent.mkdir(parents=True, exist_ok=True)
-        summary_file.write_text(document + "\n", encoding="utf-8")
+    document = summary_document(stats, summary, input=path, output=output, targets=targets)
+    _finish(stats, document, output, json_output, summary_file, plot, summary)
+
+
+@app.command("report", help="Print the summary of every record in a compress-cot output again (table or "
+             "--json), and redraw --plot and --summary from it. Runs no model.")
+def report(
+    path: Annotated[Path, typer.Argument(help="The --output file of a compress-cot run.", show_default=False)],
+    plot: Annotated[Path | None, typer.Option("--plot", help="Redraw the redundancy curve as PNG here.")] = None,
+    summary_file: Annotated[Path | None, typer.Option("--summary", help="Write the summary as JSON here.")] = None,
+    json_output: options.Json = False,
+) -> None:
+    require_outputs({option: file for option, file in (("--summary", summary_file), ("--plot", plot)) if file},
+                    inputs={"the input": path})
+    stats = read_output(path)
+    if plot is not None and not stats.verified:
+        raise DataError(f"{path} holds no --verify results, so there is no curve to plot",
+                        fix="run compress-cot with --verify, or leave out --plot")
+    _finish(stats, summary_document(stats, output=str(path)), str(path), json_output, summary_file, plot)
+
+
+def _finish(stats: OutputStats, document: dict[str, Any], output: str, json_output: bool, summary_file: Path | None,
+            plot: Path | None, run: RunSummary | None = None) -> None:
+    """The table (or JSON) first, so that nothing printed is lost, then --summary and --plot: a file that cannot
+    be written is reported on its own line, after writing the others, and exits 1."""
+    text = json.dumps(document, indent=2)
     if json_output:
-        typer.echo(document)
+        typer.echo(text)
     else:
-        render_summary(stderr if output == STDIO else stdout, summary)
-    if summary.interrupted:
+        render_summary(stderr if output == STDIO else stdout, stats, output, run)
+    writes: dict[str, tuple[Path, Callable[[Path], object]]] = {}
+    if summary_file is not None:
+        writes["--summary"] = (summary_file, lambda file: write_text(file, text + "\n"))
+    if plot is not None:
+        writes["--plot"] = (plot, lambda file: plot_curve(stats, file))
+    failures = [error for option, write in writes.items() for error in write_each([write], writable_fix(option))[1]]
+    for failure in failures:
+        print_error(failure)
+    if failures:
+        raise typer.Exit(1)
+    if run is not None and run.interrupted:
         raise typer.Exit(130)
-
-
-compress_cot.__doc__ = _HELP  # cli.py registers the function as is, so its docstring is the command's help
 
 
 def _parse_ratios(text: str) -> list[float]:

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, read_lines
+from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine
 
 STDIO = "-"
 
@@ -140,29 +140,28 @@ def open_input(path: str) -> AbstractContextManager[IO[bytes]]:
 class JsonlOutput:
     """An append-only JSONL file (or standard output) that knows which keys it already holds.
 
-    Opening an existing file reads the key of every complete line and cuts a half-written last line; a bad
-    line anywhere else means the file is not ours to append to.
+    Opening an existing file locks it against other hawkeye runs (a second one fails at once, naming `option`),
+    reads the key of every complete line and cuts a half-written last line; a bad line anywhere else means the
+    file is not ours to append to. `on_record` sees every record the output holds: those already in the file,
+    then each one written.
     """
 
-    def __init__(self, path: str | Path, key: Callable[[dict[str, Any]], Hashable]) -> None:
+    def __init__(self, path: str | Path, key: Callable[[dict[str, Any]], Hashable], *, option: str = "--output",
+                 on_record: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.path = str(path)
         self._key = key
-        self.done: set[Hashable] = set()
-        self._file: AppendOnlyJsonl | None = None
+        self._on_record = on_record
+        self._file: AppendOnlyJsonl[Hashable] | None = None
         self.cut_partial_line = False
+        self.done: set[Hashable] = set()
         if self.path == STDIO:
             return
         file = Path(self.path)
-        end = 0
-        if file.exists():
-            try:
-                for data, line_end in read_lines(file, _json_object):
-                    self.done.add(key(data))
-                    end = line_end
-            except BadLine as exc:
-                raise DataError(f"{file} line {exc.number} is {exc.reason}, so it cannot be resumed",
-                                fix="repair or delete that file, or write to another one") from exc
-        self._file = AppendOnlyJsonl(file, end, fsync=False)
+        try:
+            self._file = AppendOnlyJsonl(file, self._seen, fsync=False, option=option)
+        except BadLine as exc:
+            raise DataError(f"{file} line {exc.number} is {exc.reason}, so it cannot be resumed",
+                            fix="repair or delete that file, or write to another one") from exc
         self.cut_partial_line = self._file.cut_partial_line
 
     def write(self, record: dict[str, Any]) -> None:
@@ -171,7 +170,16 @@ class JsonlOutput:
             sys.stdout.flush()
         else:
             self._file.append(record)
-        self.done.add(self._key(record))
+        self._seen(record)
+
+    def _seen(self, data: Any) -> Hashable:
+        """A record now in the output; raises ValueError (for read_lines) before noting anything if it is bad."""
+        record = _json_object(data)
+        key = self._key(record)
+        if self._on_record is not None:
+            self._on_record(record)
+        self.done.add(key)
+        return key
 
     def close(self) -> None:
         if self._file is not None:

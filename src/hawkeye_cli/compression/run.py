@@ -20,7 +20,6 @@ from hawkeye_cli.compression.surprisal import SurprisalCompressor
 from hawkeye_cli.compression.verify import Check, Verifier, final_answer, states_answer
 from hawkeye_cli.engine import LoadedModels, Pair
 from hawkeye_cli.errors import ContextOverflowError, DataError
-from hawkeye_cli.evaluation.metrics import Rate
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import ModelSpec
 
@@ -51,56 +50,11 @@ def verifier_for(models: LoadedModels, pair: Pair, decode: DecodeSettings) -> Ve
 
 
 @dataclass
-class RatioStats:
-    """What one target ratio achieved over the records of this run."""
-
-    target: float
-    records: int = 0
-    tokens_before: int = 0
-    tokens_after: int = 0
-    on_target: int = 0
-    answer_known: int = 0
-    answer_kept: int = 0
-    gold_hits: list[bool] = field(default_factory=list)
-    cot_hits: list[bool] = field(default_factory=list)
-
-    def add(self, compression: Compression, kept: bool | None, check: Check | None) -> None:
-        self.records += 1
-        self.tokens_before += compression.original_tokens
-        self.tokens_after += compression.kept_tokens
-        self.on_target += compression.on_target
-        if kept is not None:
-            self.answer_known += 1
-            self.answer_kept += kept
-        if check is not None:
-            if check.matches_gold is not None:
-                self.gold_hits.append(check.matches_gold)
-            if check.matches_cot is not None:
-                self.cot_hits.append(check.matches_cot)
-
-    @property
-    def ratio(self) -> float:
-        """Tokens kept / tokens before, over all records (the mean after / the mean before)."""
-        return self.tokens_after / self.tokens_before if self.tokens_before else 0.0
-
-    @property
-    def kept_rate(self) -> float | None:
-        return self.answer_kept / self.answer_known if self.answer_known else None
-
-    @property
-    def gold_accuracy(self) -> Rate | None:
-        return Rate.of(self.gold_hits) if self.gold_hits else None
-
-    @property
-    def cot_agreement(self) -> Rate | None:
-        return Rate.of(self.cot_hits) if self.cot_hits else None
-
-
-@dataclass
 class RunSummary:
+    """What this run did; what the output holds (this run's records and earlier ones) is its OutputStats."""
+
     method: str
     tokenizer: str
-    stats: dict[float, RatioStats]
     verified: bool
     read: int = 0
     written: int = 0
@@ -158,8 +112,7 @@ class CompressionRun:
         on_skip: Callable[[BadRecord], None] | None = None,
     ) -> RunSummary:
         """Every record in order; Ctrl-C stops after the last complete line and marks the summary interrupted."""
-        summary = RunSummary(self.compressor.method, self.compressor.tokenizer.name,
-                             {target: RatioStats(target) for target in self.targets}, self.verifier is not None)
+        summary = RunSummary(self.compressor.method, self.compressor.tokenizer.name, self.verifier is not None)
         started = time.perf_counter()
         try:
             for record in records:
@@ -204,7 +157,6 @@ class CompressionRun:
             if sft is not None and trace.key not in sft.done:
                 self._export(trace, compression, sft, summary)
             output.write(self._record(trace, compression, kept, check, cot_answer))
-            summary.stats[compression.target].add(compression, kept, check)
         summary.written += 1
         return None
 

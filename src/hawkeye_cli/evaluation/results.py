@@ -8,6 +8,7 @@ of the file; reading tolerates it and resuming rewrites it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -110,8 +111,9 @@ def read_results(path: Path) -> list[ItemResult]:
     if not path.is_file():
         raise DataError(f"no results at {path}", fix="run: hawkeye bench gsm8k (or math500) --out <dir> first")
     rows: dict[Key, ItemResult] = {}
-    for row, _ in _parse(path):
-        _keep(rows, row)
+    with _reading(path):
+        for row, _ in read_lines(path, ItemResult.from_dict):
+            _keep(rows, row)
     return list(rows.values())
 
 
@@ -122,18 +124,19 @@ def _keep(rows: dict[Key, ItemResult], row: ItemResult) -> None:
 
 
 class ResultStore:
-    """The results file opened for appending; rows already there are known by key, and a torn tail is cut."""
+    """The results file opened for appending; rows already there are known by key, and a torn tail is cut.
+
+    Held locked until closed: a second bench on the same --out fails at once rather than redo every item.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        with _reading(path):
+            self._file = AppendOnlyJsonl(path, ItemResult.from_dict, fsync=True, option="--out")
         self.rows: dict[Key, ItemResult] = {}
-        end = 0
-        if path.is_file():
-            for row, row_end in _parse(path):
-                if not row.failed:  # failed items are done again
-                    self.rows.setdefault(row.key, row)
-                end = row_end
-        self._file = AppendOnlyJsonl(path, end, fsync=True)
+        for row in self._file.existing:
+            if not row.failed:  # failed items are done again
+                self.rows.setdefault(row.key, row)  # a duplicate (written before runs were locked): the first counts
 
     def __contains__(self, key: Key) -> bool:
         return key in self.rows
@@ -153,12 +156,13 @@ class ResultStore:
         self.close()
 
 
-def _parse(path: Path) -> Iterator[tuple[ItemResult, int]]:
-    """Rows with the byte offset where each ends; a torn last line is not yielded."""
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A results file that cannot be read, or holds something else, as a one-line error."""
     try:
-        yield from read_lines(path, ItemResult.from_dict)
+        yield
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}", fix="check the path") from exc
+        raise DataError(f"cannot open {path}: {exc.strerror}", fix="check the path and its permissions") from exc
     except BadLine as exc:
         raise DataError(
             f"{path} line {exc.number}: not a hawkeye bench result ({exc.reason})",

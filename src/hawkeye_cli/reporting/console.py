@@ -1,6 +1,14 @@
 """The two consoles: results go to stdout (pipeable), progress and errors to stderr."""
 
 from rich.console import Console
+from rich.markup import escape
+
+from hawkeye_cli.errors import HawkeyeError
 
 stdout = Console()
 stderr = Console(stderr=True)
+
+
+def print_error(error: HawkeyeError) -> None:
+    """One line on stderr: what went wrong, and the fix."""
+    stderr.print(f"[bold red]error:[/] {escape(error.one_line())}", highlight=False, soft_wrap=True)
