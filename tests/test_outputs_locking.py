@@ -54,7 +54,8 @@ def earlier_output(tmp_path: Path) -> Path:
 
 def test_output_equal_to_the_input_is_refused_before_anything_runs(earlier_output: Path) -> None:
     before = earlier_output.read_bytes()
-    line = one_error_line(compress(str(earlier_output), "-o", str(earlier_output), "--ratio", "0.2"))
+    # --limit: without the check this run would read its own appended lines for ever
+    line = one_error_line(compress(str(earlier_output), "-o", str(earlier_output), "--ratio", "0.2", "--limit", "4"))
     assert f"--output {earlier_output} is the same file as the input {earlier_output}" in line
     assert earlier_output.read_bytes() == before
 
@@ -65,19 +66,20 @@ def test_the_same_file_through_a_symlink_or_a_hard_link_is_refused(earlier_outpu
     os.link(earlier_output, hard_link)
     relative = os.path.relpath(earlier_output)
     for source in (symlink, hard_link, Path(relative)):
-        line = one_error_line(compress(str(source), "-o", str(earlier_output), "--ratio", "0.2"))
+        line = one_error_line(compress(str(source), "-o", str(earlier_output), "--ratio", "0.2", "--limit", "4"))
         assert "--output" in line and "is the same file as the input" in line
     assert len(earlier_output.read_text().splitlines()) == 2
 
 
 @pytest.mark.parametrize("option", ["--export-sft", "--summary"])
 def test_other_outputs_may_be_neither_the_input_nor_the_output(option: str, tmp_path: Path) -> None:
-    out = tmp_path / "out.jsonl"
-    line = one_error_line(compress(str(TRACES), "-o", str(out), option, str(TRACES)))
-    assert f"{option} {TRACES} is the same file as the input" in line
-    line = one_error_line(compress(str(TRACES), "-o", str(out), option, str(out)))
+    traces, out = tmp_path / "traces.jsonl", tmp_path / "out.jsonl"
+    traces.write_bytes(TRACES.read_bytes())
+    line = one_error_line(compress(str(traces), "-o", str(out), option, str(traces)))
+    assert f"{option} {traces} is the same file as the input" in line
+    line = one_error_line(compress(str(traces), "-o", str(out), option, str(out)))
     assert f"{option} {out} is the same file as --output" in line
-    assert not out.exists()
+    assert not out.exists() and traces.read_bytes() == TRACES.read_bytes()
 
 
 def test_plot_may_not_be_the_summary(tmp_path: Path) -> None:
@@ -236,12 +238,17 @@ def test_two_compress_cot_processes_on_one_output_write_each_record_once(tmp_pat
     traces = TRACES.read_text(encoding="utf-8").splitlines(keepends=True)
     first = subprocess.Popen([sys.executable, "-m", "hawkeye_cli", "compress-cot", "-", "-o", str(out), *FAST],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert first.stdin is not None
-    first.stdin.write(traces[0])
-    first.stdin.flush()
-    _wait_for_lines(out, 1, first)  # the first run holds the output and has written a record
-    second = compress(str(TRACES), "-o", str(out))
-    assert "is in use by another hawkeye run" in one_error_line(second)
+    try:
+        assert first.stdin is not None
+        first.stdin.write(traces[0])
+        first.stdin.flush()
+        _wait_for_lines(out, 1, first)  # the first run holds the output and has written a record
+        second = compress(str(TRACES), "-o", str(out))
+        assert "is in use by another hawkeye run" in one_error_line(second)
+    except BaseException:
+        first.kill()
+        first.communicate()
+        raise
     _, errors = first.communicate("".join(traces[1:]), timeout=120)
     assert first.returncode == 0, errors
     assert [json.loads(line)["compression"]["line"] for line in out.read_text().splitlines()] == [1, 2, 3, 4, 5, 6]
