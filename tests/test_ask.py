@@ -158,3 +158,24 @@ def test_version_names_llama_cpp_and_gpu_offload() -> None:
 def test_help_shows_no_bool_metavar() -> None:
     for args in (["--help"], ["ask", "--help"], ["bench", "gsm8k", "--help"]):
         assert "<bool>" not in run(*args).stdout
+
+
+def test_answers_cut_by_max_tokens_are_marked_and_savings_are_lower_bounds() -> None:
+    result = run("ask", QUESTION, "--compare", "--budget", "8", "--max-tokens", "8", "--ctx", "2048", "--threads", "2")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "(the answer was cut at --max-tokens: it may be incomplete)" in out
+    assert "expand* " in out.replace("│", " ") and "baseline* " in out.replace("│", " ")
+    assert "expand and baseline cut at --max-tokens" in out and "(lower bound)" in out
+    assert "…" not in out  # every column fits 80 characters
+    document = json.loads(run("ask", QUESTION, "--compare", "--json", "--budget", "8", "--max-tokens", "8",
+                              "--ctx", "2048", "--threads", "2").stdout)
+    assert document["expansion"]["truncated"] and document["baseline"]["stage"]["truncated"]
+    assert document["savings"]["lower_bound"] is True
+
+
+def test_a_base_model_plan_is_cut_not_forced_closed() -> None:
+    """Gemma (a base model) has no thinking to close: the caption says what happened to it."""
+    result = run("ask", QUESTION, "--budget", "8", "--max-tokens", "16", "--ctx", "2048", "--threads", "2")
+    assert result.exit_code == 0, result.output
+    assert "budget reached, plan cut there" in result.stdout and "thinking" not in result.stdout

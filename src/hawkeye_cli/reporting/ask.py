@@ -98,23 +98,27 @@ def _plan_caption(plan: PlanResult, reasoning_planner: bool) -> str:
 
 
 def _usage_table(result: AskResult) -> Group | Table:
+    """Stages cut by --max-tokens carry a `*` and a note under the table (a column for it would not fit 80)."""
     table = Table(title="Tokens (prompt in, generated out), time and relative cost", title_justify="left")
-    for column in ("stage", "model", "in", "out", "seconds", "tok/s", "cost", "note"):
-        table.add_column(column, justify="left" if column in ("stage", "model", "note") else "right", no_wrap=True)
-    plan, expansion = result.plan.stage, result.expansion
-    table.add_row("plan", *_cells(plan), "budget reached" if plan.truncated else "")
-    table.add_row("expand", *_cells(expansion), TRUNCATED if expansion.truncated else "")
+    for column in ("stage", "model", "in", "out", "seconds", "tok/s", "cost"):
+        table.add_column(column, justify="left" if column in ("stage", "model") else "right", no_wrap=True)
+    plan, expansion, baseline = result.plan.stage, result.expansion, result.baseline
+    table.add_row("plan", *_cells(plan))
+    table.add_row(_label("expand", expansion), *_cells(expansion))
     table.add_row(
         "hawkeye", "",
         str(plan.completion.prompt_tokens + expansion.completion.prompt_tokens),
         str(plan.completion.completion_tokens + expansion.completion.completion_tokens),
-        f"{result.seconds:.2f}", "", f"{plan.cost + expansion.cost:.3f}", "", style="bold",
+        f"{result.seconds:.2f}", "", f"{plan.cost + expansion.cost:.3f}", style="bold",
     )
-    baseline = result.baseline
+    if baseline is not None:
+        table.add_row(_label("baseline", baseline.stage), *_cells(baseline.stage), end_section=True)
+    cut = [stage.stage for stage in (expansion, baseline.stage if baseline else None) if stage and stage.truncated]
+    notes = Table.grid(padding=(0, 2))
+    if cut:
+        notes.add_row("[yellow]*[/]", f"{' and '.join(cut)} {TRUNCATED}: raise --max-tokens for the whole output")
     if baseline is None:
-        return table
-    table.add_row("baseline", *_cells(baseline.stage), TRUNCATED if baseline.stage.truncated else "",
-                  end_section=True)
+        return Group(table, notes) if cut else table
     savings = result.savings
     assert savings is not None
     bound = " (lower bound)" if savings.lower_bound else ""
@@ -130,8 +134,12 @@ def _usage_table(result: AskResult) -> Group | Table:
                     else "(none found)")
     if savings.lower_bound:
         summary.add_row("[yellow]note[/]", f"the baseline was {TRUNCATED}, so its full cost is higher: the savings "
-                        "above are lower bounds; raise --max-tokens for exact figures")
-    return Group(table, summary)
+                        "above are lower bounds")
+    return Group(table, notes, summary) if cut else Group(table, summary)
+
+
+def _label(name: str, stage: StageResult) -> str:
+    return f"{name}[yellow]*[/]" if stage.truncated else name
 
 
 def _cells(stage: StageResult) -> list[str]:
