@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import sys
 import time
 
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.engine import choose_pair, load_collaboration
+from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.pipeline import DecodeSettings, StageResult
 from hawkeye_cli.registry import load_registry
 
@@ -84,4 +86,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except HawkeyeError as exc:
+        sys.exit(f"ask_latency.py: {exc.one_line()}")

@@ -26,6 +26,7 @@ from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.compression.records import Fields, JsonlOutput, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key
 from hawkeye_cli.engine import LoadedModels, choose_pair
+from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.registry import load_registry
 
@@ -97,4 +98,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except HawkeyeError as exc:
+        sys.exit(f"compress_cot.py: {exc.one_line()}")
