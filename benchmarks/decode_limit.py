@@ -50,6 +50,12 @@ class Row:
     def ratio(self) -> float:
         return statistics.median(self.hawkeye) / statistics.median(self.raw)
 
+    @property
+    def paired(self) -> str:
+        """Range of the per-repetition ratios: how much the machine's load moved the numbers."""
+        ratios = [ours / theirs for ours, theirs in zip(self.hawkeye, self.raw, strict=True)]
+        return f"{min(ratios):.2f}-{max(ratios):.2f}"
+
 
 class RawLlama:
     """The model as llama-cpp-python runs it with no hawkeye code around the decode loop."""
@@ -109,10 +115,12 @@ def measure(spec: ModelSpec, settings: LlamaCppSettings, max_tokens: int, repeat
 
 def print_table(rows: list[Row], repeats: int) -> None:
     print(f"decode tok/s, median of {repeats} (prompt evaluation excluded); target hawkeye/raw >= {TARGET}")
-    print(f"{'model':<24}{'threads':>8}{'tokens':>8}{'hawkeye':>10}{'raw':>10}{'hawkeye/raw':>13}  same text")
+    print(f"{'model':<24}{'threads':>8}{'tokens':>8}{'hawkeye':>10}{'raw':>10}{'hawkeye/raw':>13}"
+          f"{'per run':>12}  same text")
     for row in rows:
         print(f"{row.model:<24}{row.threads:>8}{row.tokens:>8}{statistics.median(row.hawkeye):>10.1f}"
-              f"{statistics.median(row.raw):>10.1f}{row.ratio:>13.3f}  {'yes' if row.same_text else 'NO'}")
+              f"{statistics.median(row.raw):>10.1f}{row.ratio:>13.3f}{row.paired:>12}"
+              f"  {'yes' if row.same_text else 'NO'}")
     worst = min(row.ratio for row in rows)
     print(f"lowest hawkeye/raw {worst:.3f}: {'within' if worst >= TARGET else 'BELOW'} the {TARGET} target")
 
