@@ -1,9 +1,11 @@
 """Latency, throughput and memory of `hawkeye ask --compare` with both models loaded once.
 
-Usage: python benchmarks/ask_latency.py [--profile tiny] [--questions 3] [--budget N]
+Usage: python benchmarks/ask_latency.py [--profile tiny] [--questions 3] [--budget N] [--max-tokens N]
+       [--threads N] [--smoke]
 
 Prints per question the seconds of each stage, and at the end the mean speedup of hawkeye (plan + expand) over
-the planner's full CoT, decode throughput per model, load time and peak resident memory.
+the planner's full CoT, decode throughput per model, load time and peak resident memory. --smoke: one question,
+16-token stages, to check that the script runs (CI).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import sys
 import time
 
-from hawkeye_cli.engine import EngineSettings, choose_pair, load_collaboration
-from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
+from hawkeye_cli.engine import choose_pair, load_collaboration
+from hawkeye_cli.errors import HawkeyeError
+from hawkeye_cli.pipeline import DecodeSettings, StageResult
 from hawkeye_cli.registry import load_registry
 
 QUESTIONS = [
@@ -25,43 +30,63 @@ QUESTIONS = [
     "decided to give her $15 for that purpose, and her grandparents twice as much as her parents. How much more money "
     "does Betty need to buy the wallet?",
 ]
+SMOKE_TOKENS = 16
+
+
+def stage_line(name: str, stage: StageResult) -> str:
+    return f"{name} {stage.completion.completion_tokens:4d} tok {stage.completion.seconds:6.2f}s"
+
+
+def mean_rate(stages: list[StageResult]) -> str:
+    """Mean decode tok/s over the stages long enough to measure one."""
+    rates = [rate for stage in stages if (rate := stage.completion.tokens_per_second) is not None]
+    return f"{statistics.fmean(rates):.1f}" if rates else "n/a"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="tiny")
-    parser.add_argument("--questions", type=int, default=3)
-    parser.add_argument("--budget", type=int)
+    parser.add_argument("--questions", type=int, default=len(QUESTIONS))
+    parser.add_argument("--budget", type=int, help="Planner budget (default: the profile's).")
+    parser.add_argument("--max-tokens", type=int, help="Expander and baseline cap (default: the profile's).")
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: hawkeye's, every usable core).")
+    parser.add_argument("--smoke", action="store_true", help="One question, 16-token stages.")
     args = parser.parse_args()
+    questions = QUESTIONS[: 1 if args.smoke else args.questions]
 
     pair = choose_pair(load_registry(), profile=args.profile)
+    budget = SMOKE_TOKENS if args.smoke else args.budget or pair.profile.budget
+    max_tokens = SMOKE_TOKENS if args.smoke else args.max_tokens or pair.profile.max_tokens
+    settings = BackendSettings(llama_cpp=LlamaCppSettings(threads=args.threads))
     started = time.perf_counter()
-    collaboration = load_collaboration(
-        pair, EngineSettings(), DecodeSettings(max_tokens=pair.profile.max_tokens)
-    )
+    collaboration = load_collaboration(pair, settings, DecodeSettings(max_tokens=max_tokens))
     load_seconds = time.perf_counter() - started
-    budget = args.budget or pair.profile.budget
-    speedups, plan_tps, expand_tps, baseline_tps = [], [], [], []
-    for question in QUESTIONS[: args.questions]:
+    speedups: list[float] = []
+    plans: list[StageResult] = []
+    expansions: list[StageResult] = []
+    baselines: list[StageResult] = []
+    for question in questions:
         result = collaboration.ask(question, budget, compare=True)
-        assert result.baseline is not None and result.savings is not None
-        speedups.append(result.savings.speedup)
-        plan_tps.append(result.plan.tokens_per_second)
-        expand_tps.append(result.expansion.tokens_per_second)
-        baseline_tps.append(result.baseline.stage.tokens_per_second)
-        print(
-            f"plan {result.plan.completion_tokens:4d} tok {result.plan.seconds:6.2f}s | "
-            f"expand {result.expansion.completion_tokens:4d} tok {result.expansion.seconds:6.2f}s | "
-            f"baseline {result.baseline.stage.completion_tokens:4d} tok {result.baseline.stage.seconds:6.2f}s | "
-            f"speedup {result.savings.speedup:.2f}x, cost saved {result.savings.cost:.0%}"
-        )
+        assert result.baseline is not None and result.savings is not None  # compare=True
+        plans.append(result.plan.stage)
+        expansions.append(result.expansion)
+        baselines.append(result.baseline.stage)
+        speedup = result.savings.speedup
+        if speedup is not None:
+            speedups.append(speedup)
+        print(f"{stage_line('plan', result.plan.stage)} | {stage_line('expand', result.expansion)} | "
+              f"{stage_line('baseline', result.baseline.stage)} | "
+              f"speedup {'n/a' if speedup is None else f'{speedup:.2f}x'}, cost saved {result.savings.cost:.0%}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"profile {pair.profile.name}: load {load_seconds:.2f}s, mean speedup {statistics.mean(speedups):.2f}x")
-    print(
-        f"decode tok/s: planner {statistics.mean(plan_tps):.1f} (plan) / {statistics.mean(baseline_tps):.1f} "
-        f"(baseline), expander {statistics.mean(expand_tps):.1f}; peak RSS {peak_mib:.0f} MiB"
-    )
+    mean_speedup = f"{statistics.fmean(speedups):.2f}x" if speedups else "n/a"
+    print(f"profile {pair.profile.name}, {settings.llama_cpp.resolved_threads} threads: load {load_seconds:.2f}s, "
+          f"mean speedup {mean_speedup}")
+    print(f"decode tok/s: planner {mean_rate(plans)} (plan) / {mean_rate(baselines)} (baseline), "
+          f"expander {mean_rate(expansions)}; peak RSS {peak_mib:.0f} MiB")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except HawkeyeError as exc:
+        sys.exit(f"ask_latency.py: {exc.one_line()}")

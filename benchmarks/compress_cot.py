@@ -1,36 +1,45 @@
 """Throughput of `hawkeye compress-cot` per method on a file of real reasoning traces.
 
 Usage: python benchmarks/compress_cot.py TRACES.jsonl [--methods filter,surprisal,rewrite] [--ratio 0.35]
-       [--limit N] [--rewrite-limit 10] [--ctx 4096] [--threads N] [--profile tiny] [--out DIR]
+       [--limit N] [--rewrite-limit 10] [--ctx 4096] [--threads N] [--profile tiny] [--out DIR] [--smoke]
 
 e.g. TRACES.jsonl = ../shared/data/cot-traces/r1-distill-qwen-7b_math500.jsonl (120 DeepSeek-R1-Distill-Qwen-7B
 traces on MATH-500). Per method: records/s (reading, compressing and writing; model loading reported apart),
 the achieved ratio, how many records met the target within the tolerance, the fraction whose compressed CoT
 still holds the final answer, and for surprisal the scorer's tokens/s (one forward pass per record). rewrite
 generates up to ratio x CoT tokens per record with the planner, so it runs on the first --rewrite-limit
-records only.
+records only. --smoke: one record of the test suite's traces per method at ratio 0.2 with a 1,024-token context,
+to check that the script runs (CI).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import get_args
+from typing import cast, get_args
 
+from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.compression.records import Fields, JsonlOutput, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key
 from hawkeye_cli.compression.stats import OutputStats
-from hawkeye_cli.engine import EngineSettings, LoadedModels, choose_pair
+from hawkeye_cli.engine import LoadedModels, choose_pair
+from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.registry import load_registry
+
+SMOKE_TRACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "traces.jsonl"
+SMOKE_LIMIT = 1
+SMOKE_RATIO = 0.2
+SMOKE_CTX = 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("traces", type=Path)
+    parser.add_argument("traces", type=Path, nargs="?", help="JSONL traces (--smoke: the test suite's).")
     parser.add_argument("--methods", default="filter,surprisal,rewrite")
     parser.add_argument("--ratio", type=float, default=0.35)
     parser.add_argument("--limit", type=int, help="Records per method (all by default).")
@@ -39,10 +48,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--profile", default="tiny")
     parser.add_argument("--out", type=Path, help="Keep each method's output here (default: a temporary folder).")
+    parser.add_argument("--smoke", action="store_true", help="One bundled record per method.")
     args = parser.parse_args()
-    methods = args.methods.split(",")
-    if not set(methods) <= set(get_args(Method)):
+    if not set(args.methods.split(",")) <= set(get_args(Method)):
         parser.error(f"--methods: use some of {', '.join(get_args(Method))}")
+    methods = [cast(Method, method) for method in args.methods.split(",")]  # checked just above
+    if args.smoke:
+        args.traces, args.limit, args.rewrite_limit = SMOKE_TRACES, SMOKE_LIMIT, SMOKE_LIMIT
+        args.ratio, args.ctx = SMOKE_RATIO, SMOKE_CTX
+    elif args.traces is None:
+        parser.error("give TRACES.jsonl, or --smoke")
+    if not args.traces.is_file():
+        sys.exit(f"compress_cot.py: no traces at {args.traces}; pass a JSONL file of question + cot records")
 
     registry = load_registry()
     pair = choose_pair(registry, profile=args.profile)
@@ -54,9 +71,10 @@ def main() -> None:
               f"(planner {pair.planner.alias}, expander {pair.expander.alias}) · ctx {args.ctx}")
         for method in methods:
             limit = min(args.limit or args.rewrite_limit, args.rewrite_limit) if method == "rewrite" else args.limit
-            models = LoadedModels(EngineSettings(n_ctx=args.ctx, threads=args.threads))  # each method loads its own
+            # each method loads its own models
+            models = LoadedModels(BackendSettings(llama_cpp=LlamaCppSettings(n_ctx=args.ctx, threads=args.threads)))
             started = time.perf_counter()
-            compressor = compressor_for(method, models, pair, pair.expander, decode)  # type: ignore[arg-type]
+            compressor = compressor_for(method, models, pair, pair.expander, decode)
             load = time.perf_counter() - started
             output = out_dir / f"{method}.jsonl"
             output.unlink(missing_ok=True)
@@ -85,4 +103,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except HawkeyeError as exc:
+        sys.exit(f"compress_cot.py: {exc.one_line()}")

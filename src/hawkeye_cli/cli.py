@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -17,9 +16,10 @@ from hawkeye_cli.reporting.console import print_error, stderr
 class _FriendlyErrors(TyperGroup):
     """Turns errors a user can fix into one line on stderr and exit code 1 (usage errors stay 2)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        """Passes its arguments through untouched: typer's Context base class is private (it vendors click)."""
         try:
-            return super().invoke(ctx)
+            return super().invoke(*args, **kwargs)
         except HawkeyeError as exc:
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None

@@ -185,7 +185,7 @@ def _verified(path: Path, spec: ModelSpec, progress: Progress | None, hub_sha: s
     try:
         with _activity(progress, f"checking {path.name}"):
             model_files.verify(path, spec, full=True)
-            if origin == "hub" and (digest := model_files.sha256_of(path)) != hub_sha:
+            if origin == "hub" and hub_sha and (digest := model_files.sha256_of(path)) != hub_sha:
                 raise IntegrityError(f"{path} sha256 {digest[:12]}… does not match the hub's {hub_sha[:12]}…")
     except IntegrityError as exc:
         raise _refusal(path, spec, exc) from exc

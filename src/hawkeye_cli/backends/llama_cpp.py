@@ -41,6 +41,9 @@ def default_gpu_layers() -> int:
 
 
 class LlamaCppBackend(Backend):
+    n_ctx: int
+    """llama.cpp always knows its context window."""
+
     def __init__(self, path: Path, spec: ModelSpec, settings: LlamaCppSettings, *, load_fix: str) -> None:
         """`load_fix` tells the user what to do when llama.cpp cannot load the file (it depends on who owns it)."""
         global _verbose_logs
@@ -48,13 +51,9 @@ class LlamaCppBackend(Backend):
         self.name = spec.alias
         self.path = path
         self._load_fix = load_fix
-        threads = settings.resolved_threads
-        self._options = {
-            "n_threads": threads,
-            "n_threads_batch": threads,
-            "n_gpu_layers": default_gpu_layers() if settings.gpu_layers is None else settings.gpu_layers,
-            "verbose": settings.verbose,
-        }
+        self._threads = settings.resolved_threads
+        self._gpu_layers = default_gpu_layers() if settings.gpu_layers is None else settings.gpu_layers
+        self._verbose = settings.verbose
         self._llm = self._load(settings.n_ctx, logits_all=False)
         self.n_ctx = self._llm.n_ctx()
         self._scorer: llama_cpp.Llama | None = None
@@ -71,7 +70,9 @@ class LlamaCppBackend(Backend):
 
     def _load(self, n_ctx: int, *, logits_all: bool) -> llama_cpp.Llama:
         try:
-            return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, logits_all=logits_all, **self._options)
+            return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, logits_all=logits_all,
+                                   n_threads=self._threads, n_threads_batch=self._threads,
+                                   n_gpu_layers=self._gpu_layers, verbose=self._verbose)
         except (ValueError, RuntimeError) as exc:
             raise IntegrityError(f"llama.cpp could not load {self.path} ({exc})",
                                  fix=f"the file may be corrupt or of an unsupported architecture; {self._load_fix}") \

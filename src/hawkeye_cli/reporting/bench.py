@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from itertools import groupby
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 from rich import box
 from rich.console import Console
@@ -25,6 +25,13 @@ _ROLES = {"baseline": "planner", "plan": "planner", "expand": "expander", "solo"
 
 # Items take seconds to minutes, so the ETA averages over the whole run rather than Rich's last 30 s.
 _ETA_WINDOW_S = 24 * 3600
+
+
+class _Fields(TypedDict):
+    """The progress bars' own columns."""
+
+    accuracy: str
+    speed: str
 
 
 class BenchProgress:
@@ -75,7 +82,7 @@ class BenchProgress:
                             f"{_duration(left)} (items differ: the bars' ETA improves as they go)", highlight=False)
 
     @staticmethod
-    def _fields(rows: list[ItemResult]) -> dict[str, str]:
+    def _fields(rows: list[ItemResult]) -> _Fields:
         rows = [row for row in rows if not row.failed]
         if not rows:
             return {"accuracy": f"{_MISSING:>5}", "speed": f"{_MISSING:>3}"}
