@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
-from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, verify
+from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, serve, verify
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.reporting.console import stderr
 
@@ -43,6 +43,7 @@ app.command("pull")(pull.pull)
 app.command("verify")(verify.verify)
 app.add_typer(bench.app, name="bench")
 app.command("compress-cot")(compress_cot.compress_cot)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:
