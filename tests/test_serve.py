@@ -289,8 +289,7 @@ def served(registry: Registry, planner: Backend, expander: Backend, api_key: str
     collaboration = Collaboration(planner, pair.planner, expander, pair.expander, DecodeSettings(max_tokens=24))
     catalog = Catalog([ServedProfile(pair, collaboration, budget=8)])
     sock = listen("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(catalog, api_key=api_key), log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(create_app(catalog, api_key=api_key), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
     thread.start()
     try:

@@ -13,6 +13,7 @@ from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.ask import profile_notice
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.serving import create_app, load_catalog, server
+from hawkeye_cli.serving.jobs import ActiveJobs
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -48,7 +49,8 @@ def serve(
                      "machine can use its models; set --api-key (or HAWKEYE_API_KEY)", highlight=False,
                      soft_wrap=True)
     registry = load_registry()
-    pairs = [choose_pair(registry, profile=name, planner=planner, expander=expander) for name in profile or [None]]
+    names: list[str | None] = [*profile] if profile else [None]
+    pairs = [choose_pair(registry, profile=name, planner=planner, expander=expander) for name in names]
     for pair in pairs:
         notice = profile_notice(pair)
         if notice:
@@ -67,4 +69,5 @@ def serve(
                      f"answers; budget {served.budget}, max tokens {served.collaboration.settings.max_tokens}) "
                      f"at {where}", highlight=False, soft_wrap=True)
     stderr.print("Ctrl-C stops the server.", highlight=False)
-    server.run(create_app(catalog, api_key=api_key), sock)
+    active = ActiveJobs()
+    server.run(create_app(catalog, api_key=api_key, active=active), sock, stop_generations=active.cancel_all)

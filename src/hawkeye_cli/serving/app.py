@@ -14,8 +14,10 @@ import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -25,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hawkeye_cli.errors import ContextOverflowError, DataError, HawkeyeError, RemoteError
 from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
-from hawkeye_cli.serving.jobs import Done, Failed, GenerationCancelled, Job, Text
+from hawkeye_cli.serving.jobs import ActiveJobs, Done, Failed, GenerationCancelled, Job, Text
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
 
 T = TypeVar("T")
@@ -33,13 +35,25 @@ T = TypeVar("T")
 DISCONNECT_POLL_SECONDS = 0.25
 """How often a request still waiting for its answer checks that its client is there."""
 
+SHUTDOWN_STOP_SECONDS = 10.0
+"""Bound on the wait for cancelled generations at shutdown (a remote engine may take long to send its next token)."""
+
 _JOB_LOGS = "hawkeye_job_logs"
 """Request-state flag: the job writes this request's log line itself, once generation has stopped."""
 
 
-def create_app(catalog: Catalog, *, api_key: str | None = None) -> FastAPI:
-    app = FastAPI(title="hawkeye", docs_url=None, redoc_url=None, openapi_url=None)
-    active: set[Job] = set()
+def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJobs | None = None) -> FastAPI:
+    """`active`: the running jobs, for a server that stops them when it shuts down."""
+    jobs = ActiveJobs() if active is None else active
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Last thing at shutdown: no generation may outlive the server (or miss its log line)."""
+        yield
+        with anyio.move_on_after(SHUTDOWN_STOP_SECONDS):
+            await jobs.stop_all()
+
+    app = FastAPI(title="hawkeye", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
     def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
         if api_key is None:
@@ -52,7 +66,7 @@ def create_app(catalog: Catalog, *, api_key: str | None = None) -> FastAPI:
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "models": [served.model_id for served in catalog.served.values()],
-                "in_flight": len(active)}
+                "in_flight": len(jobs)}
 
     @app.get("/v1/models", dependencies=[Depends(require_key)])
     async def list_models() -> dict[str, Any]:
@@ -73,11 +87,11 @@ def create_app(catalog: Catalog, *, api_key: str | None = None) -> FastAPI:
         setattr(request.state, _JOB_LOGS, True)
 
         def log_end(job: Job) -> None:
-            active.discard(job)
+            jobs.discard(job)
             _log_job(request, selection, job, time.perf_counter() - started)
 
         job = Job(selection.served.for_request(body), question, selection.budget, log_end)
-        active.add(job)
+        jobs.add(job)
         job.start()
         completion_id = schemas.new_completion_id()
         if not body.stream:
@@ -118,6 +132,9 @@ def api_error(exc: Exception) -> ApiError:
     """The HTTP status and error object a failure is answered with."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, GenerationCancelled):  # only a server shutting down has a client left to tell
+        return ApiError(503, "The request was cancelled: the server is shutting down.", type="api_error",
+                        code="cancelled")
     if isinstance(exc, ContextOverflowError):
         return ApiError(400, exc.one_line(), code="context_length_exceeded", param="messages")
     if isinstance(exc, DataError):
@@ -149,10 +166,19 @@ async def _unless_disconnected(request: Request, job: Job, waiting: Awaitable[T]
     try:
         return await waiting
     except BaseException:
-        job.cancel()
+        await _stop(job)
         raise
     finally:
         watcher.cancel()
+
+
+async def _stop(job: Job) -> None:
+    """Cancel the job and wait until its generation has stopped (a token's time, or until a request it is queued
+    behind frees the model): the request's log line is then written, and a server shutting down leaves no
+    generation running."""
+    job.cancel()
+    with anyio.CancelScope(shield=True):
+        await job.stopped()
 
 
 async def _cancel_on_disconnect(request: Request, job: Job) -> None:
@@ -185,7 +211,7 @@ async def _sse(job: Job, first: Text | Done, completion_id: str, model: str,
             event = await job.next_event()
         yield "data: [DONE]\n\n"
     finally:
-        job.cancel()
+        await _stop(job)
 
 
 def _data(payload: dict[str, Any]) -> str:

@@ -55,6 +55,7 @@ class Job(Observer):
         self._cancelled = threading.Event()
         self._loop = asyncio.get_running_loop()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._stopped = asyncio.Event()
         self._collaboration = collaboration
         self._question = question
         self._on_end = on_end
@@ -69,6 +70,10 @@ class Job(Observer):
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
+
+    async def stopped(self) -> None:
+        """Until the worker is done: generation has ended and the models are free of this job."""
+        await self._stopped.wait()
 
     async def next_event(self) -> Event:
         return await self._events.get()
@@ -88,7 +93,8 @@ class Job(Observer):
             end = Failed(exc)
         self.end = end
         self._on_end(self)
-        self._post(end)
+        if self._post(end):
+            self._loop.call_soon_threadsafe(self._stopped.set)
 
     def _check(self) -> None:
         if self._cancelled.is_set():
@@ -115,3 +121,31 @@ class Job(Observer):
     def finished(self, result: StageResult) -> None:
         self.finished_stages.append(result)
         self.running = None
+
+
+class ActiveJobs:
+    """The jobs not yet ended, so that a shutting-down server can stop them (added on the event loop, removed by
+    their worker threads: set operations are atomic)."""
+
+    def __init__(self) -> None:
+        self._jobs: set[Job] = set()
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def add(self, job: Job) -> None:
+        self._jobs.add(job)
+
+    def discard(self, job: Job) -> None:
+        self._jobs.discard(job)
+
+    def cancel_all(self) -> None:
+        for job in list(self._jobs):
+            job.cancel()
+
+    async def stop_all(self) -> None:
+        """Cancel every job and wait until each has stopped generating."""
+        jobs = list(self._jobs)
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*(job.stopped() for job in jobs))

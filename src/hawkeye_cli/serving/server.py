@@ -3,16 +3,21 @@ is one line and not a log record."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
 
 from hawkeye_cli.errors import HawkeyeError
 
-GRACEFUL_SHUTDOWN_SECONDS = 5.0
-"""On SIGINT/SIGTERM, requests in flight get this long to finish; then they are cancelled (generation stops)."""
+GRACEFUL_SHUTDOWN_SECONDS = 5
+"""On SIGINT/SIGTERM, requests in flight get this long to finish; then their generation is cancelled and they
+are answered (503, or an error event in their stream)."""
+ANSWER_CANCELLED_SECONDS = 5
+"""Then this long for the cancelled requests to be answered, before uvicorn cancels their tasks."""
 
 
 class ListenError(HawkeyeError):
@@ -40,8 +45,24 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(app: FastAPI, sock: socket.socket) -> None:
+class _Server(uvicorn.Server):
+    """Shuts down in two steps: a grace period for requests to finish, then `stop_generations` so the rest end
+    by themselves (uvicorn's own last resort, cancelling their tasks, would log a traceback for each)."""
+
+    def __init__(self, config: uvicorn.Config, stop_generations: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._stop_generations = stop_generations
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        timer = asyncio.get_running_loop().call_later(GRACEFUL_SHUTDOWN_SECONDS, self._stop_generations)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            timer.cancel()
+
+
+def run(app: FastAPI, sock: socket.socket, stop_generations: Callable[[], None]) -> None:
     """Serve until SIGINT or SIGTERM; uvicorn's own logs only for warnings and errors (requests log themselves)."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
-    uvicorn.Server(config).run(sockets=[sock])
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS + ANSWER_CANCELLED_SECONDS)
+    _Server(config, stop_generations).run(sockets=[sock])
