@@ -18,7 +18,6 @@ from pathlib import Path
 
 import openai
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from conftest import ScriptedBackend, ScriptedDriver
@@ -31,7 +30,8 @@ from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import Registry
 from hawkeye_cli.serving import Catalog, create_app
 from hawkeye_cli.serving.catalog import ServedProfile
-from hawkeye_cli.serving.server import listen
+from hawkeye_cli.serving.jobs import ActiveJobs
+from hawkeye_cli.serving.server import GracefulServer, config, listen
 
 QUESTION = "Tom has 3 apples and buys 5 more. How many apples does he have?"
 SERVER_OPTIONS = ["--budget", "8", "--max-tokens", "24", "--threads", "2", "--ctx", "2048"]
@@ -283,13 +283,15 @@ class Failing(Backend):
 
 
 @contextmanager
-def served(registry: Registry, planner: Backend, expander: Backend, api_key: str | None = None) -> Iterator[str]:
-    """The app on `planner` and `expander` as profile tiny, on uvicorn in a thread; yields the base URL."""
+def running(registry: Registry, planner: Backend, expander: Backend,
+            api_key: str | None = None) -> Iterator[tuple[str, GracefulServer, threading.Thread]]:
+    """The app on `planner` and `expander` as profile tiny, served as `hawkeye serve` serves it, in a thread."""
     pair = choose_pair(registry, profile="tiny")
     collaboration = Collaboration(planner, pair.planner, expander, pair.expander, DecodeSettings(max_tokens=24))
     catalog = Catalog([ServedProfile(pair, collaboration, budget=8)])
+    active = ActiveJobs()
     sock = listen("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(catalog, api_key=api_key), log_level="warning"))
+    server = GracefulServer(config(create_app(catalog, api_key=api_key, active=active)), active.cancel_all)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
     thread.start()
     try:
@@ -297,10 +299,16 @@ def served(registry: Registry, planner: Backend, expander: Backend, api_key: str
         while not server.started:
             assert time.monotonic() < deadline and thread.is_alive()
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1", server, thread
     finally:
         server.should_exit = True
-        thread.join(timeout=30)
+        thread.join(timeout=60)
+
+
+@contextmanager
+def served(registry: Registry, planner: Backend, expander: Backend, api_key: str | None = None) -> Iterator[str]:
+    with running(registry, planner, expander, api_key) as (url, _, _):
+        yield url
 
 
 def scripted_client(url: str, key: str = "unused", **kwargs: object) -> openai.OpenAI:
@@ -387,3 +395,18 @@ def test_client_that_goes_away_stops_generation(registry: Registry, stream: bool
             with pytest.raises(openai.APITimeoutError):
                 scripted_client(url, timeout=0.5).chat.completions.create(**ASK)  # type: ignore[call-overload]
         assert endless.stopped.wait(timeout=30) and endless.cancelled, "generation went on after the client left"
+
+
+def test_shutdown_cancels_generation_and_tells_the_client(registry: Registry) -> None:
+    endless = Endless()
+    with running(registry, endless, ScriptedBackend([])) as (url, server, thread):
+        client = scripted_client(url)
+        chunks = iter(client.chat.completions.create(**ASK, stream=True))  # type: ignore[call-overload]
+        next(chunks)
+        server.should_exit = True  # what SIGINT and SIGTERM do
+        with pytest.raises(openai.APIError) as raised:
+            list(chunks)
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert "server is shutting down" in raised.value.message
+    assert endless.stopped.is_set() and endless.cancelled

@@ -45,7 +45,7 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _Server(uvicorn.Server):
+class GracefulServer(uvicorn.Server):
     """Shuts down in two steps: a grace period for requests to finish, then `stop_generations` so the rest end
     by themselves (uvicorn's own last resort, cancelling their tasks, would log a traceback for each)."""
 
@@ -61,8 +61,12 @@ class _Server(uvicorn.Server):
             timer.cancel()
 
 
+def config(app: FastAPI) -> uvicorn.Config:
+    """uvicorn's own logs only for warnings and errors: requests log themselves."""
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS + ANSWER_CANCELLED_SECONDS)
+
+
 def run(app: FastAPI, sock: socket.socket, stop_generations: Callable[[], None]) -> None:
-    """Serve until SIGINT or SIGTERM; uvicorn's own logs only for warnings and errors (requests log themselves)."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS + ANSWER_CANCELLED_SECONDS)
-    _Server(config, stop_generations).run(sockets=[sock])
+    """Serve until SIGINT or SIGTERM."""
+    GracefulServer(config(app), stop_generations).run(sockets=[sock])
