@@ -220,6 +220,10 @@ def test_one_log_line_per_request(server: Server) -> None:
                      server.log())
 
 
+# --- a remote planner through a real `python -m llama_cpp.server`: to be added here with the OpenAI backend ----------
+# (serve loads it like any model; its RemoteError maps to 502/504, see test_engine_failures_are_gateway_errors)
+
+
 # --- start-up failures through the CLI --------------------------------------------------------------------------
 
 def test_unloadable_model_exits_1_before_listening(tmp_path: Path) -> None:
