@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
-from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, score, verify
+from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, score, serve, verify
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.reporting.console import print_error, stderr
 
@@ -44,6 +44,7 @@ app.command("verify")(verify.verify)
 app.add_typer(bench.app, name="bench")
 app.add_typer(compress_cot.app, name="compress-cot")
 app.command("score")(score.score)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,73 @@
+"""`hawkeye serve`: plan → expand as an OpenAI-compatible endpoint (chat UIs, SDKs, curl)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
+from hawkeye_cli.commands import options
+from hawkeye_cli.engine import choose_pair
+from hawkeye_cli.registry import load_registry
+from hawkeye_cli.reporting.ask import profile_notice
+from hawkeye_cli.reporting.console import stderr
+from hawkeye_cli.serving import create_app, load_catalog, server
+from hawkeye_cli.serving.jobs import ActiveJobs
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+
+
+def serve(
+    profile: Annotated[
+        list[str] | None,
+        typer.Option("--profile", "-p", help="Profile to serve as model hawkeye/<profile>; repeat to serve several.",
+                     show_default="the first profile whose models are present"),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; loopback keeps it to this machine.")]
+    = DEFAULT_HOST,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = DEFAULT_PORT,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", envvar="HAWKEYE_API_KEY", show_envvar=True,
+                     help="Require 'Authorization: Bearer KEY' on every /v1 request."),
+    ] = None,
+    planner: options.Planner = None,
+    expander: options.Expander = None,
+    budget: options.Budget = None,
+    max_tokens: options.MaxTokens = None,
+    threads: options.Threads = None,
+    gpu_layers: options.GpuLayers = None,
+    ctx: options.Ctx = LlamaCppSettings.n_ctx,
+    timeout: options.Timeout = HttpSettings.timeout,
+    verbose: options.Verbose = False,
+) -> None:
+    """Serve plan → expand as an OpenAI-compatible API: the plan is the reply's reasoning, the answer its content."""
+    if not server.is_loopback(host) and not api_key:
+        stderr.print(f"[yellow]warning:[/] listening on {host} without --api-key: anyone who can reach this "
+                     "machine can use its models; set --api-key (or HAWKEYE_API_KEY)", highlight=False,
+                     soft_wrap=True)
+    registry = load_registry()
+    names: list[str | None] = [*profile] if profile else [None]
+    pairs = [choose_pair(registry, profile=name, planner=planner, expander=expander) for name in names]
+    for pair in pairs:
+        notice = profile_notice(pair)
+        if notice:
+            stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
+    settings = options.backend_settings(ctx, threads, gpu_layers, verbose, timeout)
+    with stderr.status("Loading models…"):
+        catalog = load_catalog(
+            [(pair, options.decode_settings(pair, max_tokens, 0.0, 0), budget or pair.profile.budget)
+             for pair in pairs],
+            settings,
+        )
+    sock = server.listen(host, port)
+    where = f"http://{host}:{sock.getsockname()[1]}/v1"
+    for served in catalog.served.values():
+        stderr.print(f"serving {served.model_id} ({served.pair.planner.alias} plans, {served.pair.expander.alias} "
+                     f"answers; budget {served.budget}, max tokens {served.collaboration.settings.max_tokens}) "
+                     f"at {where}", highlight=False, soft_wrap=True)
+    stderr.print("Ctrl-C stops the server.", highlight=False)
+    active = ActiveJobs()
+    server.run(create_app(catalog, api_key=api_key, active=active), sock, stop_generations=active.cancel_all)

@@ -1,0 +1,137 @@
+"""The OpenAI chat-completions wire format, as far as hawkeye serves it: the request it reads, and the bodies,
+chunks and error objects it writes.
+
+Fields hawkeye cannot honour (n, stop, tools, logprobs, penalties…) are accepted and ignored, so that any
+OpenAI client works unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hawkeye_cli.backends.base import FinishReason
+from hawkeye_cli.pipeline import AskResult, StageResult
+
+ErrorType = Literal["invalid_request_error", "authentication_error", "not_found_error", "api_error"]
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ContentPart(_Lenient):
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(_Lenient):
+    role: str
+    content: str | list[ContentPart] | None = None
+
+    @property
+    def text(self) -> str:
+        """The message's text; of a multi-part message, its text parts joined (images and audio are not read)."""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(part.text for part in self.content or () if part.type == "text" and part.text)
+
+
+class StreamOptions(_Lenient):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(_Lenient):
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    """The newer name of max_tokens; either caps the answer (the expander), not the plan."""
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    seed: int | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+    @property
+    def answer_cap(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def include_usage(self) -> bool:
+        return self.stream_options is not None and self.stream_options.include_usage
+
+    def question(self) -> str | None:
+        """The last user message: hawkeye plans and answers one question, so earlier turns are not read."""
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message.text.strip() or None
+        return None
+
+
+class ApiError(Exception):
+    """An OpenAI-style error answer: the HTTP status and the `error` object clients parse."""
+
+    def __init__(self, status: int, message: str, *, type: ErrorType = "invalid_request_error",
+                 code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+def new_completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def finish_reason(reason: FinishReason) -> Literal["stop", "length"]:
+    """OpenAI has no `eos`: a model that ended its turn stopped."""
+    return "length" if reason == "length" else "stop"
+
+
+def usage(result: AskResult) -> dict[str, Any]:
+    """Both stages summed, as OpenAI counts a reasoning model (the plan is the reasoning), with each stage's
+    tokens and seconds under `stages`."""
+    plan, expand = result.plan.stage, result.expansion
+    stages = {"plan": {**_stage_usage(plan), "budget": result.plan.budget,
+                       "budget_reached": result.plan.budget_reached},
+              "expand": _stage_usage(expand)}
+    prompt = plan.completion.prompt_tokens + expand.completion.prompt_tokens
+    completion = plan.completion.completion_tokens + expand.completion.completion_tokens
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+            "completion_tokens_details": {"reasoning_tokens": plan.completion.completion_tokens},
+            "stages": stages}
+
+
+def _stage_usage(stage: StageResult) -> dict[str, Any]:
+    completion = stage.completion
+    return {"model": stage.model, "prompt_tokens": completion.prompt_tokens,
+            "completion_tokens": completion.completion_tokens, "seconds": round(completion.seconds, 4)}
+
+
+def completion_body(completion_id: str, model: str, result: AskResult) -> dict[str, Any]:
+    message = {"role": "assistant", "content": result.expansion.text, "reasoning_content": result.plan.cot}
+    return {
+        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": message,
+                     "finish_reason": finish_reason(result.expansion.completion.finish_reason)}],
+        "usage": usage(result),
+    }
+
+
+def chunk(completion_id: str, model: str, delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
+    return {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def usage_chunk(completion_id: str, model: str, result: AskResult) -> dict[str, Any]:
+    """The last chunk when the client asked for stream_options.include_usage: no choices, only usage."""
+    return {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+            "choices": [], "usage": usage(result)}
