@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError
 from hawkeye_cli.evaluation.datasets import Problem
@@ -62,19 +63,22 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
     a request that failed (an engine error, a question too long for the context) gives a failed row that says
     why, which a resumed run retries."""
     started = time.perf_counter()
+    identity: dict[str, Any] = {
+        "index": problem.index, "mode": task.mode, "budget": task.budget, "planner": setup.planner,
+        "expander": setup.expander, "seed": setup.seed, "temperature": setup.temperature,
+        "max_tokens": setup.max_tokens, "question_sha": problem.question_sha, "gold": problem.gold,
+    }
     try:
-        return _solve(collaboration, setup, problem, task, started)
+        outcome: dict[str, Any] = _solve(collaboration, problem, task)
     except (RemoteError, ContextOverflowError) as exc:
-        return ItemResult(
-            index=problem.index, mode=task.mode, budget=task.budget, planner=setup.planner, expander=setup.expander,
-            seed=setup.seed, temperature=setup.temperature, max_tokens=setup.max_tokens,
-            question_sha=problem.question_sha, gold=problem.gold, answer=None, strict=None, flexible=None,
-            correct=False, correct_strict=False, correct_flexible=False, stages={}, cot_tokens=None, truncated=None,
-            seconds=time.perf_counter() - started, error=exc.one_line(),
-        )
+        outcome = {"answer": None, "strict": None, "flexible": None, "correct": False, "correct_strict": False,
+                   "correct_flexible": False, "stages": {}, "cot_tokens": None, "truncated": None,
+                   "error": exc.one_line()}
+    return ItemResult(**identity, **outcome, seconds=time.perf_counter() - started)
 
 
-def _solve(collaboration: Collaboration, setup: Setup, problem: Problem, task: Task, started: float) -> ItemResult:
+def _solve(collaboration: Collaboration, problem: Problem, task: Task) -> dict[str, Any]:
+    """The outputs of one item and how they scored, as ItemResult fields."""
     truncated: bool | None = None
     if task.mode == "baseline":
         baseline = collaboration.baseline(problem.question)
@@ -90,28 +94,10 @@ def _solve(collaboration: Collaboration, setup: Setup, problem: Problem, task: T
         solo = collaboration.solo(problem.question)
         stages, scored, cot_tokens = [solo], solo.text, None
     verdict = score(scored, problem.gold)
-    return ItemResult(
-        index=problem.index,
-        mode=task.mode,
-        budget=task.budget,
-        planner=setup.planner,
-        expander=setup.expander,
-        seed=setup.seed,
-        temperature=setup.temperature,
-        max_tokens=setup.max_tokens,
-        question_sha=problem.question_sha,
-        gold=problem.gold,
-        answer=verdict.answer,
-        strict=verdict.strict,
-        flexible=verdict.flexible,
-        correct=verdict.correct,
-        correct_strict=verdict.correct_strict,
-        correct_flexible=verdict.correct_flexible,
-        stages={stage.stage: stage.to_dict() for stage in stages},
-        cot_tokens=cot_tokens,
-        truncated=truncated,
-        seconds=time.perf_counter() - started,
-    )
+    return {"answer": verdict.answer, "strict": verdict.strict, "flexible": verdict.flexible,
+            "correct": verdict.correct, "correct_strict": verdict.correct_strict,
+            "correct_flexible": verdict.correct_flexible, "stages": {stage.stage: stage.to_dict() for stage in stages},
+            "cot_tokens": cot_tokens, "truncated": truncated}
 
 
 class Bench:
