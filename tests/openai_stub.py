@@ -104,6 +104,23 @@ def create_app(state: StubState) -> FastAPI:
             return _error(422, "field required: prompt")
         return JSONResponse({"count": len(body["prompt"].split()), "max_model_len": 4096, "tokens": []})
 
+    @app.post("/api/generate")
+    async def ollama_generate(request: Request) -> Response:
+        """Ollama's native API: JSON lines, the answer in `response`, counts on the last (`done`) line."""
+        body = await request.json()
+        state.requests.append(Recorded("/api/generate", body))
+        if body.get("model") != MODEL:
+            return JSONResponse({"error": f"model '{body.get('model')}' not found"}, status_code=404)
+        if state.mode == "garbage_json":
+            return Response("{not json\n", media_type="application/x-ndjson")
+        limit = body.get("options", {}).get("num_predict", len(ANSWER))
+        pieces = ANSWER[:limit]
+        lines = [{"model": MODEL, "response": piece, "done": False} for piece in pieces]
+        lines.append({"model": MODEL, "response": "", "done": True,
+                      "done_reason": "length" if limit < len(ANSWER) else "stop",
+                      "prompt_eval_count": len(body["prompt"].split()), "eval_count": len(pieces)})
+        return Response("".join(json.dumps(line) + "\n" for line in lines), media_type="application/x-ndjson")
+
     @app.post("/extras/tokenize/count")
     async def tokenize_count(request: Request) -> Response:
         body = await request.json()

@@ -407,3 +407,34 @@ def test_ctrl_c_while_streaming_is_not_turned_into_an_error(stub: StubState, stu
 
     with pytest.raises(KeyboardInterrupt):
         stub_backend.complete(ask("2+2?"), interrupt)
+
+
+def test_raw_prompts_on_ollama_go_to_the_native_generate_endpoint(registry: Registry, openai_stub_server: StubServer,
+                                                                  stub: StubState) -> None:
+    """Ollama's /v1/completions would wrap the prompt in the model's chat template; /api/generate with raw does not."""
+    spec = ModelSpec(alias="base-on-ollama", prompt_format="completion",
+                     source=Source(openai=openai_stub_server.url, model=MODEL, api="ollama"))
+    backend = OpenAIBackend(spec, HttpSettings(timeout=10, max_retries=0))
+    chunks: list[str] = []
+    completion = backend.complete(Request(3, prompt="Question: 2 + 2?\nAnswer:", stop=("\nQuestion:",)),
+                                  on_text=chunks.append)
+    sent = stub.requests[-1]
+    assert sent.path == "/api/generate" and sent.body["raw"] is True
+    assert sent.body["prompt"] == "Question: 2 + 2?\nAnswer:"
+    assert sent.body["options"]["num_predict"] == 3 and sent.body["options"]["stop"] == ["\nQuestion:"]
+    assert completion.text == "".join(chunks) == "The answer is "
+    assert (completion.prompt_tokens, completion.completion_tokens, completion.finish_reason) == (5, 3, "length")
+    chat = backend.complete(Request(8, messages=({"role": "user", "content": "hi"},)))  # chat still goes to /v1
+    assert stub.requests[-1].path == "/v1/chat/completions" and chat.text
+
+
+def test_ollama_errors_are_one_line(openai_stub_server: StubServer, stub: StubState) -> None:
+    unknown = ModelSpec(alias="x", prompt_format="completion", source=Source(openai=openai_stub_server.url,
+                                                                            model="nope", api="ollama"))
+    with pytest.raises(RemoteError, match="does not serve that model"):
+        OpenAIBackend(unknown, HttpSettings(timeout=10, max_retries=0)).complete(Request(3, prompt="q"))
+    stub.mode = "garbage_json"
+    known = ModelSpec(alias="y", prompt_format="completion", source=Source(openai=openai_stub_server.url,
+                                                                          model=MODEL, api="ollama"))
+    with pytest.raises(RemoteError, match="not Ollama's /api/generate stream"):
+        OpenAIBackend(known, HttpSettings(timeout=10, max_retries=0)).complete(Request(3, prompt="q"))

@@ -35,6 +35,9 @@ class Source(_Strict):
     """openai: the served model's name; may be left out when the server serves exactly one model."""
     api_key_env: str | None = None
     """openai: the environment variable that holds the API key."""
+    api: Literal["openai", "ollama"] = "openai"
+    """openai: `ollama` sends raw (plain-text) prompts to Ollama's native /api/generate with `raw: true`, because
+    its /v1/completions wraps every prompt in the model's chat template; chat requests use /v1 either way."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """openai: engine-specific fields sent with every request, e.g. {repeat_penalty: 1.0} for llama-cpp-python's
     server, whose default 1.1 makes greedy answers differ from the in-process run."""

@@ -28,6 +28,7 @@ import pydantic
 
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Backend, Completion, FinishReason, Request, join_prefix
 from hawkeye_cli.backends.chat_template import ChatTemplate
+from hawkeye_cli.backends.ollama_native import generate_raw
 from hawkeye_cli.backends.settings import HttpSettings
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError, HawkeyeError, RemoteError
 from hawkeye_cli.registry import ModelSpec
@@ -157,6 +158,8 @@ class OpenAIBackend(Backend):
     # -- generation ---------------------------------------------------------------------------------------------
 
     def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        if self.spec.source.api == "ollama" and (raw := self._prompt_text(request)) is not None:
+            return generate_raw(self.root, self.model, raw, request, self.settings, on_text, self.where)
         started = time.perf_counter()
         thinking_ends = THINK_CLOSE in request.stop
         text: list[str] = []

@@ -1,0 +1,99 @@
+"""Raw prompts on Ollama: its native /api/generate with `raw: true`, the only Ollama endpoint that sends a prompt
+to the model as written (its OpenAI-compatible /v1/completions applies the model's chat template first).
+
+The answer streams as JSON lines: `response` (and `thinking`) pieces, then a last line with `done`, `done_reason`
+and the token counts `prompt_eval_count` / `eval_count`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+
+from hawkeye_cli.backends.base import Completion, FinishReason, Request
+from hawkeye_cli.backends.settings import HttpSettings
+from hawkeye_cli.errors import ContextOverflowError, RemoteError
+
+
+def generate_raw(root: str, model: str, prompt: str, request: Request, settings: HttpSettings,
+                 on_text: Callable[[str], None] | None, where: str) -> Completion:
+    """One completion of `prompt` as is; `root` is the server's address without /v1, `where` names it in errors."""
+    sampling = request.sampling
+    options: dict[str, Any] = {"num_predict": request.max_tokens, "temperature": sampling.temperature,
+                               "seed": sampling.seed}
+    if request.stop:
+        options["stop"] = list(request.stop)
+    if sampling.temperature > 0:
+        options.update(top_p=sampling.top_p, top_k=sampling.top_k, min_p=sampling.min_p)
+    body = {"model": model, "prompt": prompt, "raw": True, "stream": True, "options": options}
+    timeout = httpx2.Timeout(settings.timeout, connect=settings.connect_timeout)
+    started = time.perf_counter()
+    first: float | None = None
+    pieces: list[str] = []
+    last: dict[str, Any] = {}
+    try:
+        with httpx2.stream("POST", f"{root}/api/generate", json=body, timeout=timeout) as response:
+            if response.status_code != 200:
+                raise _refused(response, where)
+            for line in response.iter_lines():
+                if not line.strip():
+                    continue
+                part = json.loads(line)
+                if not isinstance(part, dict) or "error" in part:
+                    raise RemoteError(f"{where} failed: {part.get('error') if isinstance(part, dict) else part}",
+                                      fix="check the server's log")
+                piece = part.get("response")
+                if isinstance(piece, str) and piece:
+                    first = first if first is not None else time.perf_counter() - started
+                    pieces.append(piece)
+                    if on_text is not None:
+                        on_text(piece)
+                if part.get("done"):
+                    last = part
+                    break
+    except httpx2.TimeoutException as exc:
+        raise RemoteError(f"{where} did not answer within {settings.timeout:g} s",
+                          fix="raise the timeout, or check that the server is not overloaded") from exc
+    except httpx2.TransportError as exc:
+        raise RemoteError(f"cannot reach {where}", fix="is the server running? check the URL") from exc
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise RemoteError(f"{where} answered something that is not Ollama's /api/generate stream",
+                          fix="check that the URL points at an Ollama server, or drop `api: ollama`") from exc
+    if not last:
+        raise RemoteError(f"{where} ended its answer without saying why (no `done`): the server dropped the request",
+                          fix="run it again")
+    seconds = time.perf_counter() - started
+    prompt_tokens, completion_tokens = last.get("prompt_eval_count"), last.get("eval_count")
+    return Completion(
+        text="".join(pieces),
+        prompt_tokens=prompt_tokens if isinstance(prompt_tokens, int) else 0,
+        completion_tokens=completion_tokens if isinstance(completion_tokens, int) else len(pieces),
+        prompt_seconds=first if first is not None else seconds,
+        seconds=seconds,
+        finish_reason=_finish(last.get("done_reason"), request),
+    )
+
+
+def _finish(reason: object, request: Request) -> FinishReason:
+    """Ollama says `length` or `stop`, and `stop` for both a stop string and the end of the turn."""
+    if reason == "length":
+        return "length"
+    return "stop" if request.stop else "eos"
+
+
+def _refused(response: httpx2.Response, where: str) -> RemoteError | ContextOverflowError:
+    response.read()
+    try:
+        message = str(response.json().get("error", response.text))
+    except (json.JSONDecodeError, AttributeError):
+        message = response.text
+    message = " ".join(message.split())[:300]
+    if response.status_code == 404:
+        return RemoteError(f"{where} does not serve that model ({message})", fix="ollama pull it, or fix the name")
+    if "context" in message.lower():
+        return ContextOverflowError(f"{where}: {message}", fix="shorten the question or raise the model's num_ctx")
+    return RemoteError(f"{where} failed with HTTP {response.status_code}: {message}", fix="check the server's log")
