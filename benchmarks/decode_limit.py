@@ -24,7 +24,7 @@ import llama_cpp
 
 from hawkeye_cli import backends, model_files
 from hawkeye_cli.backends.base import MIN_RATE_TOKENS, Request
-from hawkeye_cli.backends.llama_cpp import default_gpu_layers
+from hawkeye_cli.backends.llama_cpp import amx_kernels_off, default_gpu_layers
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.registry import ModelSpec, load_registry
@@ -63,8 +63,9 @@ class RawLlama:
     def __init__(self, path: Path, settings: LlamaCppSettings) -> None:
         threads = settings.resolved_threads
         gpu_layers = default_gpu_layers() if settings.gpu_layers is None else settings.gpu_layers
-        self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=settings.n_ctx, n_threads=threads,
-                                   n_threads_batch=threads, n_gpu_layers=gpu_layers, verbose=False)
+        with amx_kernels_off():  # the same model parameters as hawkeye's, on a build whose AMX kernels crash
+            self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=settings.n_ctx, n_threads=threads,
+                                       n_threads_batch=threads, n_gpu_layers=gpu_layers, verbose=False)
 
     def decode(self, prompt: str, tokens: int) -> tuple[float, str]:
         """(decode tok/s, text) for exactly `tokens` greedy tokens after `prompt`."""

@@ -54,7 +54,8 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (…/v1) of the real `python -m llama_cpp.server` serving SmolLM2-135M-Instruct.
+    """Base URL (…/v1) of the real `python -m llama_cpp.server` serving SmolLM2-135M-Instruct (started through
+    tests/llama_server.py, which loads the model without llama.cpp's crashing AMX kernels, as hawkeye does).
 
     What it does differently from vLLM or llama-server, found by running it (llama-cpp-python 0.3.36): it ignores
     `stream_options.include_usage` (a stream carries no usage, so hawkeye's fallback counting is what runs), it
@@ -64,7 +65,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf()),
+    command = [sys.executable, str(Path(__file__).parent / "llama_server.py"), "--model", str(smollm_gguf()),
                "--model_alias", SMOLLM_SERVED, "--n_ctx", "2048", "--n_threads", "2",
                "--host", "127.0.0.1", "--port", str(port), "--verbose", "False",
                "--interrupt_requests", "False"]  # queue concurrent requests, as serving engines do

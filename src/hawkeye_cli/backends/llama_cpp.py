@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import functools
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import llama_cpp
@@ -33,6 +35,42 @@ def _log_to_stderr_if_verbose(level: int, text: bytes, user_data: ctypes.c_void_
 
 
 llama_cpp.llama_log_set(_log_to_stderr_if_verbose, ctypes.c_void_p(0))
+
+
+@functools.cache
+def _build_has_amx() -> bool:
+    return b"AMX_INT8 = 1" in llama_cpp.llama_print_system_info()
+
+
+_defaults_patched = threading.Lock()
+
+
+@contextmanager
+def amx_kernels_off() -> Iterator[None]:
+    """Models loaded in this block do not use llama.cpp's AMX matrix kernels, where the build has them.
+
+    A native build on a CPU with AMX (Intel Xeon 4th generation and later) compiles them in, and in the llama.cpp
+    of llama-cpp-python 0.3.36 they die with an illegal instruction on the first prompt (their tile configuration
+    is lost; llama.cpp PR 26954). They are one of llama.cpp's extra buffer types, which the model parameter
+    `use_extra_bufts` turns off; llama_cpp.Llama takes no argument for it, so the library's default model
+    parameters say so while the block runs. Without AMX in the build this does nothing.
+    """
+    if not _build_has_amx():
+        yield
+        return
+    defaults = llama_cpp.llama_cpp.llama_model_default_params
+
+    def without_extra_buffers() -> llama_cpp.llama_model_params:
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    with _defaults_patched:
+        llama_cpp.llama_cpp.llama_model_default_params = without_extra_buffers
+        try:
+            yield
+        finally:
+            llama_cpp.llama_cpp.llama_model_default_params = defaults
 
 
 def default_gpu_layers() -> int:
@@ -70,9 +108,10 @@ class LlamaCppBackend(Backend):
 
     def _load(self, n_ctx: int, *, logits_all: bool) -> llama_cpp.Llama:
         try:
-            return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, logits_all=logits_all,
-                                   n_threads=self._threads, n_threads_batch=self._threads,
-                                   n_gpu_layers=self._gpu_layers, verbose=self._verbose)
+            with amx_kernels_off():
+                return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, logits_all=logits_all,
+                                       n_threads=self._threads, n_threads_batch=self._threads,
+                                       n_gpu_layers=self._gpu_layers, verbose=self._verbose)
         except (ValueError, RuntimeError) as exc:
             raise IntegrityError(f"llama.cpp could not load {self.path} ({exc})",
                                  fix=f"the file may be corrupt or of an unsupported architecture; {self._load_fix}") \
