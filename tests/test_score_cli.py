@@ -76,3 +76,21 @@ def test_missing_file_and_no_scorable_record_are_one_line_errors(tmp_path: Path)
     result = CliRunner().invoke(app, ["score", str(data)])
     assert result.exit_code == 1 and "holds no record that could be scored" in result.stderr
     assert CliRunner().invoke(app, ["score", str(data), "--task", "aime"]).exit_code == 2
+
+
+def test_verdicts_may_not_overwrite_the_input_and_an_unfinished_run_keeps_the_old_verdicts(tmp_path: Path) -> None:
+    data = write(tmp_path / "outputs.jsonl", [json.dumps(r) for r in RECORDS])
+    before = data.read_bytes()
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(data)
+    for out in (data, link):
+        result = CliRunner().invoke(app, ["score", str(data), "--out", str(out)])
+        assert result.exit_code == 1, result.output
+        assert "is the same file as FILE.jsonl" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert data.read_bytes() == before
+    verdicts = tmp_path / "verdicts" / "v.jsonl"  # a missing folder is made
+    assert CliRunner().invoke(app, ["score", str(data), "--out", str(verdicts)]).exit_code == 0
+    kept = verdicts.read_bytes()
+    other = write(tmp_path / "other.jsonl", [json.dumps({"text": "5", "gold": "5"})])  # nothing to score: fails
+    assert CliRunner().invoke(app, ["score", str(other), "--out", str(verdicts)]).exit_code == 1
+    assert verdicts.read_bytes() == kept and sorted(p.name for p in verdicts.parent.iterdir()) == ["v.jsonl"]

@@ -10,6 +10,7 @@ import typer
 
 from hawkeye_cli.commands import options
 from hawkeye_cli.evaluation.score_file import Scored, ScoreSummary, score_file, verdicts_file
+from hawkeye_cli.outputs import require_outputs
 from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.reporting.score import render_score, report_skipped, score_document
 from hawkeye_cli.scoring.verdict import AnswerFormat
@@ -34,6 +35,8 @@ def score(
     reported with their number and skipped."""
     if task not in get_args(AnswerFormat):
         raise typer.BadParameter(f"use one of {', '.join(get_args(AnswerFormat))} (got {task!r})", param_hint="--task")
+    if out is not None:
+        require_outputs({"--out": out}, inputs={"FILE.jsonl": path})
     records = score_file(path, output_field, gold_field, task)  # type: ignore[arg-type]
     scored: list[Scored] = []
     skipped = 0
@@ -46,7 +49,7 @@ def score(
             else:
                 skipped += 1
                 report_skipped(stderr, record)
-    summary = ScoreSummary.of(str(path), scored, skipped)
+        summary = ScoreSummary.of(str(path), scored, skipped)  # no record scored: the old verdicts stay
     if json_output:
         document = score_document(summary, output_field=output_field, gold_field=gold_field, task=task,
                                   verdicts=None if out is None else str(out))

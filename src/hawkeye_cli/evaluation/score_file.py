@@ -8,6 +8,7 @@ is reported with its number and skipped, so one bad line never costs the rest.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -70,16 +71,26 @@ def score_file(path: Path, output_field: str, gold_field: str,
 
 @contextmanager
 def verdicts_file(path: Path | None) -> Iterator[TextIO | None]:
-    """`path` opened for the per-record verdicts (None: not wanted); DataError when it cannot be written."""
+    """`path` opened for the per-record verdicts (None: not wanted); DataError when it cannot be written.
+
+    The verdicts go to a temporary file beside `path` that replaces it only when scoring is done, so an
+    interrupted run leaves an earlier verdicts file whole.
+    """
     if path is None:
         yield None
         return
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        stream = path.open("w", encoding="utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream = partial.open("w", encoding="utf-8")
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror}", fix="choose another --out") from exc
-    with stream:
-        yield stream
+    try:
+        with stream:
+            yield stream
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _score_lines(stream: BinaryIO, output_field: str, gold_field: str,
