@@ -71,6 +71,19 @@ def test_the_same_file_through_a_symlink_or_a_hard_link_is_refused(earlier_outpu
     assert len(earlier_output.read_text().splitlines()) == 2
 
 
+def test_standard_input_redirected_from_the_output_is_refused(earlier_output: Path) -> None:
+    """`compress-cot - -o X < X`: the same endless re-reading, through a shell's redirection."""
+    before = earlier_output.read_bytes()
+    with earlier_output.open("rb") as stdin:
+        run = subprocess.run([sys.executable, "-m", "hawkeye_cli", "compress-cot", "-", "-o", str(earlier_output),
+                              "--ratio", "0.2", "--limit", "4", *FAST], stdin=stdin, capture_output=True, text=True,
+                             timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"error: --output {earlier_output} is the same file as the input /dev/stdin — give --output another path"]
+    assert earlier_output.read_bytes() == before
+
+
 @pytest.mark.parametrize("option", ["--export-sft", "--summary"])
 def test_other_outputs_may_be_neither_the_input_nor_the_output(option: str, tmp_path: Path) -> None:
     traces, out = tmp_path / "traces.jsonl", tmp_path / "out.jsonl"

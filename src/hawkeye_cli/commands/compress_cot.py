@@ -49,6 +49,8 @@ _HELP = "\n\n".join([
 ])
 
 DEFAULT_COMMAND = "run"
+STDIN_FILE = Path("/dev/stdin")
+"""Standard input as a file, so that `compress-cot - -o X < X` is refused like `compress-cot X -o X`."""
 
 
 class RunByDefault(TyperGroup):
@@ -128,7 +130,7 @@ def compress_cot(
         raise typer.BadParameter("records go to standard output; give --output FILE with --json", param_hint="--json")
     files = {"--output": Path(output), "--export-sft": export_sft, "--summary": summary_file, "--plot": plot}
     require_outputs({option: file for option, file in files.items() if file is not None and str(file) != STDIO},
-                    inputs={} if path == STDIO else {"the input": Path(path)})
+                    inputs={"the input": STDIN_FILE if path == STDIO else Path(path)})
     registry = load_registry()
     pair = choose_pair(registry, profile=profile, planner=planner, expander=expander)
     decode = options.decode_settings(pair, max_tokens, temperature, seed)
