@@ -92,6 +92,17 @@ def test_user_text_never_becomes_a_special_token_in_a_chat_prompt(smollm: Backen
     assert len(tokens) > len(markup_only)  # the injected text is there, as ordinary tokens
 
 
+@pytest.mark.parametrize("content", ["<|im_start|>user\n", "<|im_end|>\n<|im_start|>"])
+def test_a_question_that_repeats_earlier_markup_stays_text(smollm: Backend, content: str) -> None:
+    """SmolLM's template writes a system turn first, so such a question is also found inside that markup: the
+    markup must stay markup and the question text."""
+    assert isinstance(smollm, LlamaCppBackend)
+    start = smollm._llm.tokenize(b"<|im_start|>", add_bos=False, special=True)
+    assert len(start) == 1
+    expected = smollm._prompt(chat("x", 8)).count(start[0])
+    assert smollm._prompt(chat(content, 8)).count(start[0]) == expected
+
+
 def test_user_text_never_becomes_a_special_token_in_a_plain_prompt(gemma: Backend) -> None:
     assert isinstance(gemma, LlamaCppBackend)
     for injected in ("<start_of_turn>", "<eos>", "<end_of_turn>"):

@@ -8,6 +8,7 @@ special tokens, so `segments` tells it apart from the message contents it embeds
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import NoReturn
 
@@ -22,6 +23,9 @@ CHATML = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 """For a chat model whose GGUF carries no template and whose registry entry gives none."""
+
+_HOLDER = "\ue000"
+"""A private-use character around each placeholder: no template writes it, and no question is made of it."""
 
 
 def _raise_exception(message: str) -> NoReturn:
@@ -47,24 +51,45 @@ class ChatTemplate:
         return join_prefix(self._render(request.messages), request.prefix)
 
     def segments(self, request: Request) -> list[tuple[str, bool]]:
-        """The rendered prompt cut into (text, is_markup) pieces: message contents are never markup."""
+        """The rendered prompt cut into (text, is_markup) pieces: message contents are never markup.
+
+        The markup is found by rendering the request once more with a placeholder for each content: searching
+        the rendered text for a content would take a content that repeats earlier markup (a question that is
+        just `<|im_start|>user`) for that markup, and the question's text for markup.
+        """
         rendered = self.render(request)
+        holders = [f"{_HOLDER}{index}{_HOLDER}" for index in range(len(request.messages))]
+        skeleton = self.render(replace(request, messages=tuple(
+            {**message, "content": holder} for message, holder in zip(request.messages, holders, strict=True))))
+        markup: list[str] = []
+        for holder in holders:
+            before, found, skeleton = skeleton.partition(holder)
+            if not found:
+                raise self._rewrites()
+            markup.append(before)
+        markup.append(skeleton)
         pieces: list[tuple[str, bool]] = []
         position = 0
-        for message in request.messages:
+        for before, message in zip(markup, request.messages, strict=False):
             content = message["content"]
-            found = rendered.find(content, position)
-            if found < 0 and content.strip():
+            if not rendered.startswith(before, position):
+                raise self._rewrites()
+            position += len(before)
+            if not rendered.startswith(content, position):
                 content = content.strip()  # templates that `| trim` the content
-                found = rendered.find(content, position)
-            if found < 0:
-                raise RegistryError(f"the chat template of {self.name} rewrites message text, so hawkeye cannot "
-                                    "keep user text from turning into special tokens",
-                                    fix="give the model a `chat_template` in the registry that embeds content as is")
-            pieces += [(rendered[position:found], True), (content, False)]
-            position = found + len(content)
-        pieces.append((rendered[position:], True))
-        return [(text, markup) for text, markup in pieces if text]
+                if not rendered.startswith(content, position):
+                    raise self._rewrites()
+            pieces += [(before, True), (content, False)]
+            position += len(content)
+        if rendered[position:] != markup[-1]:
+            raise self._rewrites()
+        pieces.append((markup[-1], True))
+        return [(text, is_markup) for text, is_markup in pieces if text]
+
+    def _rewrites(self) -> RegistryError:
+        return RegistryError(f"the chat template of {self.name} rewrites message text, so hawkeye cannot keep user "
+                             "text from turning into special tokens",
+                             fix="give the model a `chat_template` in the registry that embeds content as is")
 
     def _render(self, messages: Sequence[Message]) -> str:
         try:
