@@ -174,6 +174,24 @@ def test_answers_cut_by_max_tokens_are_marked_and_savings_are_lower_bounds() -> 
     assert document["savings"]["lower_bound"] is True
 
 
+def test_a_stage_cut_by_the_context_says_so_and_names_ctx() -> None:
+    """With --ctx 256 the base-model baseline rambles into the end of its context long before --max-tokens 512
+    (and so does the expander's answer): the advice is --ctx, not --max-tokens."""
+    result = run("ask", QUESTION, "--compare", "--json", "--budget", "8", "--max-tokens", "512", "--ctx", "256",
+                 "--threads", "2")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    baseline, expansion = document["baseline"]["stage"], document["expansion"]
+    assert (baseline["finish_reason"], baseline["truncated"]) == ("context", True)
+    assert baseline["prompt_tokens"] + baseline["completion_tokens"] == 256
+    assert expansion["finish_reason"] == "context"  # SmolLM's answer runs into the end of its context too
+    table = run("ask", QUESTION, "--compare", "--budget", "8", "--max-tokens", "512", "--ctx", "256",
+                "--threads", "2").stdout
+    flat = " ".join(table.split())  # the note wraps at 80 columns
+    assert "expand and baseline cut by the context window: raise --ctx for the whole output" in flat
+    assert "the baseline was cut by the context window" in flat and "--max-tokens" not in flat
+
+
 def test_a_base_model_plan_is_cut_not_forced_closed() -> None:
     """Gemma (a base model) has no thinking to close: the caption says what happened to it."""
     result = run("ask", QUESTION, "--budget", "8", "--max-tokens", "16", "--ctx", "2048", "--threads", "2")

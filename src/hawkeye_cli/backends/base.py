@@ -18,7 +18,7 @@ from typing import Literal
 
 from hawkeye_cli.errors import CapabilityError
 
-FinishReason = Literal["eos", "stop", "length"]
+FinishReason = Literal["eos", "stop", "length", "context"]
 Clock = Literal["client", "server"]
 Message = dict[str, str]
 
@@ -69,7 +69,8 @@ class Completion:
     seconds: float
     """Time of the whole call."""
     finish_reason: FinishReason
-    """eos: the model ended its turn; stop: a stop string was hit (or thinking ended); length: max_tokens ran out."""
+    """eos: the model ended its turn; stop: a stop string was hit (or thinking ended); length: max_tokens ran out;
+    context: the context window ran out first."""
     reasoning: str | None = None
     """Thinking an engine returned in a field of its own (reasoning_content, reasoning, thinking); None when the
     thinking, if any, is inline in `text`."""

@@ -178,6 +178,7 @@ class LlamaCppBackend(Backend):
                 finish = "stop"
                 break
             if generated >= limit:
+                finish = "length" if limit == request.max_tokens else "context"
                 break
         stream.feed(decoder.decode(b"", final=True))
         return Completion(

@@ -35,8 +35,8 @@ class StageResult:
 
     @property
     def truncated(self) -> bool:
-        """Cut by max tokens (or the context), not ended by the model: its answer may be missing."""
-        return self.completion.finish_reason == "length"
+        """Cut by max tokens or the context, not ended by the model: its answer may be missing."""
+        return self.completion.finish_reason in ("length", "context")
 
     def to_dict(self) -> dict[str, Any]:
         """Flat, as stored in bench results and printed by --json."""

@@ -17,7 +17,9 @@ from hawkeye_cli.pipeline.results import Stage
 _MISSING = "—"
 _ACTIVITY = {"plan": "planning", "expand": "expanding the answer", "baseline": "running the baseline (full CoT)",
              "solo": "answering alone"}
-TRUNCATED = "cut at --max-tokens"
+CUT = {"length": ("cut at --max-tokens", "raise --max-tokens"),
+       "context": ("cut by the context window", "raise --ctx")}
+"""What cut a stage short, and the option that gives it room."""
 
 
 def profile_notice(pair: Pair) -> str | None:
@@ -84,7 +86,7 @@ def render_ask(console: Console, result: AskResult, *, streamed: bool = False, r
     final = result.final_answer if result.final_answer is not None else "(none found)"
     line = Text.assemble(("Final answer: ", "bold"), (final, "bold green"))
     if result.expansion.truncated:
-        line.append(f"  (the answer was {TRUNCATED}: it may be incomplete)", style="bold yellow")
+        line.append(f"  (the answer was {_cut(result.expansion)[0]}: it may be incomplete)", style="bold yellow")
     console.print(line)
     console.print(_usage_table(result))
 
@@ -98,7 +100,7 @@ def _plan_caption(plan: PlanResult, reasoning_planner: bool) -> str:
 
 
 def _usage_table(result: AskResult) -> Group | Table:
-    """Stages cut by --max-tokens carry a `*` and a note under the table (a column for it would not fit 80)."""
+    """Stages cut short carry a `*` and a note under the table (a column for it would not fit 80)."""
     table = Table(title="Tokens (prompt in, generated out), time and relative cost", title_justify="left")
     for column in ("stage", "model", "in", "out", "seconds", "tok/s", "cost"):
         table.add_column(column, justify="left" if column in ("stage", "model") else "right", no_wrap=True)
@@ -113,10 +115,11 @@ def _usage_table(result: AskResult) -> Group | Table:
     )
     if baseline is not None:
         table.add_row(_label("baseline", baseline.stage), *_cells(baseline.stage), end_section=True)
-    cut = [stage.stage for stage in (expansion, baseline.stage if baseline else None) if stage and stage.truncated]
+    cut = [stage for stage in (expansion, baseline.stage if baseline else None) if stage and stage.truncated]
     notes = Table.grid(padding=(0, 2))
-    if cut:
-        notes.add_row("[yellow]*[/]", f"{' and '.join(cut)} {TRUNCATED}: raise --max-tokens for the whole output")
+    for reason in dict.fromkeys(_cut(stage) for stage in cut):  # one note per cause, in stage order
+        names = " and ".join(stage.stage for stage in cut if _cut(stage) == reason)
+        notes.add_row("[yellow]*[/]", f"{names} {reason[0]}: {reason[1]} for the whole output")
     if baseline is None:
         return Group(table, notes) if cut else table
     savings = result.savings
@@ -133,9 +136,13 @@ def _usage_table(result: AskResult) -> Group | Table:
     summary.add_row("baseline's final answer", baseline.final_answer if baseline.final_answer is not None
                     else "(none found)")
     if savings.lower_bound:
-        summary.add_row("[yellow]note[/]", f"the baseline was {TRUNCATED}, so its full cost is higher: the savings "
-                        "above are lower bounds")
+        summary.add_row("[yellow]note[/]", f"the baseline was {_cut(baseline.stage)[0]}, so its full cost is "
+                        "higher: the savings above are lower bounds")
     return Group(table, notes, summary) if cut else Group(table, summary)
+
+
+def _cut(stage: StageResult) -> tuple[str, str]:
+    return CUT["context" if stage.completion.finish_reason == "context" else "length"]
 
 
 def _label(name: str, stage: StageResult) -> str:

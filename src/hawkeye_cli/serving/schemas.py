@@ -93,7 +93,7 @@ def new_completion_id() -> str:
 
 def finish_reason(reason: FinishReason) -> Literal["stop", "length"]:
     """OpenAI has no `eos`: a model that ended its turn stopped."""
-    return "length" if reason == "length" else "stop"
+    return "length" if reason in ("length", "context") else "stop"
 
 
 def usage(result: AskResult) -> dict[str, Any]:
