@@ -24,6 +24,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 MODEL = "stub-model"
 THINKING = ["Two ", "plus ", "two ", "is ", "four."]
 ANSWER = ["The ", "answer ", "is ", "4."]
+REASONING_TOKENS = 7
+"""The thinking tokens usage reports in `reasoning_content` mode: not len(THINKING), so a test tells the two apart."""
 HANG_SECONDS = 3600.0
 """Longer than any test waits: a hanging request ends only when the client gives up or the stub stops."""
 
@@ -60,9 +62,13 @@ def _chunk(delta: dict[str, Any], *, finish: str | None = None, chat: bool = Tru
     return f"data: {json.dumps(body)}\n\n"
 
 
-def _usage(prompt: int, completion: int) -> str:
+def _usage(prompt: int, completion: int, reasoning: int | None = None) -> str:
+    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                             "total_tokens": prompt + completion}
+    if reasoning is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
     body = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL, "choices": [],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}
+            "usage": usage}
     return f"data: {json.dumps(body)}\n\n"
 
 
@@ -115,10 +121,12 @@ def create_app(state: StubState) -> FastAPI:
             return Response("{not json\n", media_type="application/x-ndjson")
         limit = body.get("options", {}).get("num_predict", len(ANSWER))
         pieces = ANSWER[:limit]
-        lines = [{"model": MODEL, "response": piece, "done": False} for piece in pieces]
+        thinking = THINKING if state.mode == "thinking" else []
+        lines = [{"model": MODEL, "response": "", "thinking": piece, "done": False} for piece in thinking]
+        lines += [{"model": MODEL, "response": piece, "done": False} for piece in pieces]
         lines.append({"model": MODEL, "response": "", "done": True,
                       "done_reason": "length" if limit < len(ANSWER) else "stop",
-                      "prompt_eval_count": len(body["prompt"].split()), "eval_count": len(pieces)})
+                      "prompt_eval_count": len(body["prompt"].split()), "eval_count": len(thinking) + len(pieces)})
         return Response("".join(json.dumps(line) + "\n" for line in lines), media_type="application/x-ndjson")
 
     @app.post("/extras/tokenize/count")
@@ -199,8 +207,8 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
             yield _chunk({}, finish="stop", chat=chat, stop_reason="\n\n")
         else:
             yield _chunk({}, finish="stop", chat=chat, stop_reason=None)
-        if usage:
-            yield _usage(11, 12)
+        if usage:  # DeepSeek's API (reasoning_content) also counts the thinking tokens; Ollama's does not
+            yield _usage(11, 12, REASONING_TOKENS if mode == "reasoning_content" else None)
         yield "data: [DONE]\n\n"
         completed = True
     finally:

@@ -16,8 +16,9 @@ from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Backend, Request,
 from hawkeye_cli.backends.openai_http import OpenAIBackend
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError, RemoteError
+from hawkeye_cli.pipeline import Collaboration
 from hawkeye_cli.registry import ModelSpec, Registry, Source
-from openai_stub import ANSWER, MODEL, THINKING, StubServer, StubState
+from openai_stub import ANSWER, MODEL, REASONING_TOKENS, THINKING, StubServer, StubState
 from remote_fixtures import SMOLLM_SERVED, free_port, smollm_gguf
 
 QUICK = HttpSettings(timeout=30, connect_timeout=5, max_retries=0)
@@ -161,7 +162,35 @@ def test_thinking_in_a_separate_field_goes_to_reasoning(field: str, stub: StubSt
     assert completion.text == "".join(ANSWER) == "".join(pieces)  # thinking is not streamed to on_text here
     assert split_thinking(completion, opened=True) == ("".join(THINKING).strip(), "".join(ANSWER).strip())
     assert (completion.prompt_tokens, completion.completion_tokens) == (11, 12)  # the server's usage
+    # the thinking's own tokens: the server's count where its usage has one, else one per thinking delta
+    assert completion.reasoning_tokens == (REASONING_TOKENS if field == "reasoning_content" else len(THINKING))
     assert completion.finish_reason == "eos"  # vLLM's stop_reason None: the model ended its turn
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_a_baseline_with_separate_thinking_needs_no_tokenizer(field: str, stub: StubState, registry: Registry,
+                                                              stub_backend: OpenAIBackend) -> None:
+    """Hosted APIs and Ollama have no tokenize endpoint: the baseline's CoT is measured from the stream."""
+    stub.mode = field
+    spec = registry.model(f"{stub_backend.url}#{MODEL}")
+    baseline = Collaboration(stub_backend, spec, stub_backend, spec).baseline("2+2?")
+    assert (baseline.cot, baseline.answer) == ("".join(THINKING).strip(), "".join(ANSWER).strip())
+    assert baseline.cot_tokens == (REASONING_TOKENS if field == "reasoning_content" else len(THINKING))
+    assert not [r for r in stub.requests if "tokenize" in r.path]
+
+
+def test_a_baseline_with_inline_thinking_is_counted_with_the_tokenizer_or_refused(
+        stub: StubState, registry: Registry, stub_backend: OpenAIBackend) -> None:
+    spec = registry.model(f"{stub_backend.url}#{MODEL}")
+    collaboration = Collaboration(stub_backend, spec, stub_backend, spec)
+    with pytest.raises(CapabilityError) as raised:  # no tokenize endpoint: say how to get the thinking apart
+        collaboration.baseline("2+2?")
+    assert "--reasoning-parser" in raised.value.one_line()
+    stub.tokenize = "vllm"  # counts words; a new backend, since each probes the server's endpoints once
+    counting = remote(registry, f"{stub_backend.url}#{MODEL}")
+    baseline = Collaboration(counting, spec, counting, spec).baseline("2+2?")
+    assert baseline.cot == "".join(THINKING).strip()
+    assert baseline.cot_tokens == len(baseline.cot.split()) == 5
 
 
 def test_inline_thinking_stays_in_the_text(stub: StubState, stub_backend: OpenAIBackend) -> None:
@@ -280,7 +309,8 @@ def test_a_bos_the_tokenize_endpoint_counts_is_taken_off(stub: StubState, stub_b
 def test_count_tokens_without_a_tokenize_endpoint_is_a_capability_error(stub_backend: OpenAIBackend) -> None:
     with pytest.raises(CapabilityError, match="cannot count tokens") as caught:
         stub_backend.count_tokens(["hello"])
-    assert caught.value.fix == "use a local .gguf model for this role"
+    assert caught.value.fix == (f"use a local .gguf model in place of {MODEL} (an alias from `hawkeye models`, "
+                                "or a path)")
 
 
 # -- failures -------------------------------------------------------------------------------------------------------
@@ -424,7 +454,14 @@ def test_raw_prompts_on_ollama_go_to_the_native_generate_endpoint(registry: Regi
     assert sent.body["options"]["num_predict"] == 3 and sent.body["options"]["stop"] == ["\nQuestion:"]
     assert completion.text == "".join(chunks) == "The answer is "
     assert (completion.prompt_tokens, completion.completion_tokens, completion.finish_reason) == (5, 3, "length")
-    chat = backend.complete(Request(8, messages=({"role": "user", "content": "hi"},)))  # chat still goes to /v1
+    stub.mode = "thinking"  # Ollama's native stream carries thinking in `thinking` lines of its own
+    thought = backend.complete(Request(8, prompt="Question: 2 + 2?\nAnswer:"))
+    assert (thought.reasoning, thought.reasoning_tokens) == ("".join(THINKING), len(THINKING))
+    assert thought.text == "".join(ANSWER) and thought.completion_tokens == len(THINKING) + len(ANSWER)
+    stub.mode = "inline"
+    chat_model = OpenAIBackend(spec.model_copy(update={"alias": "chat-on-ollama", "prompt_format": "chat"}),
+                               HttpSettings(timeout=10, max_retries=0))
+    chat = chat_model.complete(Request(8, messages=({"role": "user", "content": "hi"},)))  # Ollama templates it
     assert stub.requests[-1].path == "/v1/chat/completions" and chat.text
 
 

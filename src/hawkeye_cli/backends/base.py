@@ -25,6 +25,9 @@ Message = dict[str, str]
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 
+LOCAL_INSTEAD = "use a local .gguf model in place of {name} (an alias from `hawkeye models`, or a path)"
+"""The fix for a capability a remote model lacks: llama.cpp has them all."""
+
 MIN_RATE_TOKENS = 8
 """A decode rate from fewer generated tokens than this is noise (one token in a millisecond is not 1,000 tok/s)."""
 
@@ -74,6 +77,9 @@ class Completion:
     reasoning: str | None = None
     """Thinking an engine returned in a field of its own (reasoning_content, reasoning, thinking); None when the
     thinking, if any, is inline in `text`."""
+    reasoning_tokens: int | None = None
+    """Tokens of `reasoning`: the engine's usage (completion_tokens_details.reasoning_tokens), else one per
+    streamed thinking delta; None when there is no separate thinking."""
     clock: Clock = "client"
     """Where the seconds come from: hawkeye's wall clock around the call, or the engine's own timings. Speedups
     are only computed between completions of the same clock."""
@@ -114,7 +120,7 @@ class Backend(ABC):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text alone (no BOS), as this model's tokenizer counts them; one call for many texts."""
-        raise CapabilityError(f"{self.name} cannot count tokens", fix="use a local .gguf model for this role")
+        raise CapabilityError(f"{self.name} cannot count tokens", fix=LOCAL_INSTEAD.format(name=self.name))
 
     def count(self, text: str) -> int:
         return self.count_tokens([text])[0]

@@ -34,6 +34,7 @@ def generate_raw(root: str, model: str, prompt: str, request: Request, settings:
     started = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []
+    thinking: list[str] = []
     last: dict[str, Any] = {}
     try:
         with httpx2.stream("POST", f"{root}/api/generate", json=body, timeout=timeout) as response:
@@ -46,9 +47,12 @@ def generate_raw(root: str, model: str, prompt: str, request: Request, settings:
                 if not isinstance(part, dict) or "error" in part:
                     raise RemoteError(f"{where} failed: {part.get('error') if isinstance(part, dict) else part}",
                                       fix="check the server's log")
-                piece = part.get("response")
-                if isinstance(piece, str) and piece:
+                piece, thought = part.get("response"), part.get("thinking")
+                if (isinstance(piece, str) and piece) or (isinstance(thought, str) and thought):
                     first = first if first is not None else time.perf_counter() - started
+                if isinstance(thought, str) and thought:
+                    thinking.append(thought)
+                if isinstance(piece, str) and piece:
                     pieces.append(piece)
                     if on_text is not None:
                         on_text(piece)
@@ -75,6 +79,8 @@ def generate_raw(root: str, model: str, prompt: str, request: Request, settings:
         prompt_seconds=first if first is not None else seconds,
         seconds=seconds,
         finish_reason=_finish(last.get("done_reason"), request),
+        reasoning="".join(thinking) if thinking else None,
+        reasoning_tokens=len(thinking) if thinking else None,
     )
 
 

@@ -26,7 +26,16 @@ import httpx2
 import openai
 import pydantic
 
-from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Backend, Completion, FinishReason, Request, join_prefix
+from hawkeye_cli.backends.base import (
+    LOCAL_INSTEAD,
+    THINK_CLOSE,
+    THINK_OPEN,
+    Backend,
+    Completion,
+    FinishReason,
+    Request,
+    join_prefix,
+)
 from hawkeye_cli.backends.chat_template import ChatTemplate
 from hawkeye_cli.backends.ollama_native import generate_raw
 from hawkeye_cli.backends.settings import HttpSettings
@@ -217,6 +226,7 @@ class OpenAIBackend(Backend):
             seconds=seconds,
             finish_reason=finish,
             reasoning="".join(reasoning) if reasoning else None,
+            reasoning_tokens=_reasoning_tokens(usage, len(reasoning)) if reasoning else None,
             clock="client",
         )
 
@@ -283,7 +293,7 @@ class OpenAIBackend(Backend):
         if counter is None:
             raise CapabilityError(f"{self.where} has no tokenize endpoint hawkeye knows (vLLM /tokenize, "
                                   "llama-server /tokenize, llama-cpp-python /extras/tokenize/count), so it "
-                                  "cannot count tokens", fix="use a local .gguf model for this role")
+                                  "cannot count tokens", fix=LOCAL_INSTEAD.format(name=self.name))
         return counter.count(texts)
 
     def _counter(self) -> _TokenCounter | None:
@@ -454,6 +464,14 @@ def _read_chunk(chunk: object) -> _Delta | None:
     finish = getattr(choice, "finish_reason", None)
     stop_reason = next((extra_choice[key] for key in ("stop_reason", "matched_stop") if key in extra_choice), _UNSET)
     return _Delta(content or "", thinking, finish if isinstance(finish, str) else None, stop_reason)
+
+
+def _reasoning_tokens(usage: Any, deltas: int) -> int:
+    """The engine's count of thinking tokens (OpenAI's, DeepSeek's and vLLM's usage carry it), else the streamed
+    thinking deltas, one token each."""
+    details = getattr(usage, "completion_tokens_details", None)
+    counted = getattr(details, "reasoning_tokens", None)
+    return counted if isinstance(counted, int) and counted > 0 else deltas
 
 
 def _finish(server_finish: str | None, stop_reason: object, request: Request) -> FinishReason:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hawkeye_cli.backends.base import Backend, Completion, Request, Sampling, split_thinking
-from hawkeye_cli.errors import ContextOverflowError
+from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.registry import ModelSpec
@@ -79,8 +79,8 @@ class Collaboration:
                                            max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
         stage = self._run("baseline", self.planner, spec, request, observer)
         cot, answer = split_thinking(stage.completion, opened=bool(request.prefix))
-        if not spec.reasoning and stage.completion.reasoning is None:
-            cot, answer = answer, answer  # a model that does not think: its whole output is its reasoning
+        if not cot and not spec.reasoning and stage.completion.reasoning is None:
+            cot = answer  # a model that does not think: its whole output is its reasoning
         cot_tokens = self._cot_tokens(stage.completion, cot, answer)
         return BaselineResult(stage, cot, cot_tokens, answer, extract_answer(answer or cot).best)
 
@@ -113,10 +113,22 @@ class Collaboration:
             )
 
     def _cot_tokens(self, completion: Completion, cot: str, answer: str) -> int:
-        """The baseline's thinking tokens: the whole output when it is all thinking, else counted."""
+        """The baseline's thinking tokens: the whole output when it is all thinking, the engine's count of its
+        separate thinking, else counted with the planner's tokenizer."""
         if not answer or cot == answer:
             return completion.completion_tokens
-        return self.planner.count(cot)
+        if completion.reasoning_tokens is not None:
+            return completion.reasoning_tokens
+        try:
+            return self.planner.count(cot)
+        except CapabilityError as exc:
+            raise CapabilityError(
+                f"{self.planner_spec.alias} wrote its thinking inline and cannot count tokens, so the baseline's "
+                "chain of thought cannot be measured",
+                fix="start the engine with its reasoning parser (vLLM/SGLang --reasoning-parser, llama-server "
+                    "--reasoning-format) so thinking comes in a field of its own, or use a server with a tokenize "
+                    "endpoint",
+            ) from exc
 
     @staticmethod
     def _run(stage: Stage, backend: Backend, spec: ModelSpec, request: Request,
