@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from hawkeye_cli.backends.base import THINK_OPEN, Completion, split_thinking
+from hawkeye_cli.backends.base import THINK_OPEN, Completion, Sampling, split_thinking
 from hawkeye_cli.errors import ContextOverflowError
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, StageResult
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, StageResult, prompts
 from hawkeye_cli.pipeline.results import Stage
 from hawkeye_cli.registry import ModelSpec, Source
 
@@ -83,6 +83,25 @@ def test_no_room_for_the_expander_fails_before_planning(scripted: Callable) -> N
         pipeline.ask("How many clips? " * 3, budget=30)
     assert "--budget" in (error.value.fix or "")
     assert planner.prompts == []  # nothing computed and thrown away
+
+
+def test_room_for_a_plan_from_another_tokenizer_has_a_margin(scripted: Callable) -> None:
+    """A budget of 40 planner tokens may be more expander tokens: 50 are kept free when the models differ."""
+    question = "How many clips? " * 3
+    prompt = scripted([]).prompt_tokens(prompts.expand_request(
+        EXPANDER, question, "", instruction=prompts.FINAL_ANSWER_INSTRUCTION, max_tokens=50, sampling=Sampling()))
+    for n_ctx, fits in ((prompt + 40 + 16, False), (prompt + 50 + 16, True)):
+        planner = scripted(["a plan"])
+        pipeline = Collaboration(planner, REASONER, scripted(["#### 3"], n_ctx=n_ctx), EXPANDER,
+                                 DecodeSettings(max_tokens=50))
+        if fits:
+            assert pipeline.ask(question, budget=40).final_answer == "3"
+        else:
+            with pytest.raises(ContextOverflowError, match=r"up to 40 tokens \(up to 50 of the expander's\)"):
+                pipeline.ask(question, budget=40)
+            assert planner.prompts == []
+    same = scripted(["a plan", "#### 3"], n_ctx=prompt + 40 + 16)  # one model planning and answering: no margin
+    assert Collaboration(same, EXPANDER, same, EXPANDER).ask(question, budget=40).final_answer == "3"
 
 
 def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None:
