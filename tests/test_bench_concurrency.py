@@ -15,8 +15,9 @@ from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Completion, Request
 from hawkeye_cli.cli import app
-from hawkeye_cli.errors import RemoteError
+from hawkeye_cli.errors import CapabilityError, RemoteError
 from hawkeye_cli.evaluation.results import read_results
+from openai_stub import MODEL, StubServer
 
 QUESTIONS = [f"Problem {i}: what is {i} + {i}?" for i in range(6)]
 
@@ -31,9 +32,10 @@ class Echo(ScriptedBackend):
     """Answers each prompt with a function of the prompt (so answers do not depend on order), overlapping calls
     the way a serving engine does; `fail_on` makes requests that mention it fail like an engine error."""
 
-    def __init__(self, fail_on: str | None = None) -> None:
+    def __init__(self, fail_on: str | None = None, error: Exception | None = None) -> None:
         super().__init__([], name="echo")
         self.fail_on = fail_on
+        self.error = error or RemoteError("http://127.0.0.1:9/v1 answered HTTP 500", fix="try again later")
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
@@ -46,7 +48,7 @@ class Echo(ScriptedBackend):
         try:
             time.sleep(0.02)  # let requests overlap
             if self.fail_on is not None and self.fail_on in prompt:
-                raise RemoteError("http://127.0.0.1:9/v1 answered HTTP 500", fix="try again later")
+                raise self.error
             number = next(int(w) for w in prompt.replace("?", " ").split() if w.isdigit())
             with self._lock:
                 self.outputs = [f"{number} plus {number} #### {2 * number}"]
@@ -107,6 +109,26 @@ def test_failed_items_are_recorded_excluded_and_retried(tmp_path: Path) -> None:
     assert len(healthy.prompts) == 4  # only problem 2 again: baseline, plan, expand, solo
 
 
+def test_an_error_that_is_not_one_items_stops_the_run_and_keeps_what_finished(tmp_path: Path) -> None:
+    """Not a failed request but a failing run (here: a planner that cannot count tokens): no further item starts,
+    the one line says why, and the rows that finished are saved and not asked again."""
+    data = write_data(tmp_path / "data.jsonl")
+    out = tmp_path / "results"
+    broken = Echo(fail_on="Problem 1", error=CapabilityError("echo cannot count tokens", fix="use a local model"))
+    with backends.registered("pypi", ScriptedDriver(lambda spec: broken)):
+        code, output = bench(data, out, "--concurrency", "2")
+    assert code == 1 and "echo cannot count tokens — use a local model" in output
+    saved = read_results(out / "gsm8k.jsonl")
+    assert 0 < len(saved) < 18 and not any(row.failed for row in saved)
+    assert len(broken.prompts) < 4 * len(QUESTIONS)  # the items after the error never started
+    healthy = Echo()
+    with backends.registered("pypi", ScriptedDriver(lambda spec: healthy)):
+        code, output = bench(data, out)
+    assert code == 0, output
+    assert len(read_results(out / "gsm8k.jsonl")) == 18 and len(healthy.prompts) == 4 * len(QUESTIONS) - sum(
+        {"baseline": 1, "hawkeye": 2, "expander": 1}[row.mode] for row in saved)
+
+
 def test_a_run_says_how_long_it_will_take_and_how_to_stop(tmp_path: Path) -> None:
     data = write_data(tmp_path / "data.jsonl")
     with backends.registered("pypi", ScriptedDriver(lambda spec: Echo())):
@@ -116,3 +138,30 @@ def test_a_run_says_how_long_it_will_take_and_how_to_stop(tmp_path: Path) -> Non
     assert "(1 problem)" in result.stderr
     assert "Ctrl-C stops at any time" in result.stderr and "the same command resumes" in result.stderr
     assert "first item took" in result.stderr and "2 more at that pace" in result.stderr
+
+
+def test_a_failing_engine_over_http_gives_failed_rows_that_a_resumed_run_retries(
+        tmp_path: Path, openai_stub_server: StubServer) -> None:
+    """The same as above through a real HTTP server (the stub answering HTTP 500, retried, then healthy)."""
+    data = write_data(tmp_path / "data.jsonl")
+    out = tmp_path / "results"
+    endpoint = f"{openai_stub_server.url}#{MODEL}"
+    args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "2", "--planner", endpoint,
+            "--expander", endpoint, "--budget", "8", "--concurrency", "2", "--json"]
+    stub = openai_stub_server.reset("error500")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {f["label"]: f["count"] for f in document["failed"]} == {"baseline": 2, "hawkeye@8": 2, "expander": 2}
+    assert "HTTP 500 after 3 attempts: engine crashed" in document["failed"][0]["example"]
+    rows = read_results(out / "gsm8k.jsonl")
+    assert len(rows) == 6 and all(row.failed for row in rows)
+    assert len([r for r in stub.requests if r.path.startswith("/v1/c")]) == 6 * 3  # each request tried 3 times
+    assert not (out / "gsm8k.png").exists()  # nothing to plot yet
+    openai_stub_server.reset("inline", tokenize="vllm")  # healthy, and it counts the baseline's inline thinking
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert not document["failed"] and all(s["n"] == 2 for s in document["summaries"])
+    assert not any(row.failed for row in read_results(out / "gsm8k.jsonl"))
+    assert (out / "gsm8k.png").is_file()

@@ -185,8 +185,9 @@ def _finish(directory: Path, benchmark: Benchmark, summaries: list[Summary], fai
     if write_summary:
         writes.append((directory / SUMMARY_FILE,
                        lambda path: path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")))
-    writes.append((directory / f"{benchmark.name}.png",
-                   lambda path: plot_accuracy_vs_tokens(summaries, path, benchmark.title)))
+    if summaries:  # every item failed: no point to plot
+        writes.append((directory / f"{benchmark.name}.png",
+                       lambda path: plot_accuracy_vs_tokens(summaries, path, benchmark.title)))
     written, unwritten = write_each(writes, fix)
     also = "".join(f" · {path}" for path in written)
     stderr.print(f"results: {results}{also}", highlight=False, soft_wrap=True)

@@ -137,7 +137,8 @@ class Bench:
 
         With `concurrency` > 1, up to that many items are in flight at once: a serving engine batches them, while
         a local llama.cpp model still runs one request at a time. Only this thread writes rows, as items finish;
-        greedy rows do not depend on that order. On Ctrl-C the items in flight finish and are saved.
+        greedy rows do not depend on that order. On Ctrl-C, or an error that is not one item's (a failed request
+        is), no further item starts; those in flight finish and are saved.
         """
         todo = [(p, t) for p in self.problems for t in self.tasks if self.key(p, t) not in self.store]
         if concurrency == 1:
@@ -153,7 +154,7 @@ class Bench:
                 for future in as_completed(futures):
                     self._save(futures[future], future.result(), on_result)
                     saved.add(future)
-            except KeyboardInterrupt:
+            except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 for future, task in futures.items():
                     if future not in saved and not future.cancelled() and future.exception() is None:
