@@ -4,7 +4,9 @@ fast paths (keys, error mapping, cancellation) on scripted backends served in-pr
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -71,12 +73,13 @@ class Server:
 
 
 @contextmanager
-def serve(tmp: Path, *options: str) -> Iterator[Server]:
+def serve(tmp: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[Server]:
     """`hawkeye serve` on a port the OS picks (the start-up line names it); stopped and waited for at the end."""
     log = tmp / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen([sys.executable, "-m", "hawkeye_cli", "serve", "--profile", "tiny", "--port", "0",
-                                    *SERVER_OPTIONS, *options], stdout=sink, stderr=sink)
+                                    *SERVER_OPTIONS, *options], stdout=sink, stderr=sink,
+                                   env={**os.environ, **(env or {})})
     server = Server(process, log)
     try:
         server.url = server.wait_for_log(r"at (http://127\.0\.0\.1:\d+)/v1", START_SECONDS).group(1)
@@ -210,14 +213,49 @@ def test_concurrent_requests_are_both_answered(server: Server) -> None:
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(ask, questions))
     assert all(answers)
+    assert server.health()["in_flight"] == 0
 
 
 @pytest.mark.slow
 def test_one_log_line_per_request(server: Server) -> None:
+    """Counted for requests only this test makes (a budget no other test asks for): exactly one line each."""
+    before = server.log()
     server.client().models.list()
-    assert re.search(r"GET /v1/models 200 · [\d.]+s", server.log())
-    assert re.search(r"POST /v1/chat/completions hawkeye/tiny 200 · plan \d+ tok [\d.]+s · expand \d+ tok [\d.]+s",
-                     server.log())
+    server.client().chat.completions.create(model="hawkeye/tiny@7", messages=[{"role": "user", "content": QUESTION}])
+    server.wait_for_log(r"hawkeye/tiny@7 200")
+    new = server.log()[len(before):].splitlines()
+    assert len([line for line in new if re.search(r"GET /v1/models 200 · [\d.]+s$", line)]) == 1
+    answered = [line for line in new if "hawkeye/tiny@7" in line]
+    assert len(answered) == 1, new
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d POST /v1/chat/completions hawkeye/tiny@7 200 · "
+                        r"plan \d+ tok [\d.]+s · expand \d+ tok [\d.]+s · [\d.]+s", answered[0]), answered[0]
+
+
+@pytest.mark.slow
+def test_the_key_from_the_environment_is_required_and_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
+    """The real command: HAWKEYE_API_KEY guards /v1; SIGTERM during a generation gives it the grace period, then
+    cancels it and tells its client, and the process exits by itself, freeing the port."""
+    with serve(tmp_path, env={"HAWKEYE_API_KEY": "sesame"}) as guarded:
+        with pytest.raises(openai.AuthenticationError):
+            guarded.client().models.list()  # the key "unused"
+        client = openai.OpenAI(base_url=f"{guarded.url}/v1", api_key="sesame", max_retries=0)
+        assert [model.id for model in client.models.list().data] == ["hawkeye/tiny"]
+        stream = iter(client.chat.completions.create(
+            model="hawkeye/tiny@9", max_tokens=LONG_ANSWER, stream=True,
+            messages=[{"role": "user", "content": "List the first 300 prime numbers, one per line."}]))
+        next(stream)
+        signalled = time.monotonic()
+        guarded.process.send_signal(signal.SIGTERM)
+        with pytest.raises(openai.APIError) as raised:
+            list(stream)
+        assert "server is shutting down" in raised.value.message
+        # uvicorn shuts down, then lets SIGTERM end the process as it would have: the conventional exit status
+        assert guarded.process.wait(timeout=60) == -signal.SIGTERM, guarded.log()
+        assert time.monotonic() - signalled < 30
+        assert "Traceback" not in guarded.log() and "cancelled" in guarded.log()
+        port = int(guarded.url.rsplit(":", 1)[1])
+        with socket.socket() as again:  # nothing listens there any more
+            assert again.connect_ex(("127.0.0.1", port)) != 0
 
 
 # --- a remote planner through a real `python -m llama_cpp.server` ---------------------------------------------------
