@@ -85,6 +85,18 @@ def test_ask_streams_the_answer_and_reads_stdin() -> None:
     assert "demo-grade" not in result.stderr  # the profile was chosen explicitly
 
 
+def test_stream_writes_the_plan_then_the_answer_as_they_come(compared: dict) -> None:
+    """Greedy decoding: the streamed text is exactly what the same run returns as a whole."""
+    result = run("ask", QUESTION, "--stream", "--compare", *FAST)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    plan_at, answer_at = out.index("Plan · gemma3-270m"), out.index("Answer · smollm2-135m-instruct")
+    assert plan_at < answer_at
+    assert compared["plan"]["text"].strip() in out[plan_at:answer_at]
+    assert compared["expansion"]["text"].strip() in out[answer_at:]
+    assert out.index("Final answer:") > answer_at and "baseline" in out[answer_at:]
+
+
 def test_missing_model_names_pull_and_makes_no_download() -> None:
     result = run("ask", QUESTION, "--planner", "r1-7b", *FAST)
     assert result.exit_code == 1
