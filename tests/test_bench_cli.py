@@ -245,6 +245,21 @@ def _real_tiny_models_end_to_end(data: Path, tmp_path: Path, loaded: list[str]) 
     assert read_results(out / "gsm8k.jsonl") == rows
 
 
+def test_math500_prompts_ask_for_a_boxed_answer(tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
+    """The task table's instruction reaches every answering prompt: \\boxed{} for MATH-500, never GSM8K's ####."""
+    planner, expander = scripted_models(Answering("five sixths"), Answering("So \\boxed{\\frac{5}{6}}"))
+    data = Path(__file__).parent / "data" / "math500-tiny.jsonl"
+    result = CliRunner().invoke(app, ["bench", "math500", "--data", str(data), "--out", str(tmp_path / "out"),
+                                      "--limit", "1", "--profile", "tiny", "--budget", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    baseline, _plan = planner.prompts
+    assert all("Put your final answer within \\boxed{}." in prompt for prompt in (baseline, *expander.prompts))
+    assert not any("####" in prompt for prompt in (*planner.prompts, *expander.prompts))
+    document = json.loads(result.stdout)
+    assert document["prompt"]["final_answer"] == "Put your final answer within \\boxed{}."
+    assert all(s["accuracy"]["value"] == 1.0 for s in document["summaries"] if s["label"] != "baseline")
+
+
 @pytest.mark.slow
 def test_math500_with_tiny_models_stores_all_three_verdicts(tmp_path: Path) -> None:
     """`bench math500` is the same bench on the MATH-500 row of the table: mechanics, not accuracy."""

@@ -91,6 +91,33 @@ def test_a_registry_template_file_overrides_the_gguf(tmp_path: Path, monkeypatch
     assert spec.chat_template == (TEMPLATES / "qwen2.5-instruct.jinja").read_text(encoding="utf-8")
 
 
+def test_a_registry_template_may_be_inline_or_a_path_beside_the_registry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hawkeye_cli.errors import RegistryError
+    from hawkeye_cli.registry import load_registry
+
+    inline = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>"
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "mine.jinja").write_text(inline, encoding="utf-8")
+    registry_file = tmp_path / "models.yaml"
+    registry_file.write_text(
+        "models:\n"
+        f"  inline:\n    source: {{path: {tmp_path / 'a.gguf'}}}\n    chat_template: '{inline}'\n"
+        f"  beside:\n    source: {{path: {tmp_path / 'b.gguf'}}}\n    chat_template: templates/mine.jinja\n",
+        encoding="utf-8")
+    monkeypatch.setenv("HAWKEYE_MODELS", str(registry_file))
+    registry = load_registry()
+    assert registry.model("inline").chat_template == inline == registry.model("beside").chat_template
+    rendered = ChatTemplate(inline, name="inline").render(prompts.solo_request(
+        registry.model("inline"), "2+2?", instruction="Answer.", max_tokens=8, sampling=SAMPLING))
+    assert rendered.startswith("<user>2+2?") and rendered.endswith("<assistant>")
+    registry_file.write_text(f"models:\n  gone:\n    source: {{path: {tmp_path / 'c.gguf'}}}\n"
+                             "    chat_template: templates/missing.jinja\n", encoding="utf-8")
+    with pytest.raises(RegistryError) as raised:
+        load_registry()
+    assert f"chat_template file {tmp_path / 'templates' / 'missing.jinja'} cannot be read" in raised.value.one_line()
+
+
 @pytest.mark.slow
 def test_a_real_model_through_the_r1_template_plans_to_the_budget(registry: Registry) -> None:
     """Gemma 3 270M wearing R1's template: one BOS token (the template writes it, llama.cpp would add it),
