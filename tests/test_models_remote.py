@@ -21,6 +21,7 @@ def remote_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_stub_
         "down": {"source": {"openai": "http://127.0.0.1:9/v1", "model": "m"}},
     }}), encoding="utf-8")
     monkeypatch.setenv("HAWKEYE_MODELS", str(registry))
+    openai_stub_server.reset()  # the stub is shared by the session: forget what other tests asked it
 
 
 def models(*args: str) -> dict:

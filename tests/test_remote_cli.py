@@ -79,22 +79,28 @@ def test_an_unreachable_endpoint_is_one_line() -> None:
     assert "Traceback" not in result.output
 
 
-def bench_rows(data: Path, out: Path, planner: str, concurrency: int) -> list[dict]:
+def bench_rows(data: Path, out: Path, planner: str, expander: str, concurrency: int) -> list[dict]:
     result = run("bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "3", "--planner", planner,
-                 "--expander", LOCAL, "--profile", "tiny", "--concurrency", str(concurrency), *FAST)
+                 "--expander", expander, "--profile", "tiny", "--concurrency", str(concurrency), *FAST)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "gsm8k.jsonl").read_text().splitlines()]
     return sorted(({"key": (r["index"], r["mode"], r["budget"]), "strict": r["strict"], "cot": r["cot_tokens"],
                     "texts": {k: v["text"] for k, v in r["stages"].items()}} for r in rows), key=lambda r: r["key"])
 
 
-def test_bench_rows_are_the_same_at_any_concurrency(remote_registry: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("roles", ["planner", "both"])
+def test_bench_rows_are_the_same_at_any_concurrency_and_in_process(remote_registry: str, tmp_path: Path,
+                                                                   roles: str) -> None:
     data = tmp_path / "data.jsonl"
     data.write_text("".join(json.dumps({"question": f"What is {i} + {i}?", "answer": f"#### {2 * i}"}) + "\n"
                             for i in range(3)), encoding="utf-8")
-    sequential = bench_rows(data, tmp_path / "one", remote_registry, 1)
-    concurrent = bench_rows(data, tmp_path / "four", remote_registry, 4)
+    expander = remote_registry if roles == "both" else LOCAL
+    sequential = bench_rows(data, tmp_path / "one", remote_registry, expander, 1)
+    concurrent = bench_rows(data, tmp_path / "four", remote_registry, expander, 4)
     assert len(sequential) == 9 and sequential == concurrent
+    in_process = bench_rows(data, tmp_path / "local", LOCAL, LOCAL, 1)
+    assert [row["texts"] for row in concurrent] == [row["texts"] for row in in_process]
+    assert [row["cot"] for row in concurrent] == [row["cot"] for row in in_process]
 
 
 def test_compress_cot_rewrite_with_a_remote_planner(remote_registry: str, tmp_path: Path) -> None:
@@ -105,6 +111,23 @@ def test_compress_cot_rewrite_with_a_remote_planner(remote_registry: str, tmp_pa
     assert result.exit_code == 0, result.output
     record = json.loads(out.read_text().splitlines()[0])
     assert record["compression"]["method"] == "rewrite" and record["cot_compressed"]
+
+
+def test_compress_cot_verify_with_a_remote_expander_matches_in_process(remote_registry: str, tmp_path: Path) -> None:
+    """The expander counts the filter's tokens (its tokenize endpoint) and answers from the compressed CoT."""
+    traces = Path(__file__).parent / "data" / "traces.jsonl"
+    records = {}
+    for name, expander in (("remote", remote_registry), ("local", LOCAL)):
+        out = tmp_path / f"{name}.jsonl"
+        result = run("compress-cot", str(traces), "-o", str(out), "--expander", expander, "--verify", "--limit", "2",
+                     "--ratio", "0.35", "--max-tokens", "24", "--threads", "2", "--ctx", "2048")
+        assert result.exit_code == 0, result.output
+        records[name] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records["remote"]) == 2
+    for remote, local in zip(records["remote"], records["local"], strict=True):
+        assert remote["cot_compressed"] == local["cot_compressed"]
+        assert (remote["cot_tokens"], remote["cot_kept_tokens"]) == (local["cot_tokens"], local["cot_kept_tokens"])
+        assert remote["verify"]["answer"] == local["verify"]["answer"]
 
 
 def test_surprisal_with_a_remote_scorer_names_a_local_model(remote_registry: str, tmp_path: Path) -> None:
