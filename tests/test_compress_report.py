@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +37,8 @@ def written(path: Path, target: float, line: int, gold: bool | None, cot: bool |
     }
     if gold is not None or cot is not None:
         record["verify"] = {"matches_gold": gold, "matches_cot": cot, "expander_tokens": 9, "expander_answer": "4",
-                            "cot_answer": "4", "gold": "4"}
+                            "cot_answer": "4", "gold": "4", "gold_strict": None if gold is None else False,
+                            "gold_flexible": gold}
     return record
 
 
@@ -119,6 +121,10 @@ def test_report_redraws_table_json_summary_and_plot(verified_output: Path, tmp_p
     assert document["output"] == str(verified_output) and document["method"] == "surprisal"
     assert [(r["target"], r["records"], r["accuracy_vs_gold"]["value"], r["agreement_with_cot"]["n"])
             for r in document["ratios"]] == [(0.2, 3, pytest.approx(1 / 3), 3), (1.0, 3, 1.0, 3)]
+    assert [(r["strict_vs_gold"]["value"], r["flexible_vs_gold"]["value"]) for r in document["ratios"]] == [
+        (0.0, pytest.approx(1 / 3)), (0.0, 1.0)]  # lm-eval's columns, as the records hold them
+    assert "strict" in result.stdout and "flex" in result.stdout and "0/3" in result.stdout
+    assert re.search(r"target +n +before +after +ratio +±0\.05 +answer +\= gold +strict +flex +\= CoT", result.stdout)
     assert "records" not in document  # no run, so no counts of one
     assert json.loads(invoke("report", str(verified_output), "--json").stdout) == document
 

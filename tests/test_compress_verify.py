@@ -52,6 +52,16 @@ def test_verifier_compares_with_math_verify(output: str, gold: str | None, cot_a
     assert check.answer is not None and check.expander_tokens == 5
 
 
+def test_lm_eval_columns_go_along_with_math_verify() -> None:
+    marked = Verifier(Expanding("So 1,000 apples.\n#### 1000")).check("q", "cot", "1000", None)  # type: ignore[arg-type]
+    assert (marked.matches_gold, marked.gold_strict, marked.gold_flexible) == (True, True, True)
+    latex = Verifier(Expanding("\\boxed{\\frac{14}{3}}")).check("q", "cot", "\\frac{14}{3}", None)  # type: ignore[arg-type]
+    assert (latex.matches_gold, latex.gold_strict, latex.gold_flexible) == (True, False, False)  # numbers only
+    no_gold = Verifier(Expanding("#### 3")).check("q", "cot", None, "3")  # type: ignore[arg-type]
+    assert (no_gold.matches_gold, no_gold.gold_strict, no_gold.gold_flexible, no_gold.matches_cot) == (
+        None, None, None, True)
+
+
 def test_normalize_answer() -> None:
     assert normalize_answer(" \\left( 3, \\dfrac{\\pi}{2} \\right) .") == "(3,\\frac{\\pi}{2})"
 

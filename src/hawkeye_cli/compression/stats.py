@@ -31,6 +31,9 @@ class RatioStats:
     verified: int = 0
     """Records whose compressed CoT the expander answered from (--verify)."""
     gold_hits: list[bool] = field(default_factory=list)
+    """Math-Verify against the gold answer, per verified record that has one."""
+    strict_hits: list[bool] = field(default_factory=list)
+    flexible_hits: list[bool] = field(default_factory=list)
     cot_hits: list[bool] = field(default_factory=list)
 
     def add(self, compression: Compression, kept: bool | None, check: dict[str, Any] | None) -> None:
@@ -43,8 +46,10 @@ class RatioStats:
             self.answer_kept += kept
         if check is not None:
             self.verified += 1
-            if check.get("matches_gold") is not None:
-                self.gold_hits.append(bool(check["matches_gold"]))
+            for key, hits in (("matches_gold", self.gold_hits), ("gold_strict", self.strict_hits),
+                              ("gold_flexible", self.flexible_hits)):
+                if check.get(key) is not None:
+                    hits.append(bool(check[key]))
             if check.get("matches_cot") is not None:
                 self.cot_hits.append(bool(check["matches_cot"]))
 

@@ -2,7 +2,8 @@ r"""`--verify`: does the expander still reach the answer from the compressed CoT
 
 The expander writes the full answer from question + compressed CoT (Collaboration.expand), and its output is
 scored with Math-Verify (scoring/verdict.py, the bench's primary metric) against the gold answer and against
-the answer the uncompressed CoT commits to (final_answer). `states_answer`, which asks whether a compressed
+the answer the uncompressed CoT commits to (final_answer); lm-eval's strict-match and flexible-extract against the
+gold go along, as in bench. `states_answer`, which asks whether a compressed
 CoT still contains its answer somewhere in its text, has no Math-Verify counterpart and keeps its own
 normalisation (no spaces, `$`, `\left`/`\right`, `\boxed{}`, `\text{}`, degree or percent signs; numbers and
 fractions compare by value).
@@ -78,11 +79,15 @@ class Check:
 
     answer: str | None
     matches_gold: bool | None
-    """None when the record has no gold answer."""
+    """Math-Verify against the gold answer; None when the record has no gold answer."""
     matches_cot: bool | None
     """None when no answer can be read from the uncompressed CoT."""
     expander_tokens: int
     seconds: float
+    gold_strict: bool | None = None
+    """lm-eval's strict-match against the gold answer (numbers only), for comparison with lm-eval results."""
+    gold_flexible: bool | None = None
+    """lm-eval's flexible-extract against the gold answer."""
 
 
 class Verifier:
@@ -96,7 +101,8 @@ class Verifier:
         answer = scored.answer if scored is not None else final_answer(stage.text)
         return Check(answer, None if against_gold is None else against_gold.correct,
                      None if against_cot is None else against_cot.correct, stage.completion.completion_tokens,
-                     stage.completion.seconds)
+                     stage.completion.seconds, None if against_gold is None else against_gold.correct_strict,
+                     None if against_gold is None else against_gold.correct_flexible)
 
 
 def _verdict(output: str, reference: str | None) -> Verdict | None:

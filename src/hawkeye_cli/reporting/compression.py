@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -97,13 +98,18 @@ def _ratio_document(stats: RatioStats) -> dict[str, Any]:
         "on_target": stats.on_target,
         "answer_kept": stats.kept_rate,
         "verified": stats.verified,
-        "accuracy_vs_gold": _rate(stats.gold_accuracy, len(stats.gold_hits)),
-        "agreement_with_cot": _rate(stats.cot_agreement, len(stats.cot_hits)),
+        "accuracy_vs_gold": _rate(stats.gold_hits),
+        "strict_vs_gold": _rate(stats.strict_hits),
+        "flexible_vs_gold": _rate(stats.flexible_hits),
+        "agreement_with_cot": _rate(stats.cot_hits),
     }
 
 
-def _rate(rate: Rate | None, n: int) -> dict[str, Any] | None:
-    return None if rate is None else {"value": rate.value, "stderr": rate.stderr, "n": n}
+def _rate(hits: list[bool]) -> dict[str, Any] | None:
+    if not hits:
+        return None
+    rate = Rate.of(hits)
+    return {"value": rate.value, "stderr": rate.stderr, "n": len(hits)}
 
 
 def _scored_per_second(run: RunSummary) -> float | None:
@@ -119,10 +125,10 @@ def render_summary(console: Console, stats: OutputStats, output: str, run: RunSu
         f"Redundancy curve · {method}: the expander's answers against the fraction of CoT kept" if curve
         else f"compress-cot · {method}"
     )
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     columns = ["target", "n", "before", "after", "ratio", f"±{RATIO_TOLERANCE:g}", "answer"]
     if verified:
-        columns += ["= gold", "= CoT"]
+        columns += ["= gold", "strict", "flex", "= CoT"]
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     for ratio in stats.by_target:
@@ -136,7 +142,8 @@ def render_summary(console: Console, stats: OutputStats, output: str, run: RunSu
             _percent(ratio.kept_rate),
         ]
         if verified:
-            row += [_hits(ratio.gold_hits), _hits(ratio.cot_hits)]
+            row += [_hits(ratio.gold_hits), _hits(ratio.strict_hits), _hits(ratio.flexible_hits),
+                    _hits(ratio.cot_hits)]
         table.add_row(*row)
     tokenizer = stats.tokenizer or (run.tokenizer if run else "")
     facts = Table.grid(padding=(0, 2))
@@ -146,7 +153,8 @@ def render_summary(console: Console, stats: OutputStats, output: str, run: RunSu
                   f"±{RATIO_TOLERANCE:g}: records that met the target within that; answer: of the CoTs that state "
                   "their final answer, the share that still do compressed"
                   + ("; = gold / = CoT: the expander's final answer equals the gold answer / the answer of the "
-                     "uncompressed CoT" if verified else ""))
+                     "uncompressed CoT (Math-Verify); strict, flex: lm-eval's strict-match and flexible-extract "
+                     "against the gold" if verified else ""))
     if run is not None:
         _run_facts(facts, run)
     console.print(Group(table, facts))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.scoring.lm_eval import extract_answer, gold_answer, normalize_number
 
 AnswerFormat = Literal["gsm8k", "math"]
@@ -138,7 +139,8 @@ class MathVerifyProcess:
             ready = select.select([self._process.stdout], [], [], STARTUP_SECONDS)[0]
             if not ready or self._process.stdout.readline().strip() != READY:
                 self._stop()
-                raise RuntimeError(f"Math-Verify's scoring process did not start within {STARTUP_SECONDS:.0f} s")
+                raise HawkeyeError(f"Math-Verify's scoring process did not start within {STARTUP_SECONDS:.0f} s",
+                                   fix="see what fails: python -m hawkeye_cli.scoring.math_verify_child")
         return self._process
 
     def _stop(self) -> None:
