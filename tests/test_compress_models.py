@@ -17,9 +17,10 @@ from hawkeye_cli.compression.records import Fields, Trace, read_records
 from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.segment import segment
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
-from hawkeye_cli.compression.verify import Verifier, final_answer
+from hawkeye_cli.compression.verify import Verifier
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import Registry
+from hawkeye_cli.scoring.verdict import read_answer
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +102,7 @@ def test_verify_runs_the_expander_on_two_records(traces: list[Trace], expander: 
     verifier = Verifier(Collaboration(expander, spec, expander, spec, DecodeSettings(max_tokens=32)))
     for trace in (traces[1], traces[5]):
         (compressed,) = FilterCompressor(expander).compress(trace.question, trace.thinking, [0.35])
-        cot_answer = final_answer(trace.response)
+        cot_answer = read_answer(trace.response)
         check = verifier.check(trace.question, compressed.text, trace.gold, cot_answer)
         assert cot_answer == trace.gold
         assert 0 < check.expander_tokens <= 32 and check.seconds > 0

@@ -14,7 +14,8 @@ from hawkeye_cli.compression.filter import FilterCompressor, redundancy
 from hawkeye_cli.compression.records import Fields, Trace, read_records
 from hawkeye_cli.compression.segment import Step, join, segment
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
-from hawkeye_cli.compression.verify import final_answer, states_answer
+from hawkeye_cli.compression.verify import states_answer
+from hawkeye_cli.scoring.verdict import read_answer
 
 TRACES = Path(__file__).parent / "data" / "traces.jsonl"
 
@@ -115,7 +116,7 @@ def test_keep_rules_numbers_equations_and_the_final_answer(
     assert result.on_target
     assert "4 * 3 = 12 dollars." in result.text and "20 - 12 = 8 dollars." in result.text
     assert result.text.endswith("\\boxed{8}.")
-    assert final_answer(result.text) == "8"
+    assert read_answer(result.text) == "8"
     # Even far below what the final step needs, the final answer stays.
     (tiny,) = compressor.compress(pens.question, pens.thinking, [0.01])
     assert states_answer(tiny.text, "8") and tiny.ratio > 0.01

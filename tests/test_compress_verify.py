@@ -5,23 +5,24 @@ from __future__ import annotations
 import pytest
 
 from hawkeye_cli.backends.base import Completion
-from hawkeye_cli.compression.verify import Verifier, final_answer, normalize_answer, states_answer
+from hawkeye_cli.compression.verify import Verifier, normalize_answer, states_answer
 from hawkeye_cli.pipeline import StageResult
+from hawkeye_cli.scoring.verdict import read_answer
 
 
 @pytest.mark.parametrize(
     ("text", "answer"),
     [
         ("so the total is 72.\n#### 72", "72"),
-        ("#### 8\nthen \\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),  # the later mark wins
-        ("\\boxed{7}\n#### 7.5", "7.5"),
-        ("They are \\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+        ("#### 8\nthen \\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
+        ("\\boxed{7}\n#### 7.5", "7"),  # Math-Verify: the last \boxed{} wins over anything else
+        ("They are \\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.", "( 3, \\frac{\\pi}{2} )"),
         ("#### Step 1: add\nwe get 5 apples", "5"),  # a markdown heading is no answer
         ("no answer at all", None),
     ],
 )
-def test_final_answer(text: str, answer: str | None) -> None:
-    assert final_answer(text) == answer
+def test_the_cots_answer_is_what_math_verify_reads(text: str, answer: str | None) -> None:
+    assert read_answer(text) == answer
 
 
 class Expanding:

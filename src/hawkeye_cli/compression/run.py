@@ -17,11 +17,12 @@ from hawkeye_cli.compression.records import BadRecord, JsonlOutput, Trace, recor
 from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.sft import sft_record
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
-from hawkeye_cli.compression.verify import Check, Verifier, final_answer, states_answer
+from hawkeye_cli.compression.verify import Check, Verifier, states_answer
 from hawkeye_cli.engine import LoadedModels, Pair
 from hawkeye_cli.errors import ContextOverflowError, DataError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.scoring.verdict import read_answer
 
 Method = Literal["filter", "surprisal", "rewrite"]
 
@@ -145,7 +146,7 @@ class CompressionRun:
             compressions = self.compressor.compress(trace.question, trace.thinking, todo)
         except ContextOverflowError as exc:
             return BadRecord(trace.line, f"too long for the model ({exc.message})")
-        cot_answer = final_answer(trace.response) or final_answer(trace.thinking)
+        cot_answer = read_answer(trace.response) or read_answer(trace.thinking)
         reference = cot_answer if cot_answer is not None else trace.gold
         if reference is not None and not states_answer(trace.thinking, reference):
             reference = None  # the thinking never states it, so no compression can lose it

@@ -1,12 +1,11 @@
 r"""`--verify`: does the expander still reach the answer from the compressed CoT?
 
 The expander writes the full answer from question + compressed CoT (Collaboration.expand), and its output is
-scored with Math-Verify (scoring/verdict.py, the bench's primary metric) against the gold answer and against
-the answer the uncompressed CoT commits to (final_answer); lm-eval's strict-match and flexible-extract against the
-gold go along, as in bench. `states_answer`, which asks whether a compressed
-CoT still contains its answer somewhere in its text, has no Math-Verify counterpart and keeps its own
-normalisation (no spaces, `$`, `\left`/`\right`, `\boxed{}`, `\text{}`, degree or percent signs; numbers and
-fractions compare by value).
+scored with Math-Verify (scoring/verdict.py, the bench's primary metric) against the gold answer and against the
+answer Math-Verify reads in the uncompressed CoT (read_answer); lm-eval's strict-match and flexible-extract against
+the gold go along, as in bench. `states_answer`, which asks whether a compressed CoT still contains its answer
+somewhere in its text, has no Math-Verify counterpart and keeps its own normalisation (no spaces, `$`,
+`\left`/`\right`, `\boxed{}`, `\text{}`, degree or percent signs; numbers and fractions compare by value).
 """
 
 from __future__ import annotations
@@ -16,30 +15,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from hawkeye_cli.pipeline import Collaboration
-from hawkeye_cli.scoring.lm_eval import balanced_braces, extract_answer, normalize_number
-from hawkeye_cli.scoring.verdict import Verdict, gold_of, score
+from hawkeye_cli.scoring.lm_eval import balanced_braces, normalize_number
+from hawkeye_cli.scoring.verdict import Verdict, gold_of, read_answer, score
 
-_MARKED = re.compile(r"####[ \t]*(.+)")
-_ANSWER_LIKE = re.compile(r"(?![A-Za-z]{3})(?=.*[0-9\\])")
 _WRAPPERS = ("\\boxed{", "\\text{", "\\textbf{", "\\mathrm{", "\\mbox{")
 _DROPPED = ("\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "^{\\circ}", "^\\circ", "\\circ", "°", "\\%", "%", "$")
 _NUMERIC = re.compile(r"-?\\frac\{[^{}]+\}\{[^{}]+\}|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)?")
 _FRACTION = re.compile(r"\\frac\{([^{}]+)\}\{([^{}]+)\}")
-
-
-def final_answer(text: str) -> str | None:
-    """The answer a text commits to: the later of its last '#### X' and its last \\boxed{X}, else its last number.
-
-    A '#### X' counts only when X looks like an answer (a digit or a LaTeX command, and no leading word):
-    small models also write markdown headings such as '#### Step 1'.
-    """
-    marked = [m for m in _MARKED.finditer(text) if _ANSWER_LIKE.match(m.group(1))]
-    boxed = text.rfind("\\boxed{")
-    if marked and marked[-1].start() > boxed:
-        return marked[-1].group(1).strip()
-    if boxed >= 0:
-        return balanced_braces(text, boxed + len("\\boxed{")).strip() or None
-    return extract_answer(text).flexible
 
 
 def normalize_answer(text: str) -> str:
@@ -98,7 +80,7 @@ class Verifier:
         stage = self.collaboration.expand(question, cot)
         against_gold, against_cot = _verdict(stage.text, gold), _verdict(stage.text, cot_answer)
         scored = against_gold or against_cot  # the answer Math-Verify reads does not depend on the reference
-        answer = scored.answer if scored is not None else final_answer(stage.text)
+        answer = scored.answer if scored is not None else read_answer(stage.text)
         return Check(answer, None if against_gold is None else against_gold.correct,
                      None if against_cot is None else against_cot.correct, stage.completion.completion_tokens,
                      stage.completion.seconds, None if against_gold is None else against_gold.correct_strict,

@@ -1,7 +1,8 @@
 """The child process of scoring/verdict.py: Math-Verify in a main thread, where its own timeouts work.
 
 Run as `python -m hawkeye_cli.scoring.math_verify_child`: reads [gold, output] JSON lines on stdin, writes
-[equivalent, answer] JSON lines on stdout. Only this process imports Math-Verify and SymPy.
+[equivalent, answer] JSON lines on stdout (a null gold: the answer read, compared with nothing). Only this process
+imports Math-Verify and SymPy.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ def serve() -> None:
         print(json.dumps(check(gold, output)), flush=True)
 
 
-def check(gold: str, output: str) -> tuple[bool, str | None]:
+def check(gold: str | None, output: str) -> tuple[bool, str | None]:
     parsed = parse(output, extraction_config=_OUTPUT, parsing_timeout=TIMEOUT_SECONDS)
     answer = str(parsed[-1]) if parsed else None
+    if gold is None:
+        return False, answer
     return bool(parsed) and verify(_parse_gold(gold), parsed, timeout_seconds=TIMEOUT_SECONDS), answer
 
 

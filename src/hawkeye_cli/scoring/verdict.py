@@ -84,6 +84,12 @@ def score(output: str, gold: str, checker: MathVerifyProcess | None = None) -> V
     )
 
 
+def read_answer(output: str, checker: MathVerifyProcess | None = None) -> str | None:
+    """The final answer Math-Verify reads in `output` (its last \\boxed{}, else its last LaTeX or plain
+    expression), as written there; None when it finds none."""
+    return (checker or DEFAULT_CHECKER).check(None, output[-TAIL_CHARS:])[1]
+
+
 def _plain_number(reference: str) -> str:
     number = normalize_number(reference)
     if number is None:
@@ -103,8 +109,9 @@ class MathVerifyProcess:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
 
-    def check(self, gold: str, output: str) -> tuple[bool, str | None]:
-        """(equivalent, extracted answer); (False, None) when the child ran past the deadline or died."""
+    def check(self, gold: str | None, output: str) -> tuple[bool, str | None]:
+        """(equivalent, extracted answer); (False, None) when the child ran past the deadline or died. With no
+        gold, only the answer is read."""
         with self._lock:
             process = self._started()
             assert process.stdin is not None and process.stdout is not None
