@@ -245,6 +245,23 @@ def _real_tiny_models_end_to_end(data: Path, tmp_path: Path, loaded: list[str]) 
     assert read_results(out / "gsm8k.jsonl") == rows
 
 
+def test_stages_cut_by_max_tokens_are_counted_and_savings_called_lower_bounds(
+    data: Path, tmp_path: Path, scripted_models: Callable[..., Models]
+) -> None:
+    scripted_models()  # the planner writes 11 words, the expander 5: --max-tokens 4 cuts all but the 4-token plan
+    out = tmp_path / "results"
+    result = run_bench(data, out, "--limit", "3", "--max-tokens", "4")
+    assert result.exit_code == 0, result.output
+    line = " ".join(result.stdout.split())
+    assert ("cut short at --max-tokens or the context: baseline 3/3, hawkeye@4 expand 3/3, expander 3/3; a full "
+            "baseline would cost more, so speedups and cost savings are lower bounds") in line
+    document = json.loads(run_bench(data, out, "--limit", "3", "--max-tokens", "4", "--json").stdout)
+    cuts = {s["label"]: {stage: stats["cut"] for stage, stats in s["stages"].items()} for s in document["summaries"]}
+    assert cuts == {"baseline": {"baseline": 3}, "hawkeye@4": {"plan": 3, "expand": 3}, "expander": {"solo": 3}}
+    uncut = run_bench(data, tmp_path / "uncut", "--limit", "3")  # the expander's 5 words fit; the plan is cut at 4
+    assert uncut.exit_code == 0 and "cut short" not in uncut.stdout
+
+
 def test_math500_prompts_ask_for_a_boxed_answer(tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
     """The task table's instruction reaches every answering prompt: \\boxed{} for MATH-500, never GSM8K's ####."""
     planner, expander = scripted_models(Answering("five sixths"), Answering("So \\boxed{\\frac{5}{6}}"))

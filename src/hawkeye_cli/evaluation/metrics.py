@@ -44,6 +44,8 @@ class TokenStats:
     model: str
     mean: float
     median: float
+    cut: int
+    """Items whose stage stopped at max tokens or the end of the context (a plan: at its budget)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,9 @@ def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
     stages: dict[str, TokenStats] = {}
     for name in first.stages:
         tokens = [row.stages[name]["completion_tokens"] for row in rows]
-        stages[name] = TokenStats(first.stages[name]["model"], statistics.fmean(tokens), statistics.median(tokens))
+        cut = sum(row.stages[name]["finish_reason"] in ("length", "context") for row in rows)
+        stages[name] = TokenStats(first.stages[name]["model"], statistics.fmean(tokens), statistics.median(tokens),
+                                  cut)
     model_seconds = sum(row.model_seconds for row in rows)
     paired = _Paired(rows, baseline)
     return Summary(

@@ -104,6 +104,9 @@ def render_summary(console: Console, summaries: Sequence[Summary], title: str, f
         rows = list(group)
         console.print(_accuracy_table(rows, f"{title} · planner {planner} + expander {expander} · seed {seed}"))
         console.print(_tokens_table(rows))
+        cut = _cut_stages(rows)
+        if cut:
+            console.print(cut, style="yellow", highlight=False)
     for failure in failed:
         console.print(f"[bold red]{failure.label}: {failure.count} item(s) failed[/] (not scored; run the same "
                       f"command again to retry them), e.g. {escape(failure.example)}", highlight=False)
@@ -154,6 +157,20 @@ def _tokens_table(summaries: list[Summary]) -> Table:
             table.add_row(s.label if first else "", f"{stage} ({_ROLES[stage]})", f"{stats.mean:.1f}",
                           f"{stats.median:.1f}", cot if first else "", saving if first else "")
     return table
+
+
+def _cut_stages(summaries: list[Summary]) -> str | None:
+    """Which stages were cut short, and how often: their answers may be missing, and a cut baseline would have
+    cost more, so the savings against it are lower bounds. A plan cut at its budget is the method, not a cut."""
+    cut = [(s, stage, stats.cut) for s in summaries for stage, stats in s.stages.items()
+           if stats.cut and stage != "plan"]
+    if not cut:
+        return None
+    counts = ", ".join(f"{s.label if stage in (s.label, 'solo') else f'{s.label} {stage}'} {count}/{s.n}"
+                       for s, stage, count in cut)
+    baseline = any(stage == "baseline" for _, stage, _ in cut)
+    return (f"cut short at --max-tokens or the context: {counts}"
+            + ("; a full baseline would cost more, so speedups and cost savings are lower bounds" if baseline else ""))
 
 
 def _table(title: str, caption: str) -> Table:
