@@ -19,6 +19,8 @@ from typing import Literal
 from hawkeye_cli.errors import CapabilityError
 
 FinishReason = Literal["eos", "stop", "length", "context"]
+CUT_SHORT: frozenset[FinishReason] = frozenset({"length", "context"})
+"""Finish reasons of an output that max tokens or the context stopped, not the model: its answer may be missing."""
 Clock = Literal["client", "server"]
 Message = dict[str, str]
 

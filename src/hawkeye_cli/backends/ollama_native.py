@@ -47,12 +47,13 @@ def generate_raw(root: str, model: str, prompt: str, request: Request, settings:
                 if not isinstance(part, dict) or "error" in part:
                     raise RemoteError(f"{where} failed: {part.get('error') if isinstance(part, dict) else part}",
                                       fix="check the server's log")
-                piece, thought = part.get("response"), part.get("thinking")
-                if (isinstance(piece, str) and piece) or (isinstance(thought, str) and thought):
+                piece, thought = (text if isinstance(text := part.get(key), str) else ""
+                                  for key in ("response", "thinking"))
+                if piece or thought:
                     first = first if first is not None else time.perf_counter() - started
-                if isinstance(thought, str) and thought:
+                if thought:
                     thinking.append(thought)
-                if isinstance(piece, str) and piece:
+                if piece:
                     pieces.append(piece)
                     if on_text is not None:
                         on_text(piece)

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from hawkeye_cli.backends.base import CUT_SHORT
 from hawkeye_cli.evaluation.results import MODES, ItemResult, Mode, task_label
 
 
@@ -102,7 +103,7 @@ def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
     stages: dict[str, TokenStats] = {}
     for name in first.stages:
         tokens = [row.stages[name]["completion_tokens"] for row in rows]
-        cut = sum(row.stages[name]["finish_reason"] in ("length", "context") for row in rows)
+        cut = sum(row.stages[name]["finish_reason"] in CUT_SHORT for row in rows)
         stages[name] = TokenStats(first.stages[name]["model"], statistics.fmean(tokens), statistics.median(tokens),
                                   cut)
     model_seconds = sum(row.model_seconds for row in rows)

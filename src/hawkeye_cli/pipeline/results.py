@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from hawkeye_cli.backends.base import Completion
+from hawkeye_cli.backends.base import CUT_SHORT, Completion
 from hawkeye_cli.registry import ModelSpec
 
 Stage = Literal["plan", "expand", "baseline", "solo"]
@@ -36,7 +36,7 @@ class StageResult:
     @property
     def truncated(self) -> bool:
         """Cut by max tokens or the context, not ended by the model: its answer may be missing."""
-        return self.completion.finish_reason in ("length", "context")
+        return self.completion.finish_reason in CUT_SHORT
 
     def to_dict(self) -> dict[str, Any]:
         """Flat, as stored in bench results and printed by --json."""

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hawkeye_cli.backends.base import FinishReason
+from hawkeye_cli.backends.base import CUT_SHORT, FinishReason
 from hawkeye_cli.pipeline import AskResult, StageResult
 
 ErrorType = Literal["invalid_request_error", "authentication_error", "not_found_error", "api_error"]
@@ -93,7 +93,7 @@ def new_completion_id() -> str:
 
 def finish_reason(reason: FinishReason) -> Literal["stop", "length"]:
     """OpenAI has no `eos`: a model that ended its turn stopped."""
-    return "length" if reason in ("length", "context") else "stop"
+    return "length" if reason in CUT_SHORT else "stop"
 
 
 def usage(result: AskResult) -> dict[str, Any]:
