@@ -29,7 +29,7 @@ from hawkeye_cli.compression.stats import OutputStats
 from hawkeye_cli.engine import LoadedModels, choose_pair
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.registry import load_registry
+from hawkeye_cli.store.registry import load_registry
 
 SMOKE_TRACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "traces.jsonl"
 SMOKE_LIMIT = 1

@@ -22,12 +22,13 @@ from pathlib import Path
 
 import llama_cpp
 
-from hawkeye_cli import backends, model_files
+from hawkeye_cli import backends
 from hawkeye_cli.backends.base import MIN_RATE_TOKENS, Request
 from hawkeye_cli.backends.llama_cpp import amx_kernels_off, default_gpu_layers
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import HawkeyeError
-from hawkeye_cli.registry import ModelSpec, load_registry
+from hawkeye_cli.store import model_files
+from hawkeye_cli.store.registry import ModelSpec, load_registry
 
 DEFAULT_MODELS = "gemma3-270m,smollm2-135m-instruct"
 PROMPT = ("Once upon a time, in a small fishing village by the sea, there lived an old sailor who told the children "

@@ -25,7 +25,7 @@ import openai
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.registry import load_registry
+from hawkeye_cli.store.registry import load_registry
 
 QUESTION = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
             "How many clips did Natalia sell altogether?")

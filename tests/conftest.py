@@ -10,7 +10,7 @@ import pytest
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Backend, Completion, Request, TokenScore
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
-from hawkeye_cli.registry import ModelSpec, Registry, load_registry
+from hawkeye_cli.store.registry import ModelSpec, Registry, load_registry
 from remote_fixtures import llama_server, openai_stub_server  # noqa: F401 - fixtures of the remote backend tests
 
 TINY_CTX = 2048

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from huggingface_hub import constants
 
-from hawkeye_cli.model_files import sha256_of
+from hawkeye_cli.store.model_files import sha256_of
 
 Mode = Literal["ok", "truncated", "corrupt"]
 """ok; truncated: sends the first half of the file (Content-Length says half, X-Linked-Size the whole);

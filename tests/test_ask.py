@@ -105,7 +105,7 @@ def test_missing_model_names_pull_and_makes_no_download() -> None:
 
 
 def test_corrupt_and_truncated_gguf_are_refused(tmp_path: Path, registry) -> None:
-    from hawkeye_cli.model_files import require_local
+    from hawkeye_cli.store.model_files import require_local
 
     not_gguf = tmp_path / "junk.gguf"
     not_gguf.write_bytes(b"<html>rate limited</html>")

@@ -23,7 +23,7 @@ from hawkeye_cli.backends.base import Backend, Completion, Request
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.cli import app
 from hawkeye_cli.evaluation.results import read_results
-from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.store.registry import ModelSpec
 
 PLANNER, EXPANDER = "gemma3-270m", "smollm2-135m-instruct"  # the tiny profile: both shipped on PyPI
 

@@ -14,9 +14,9 @@ from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.chat_template import ChatTemplate
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
-from hawkeye_cli.model_files import require_local
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, prompts
-from hawkeye_cli.registry import ModelSpec, Registry, Source
+from hawkeye_cli.store.model_files import require_local
+from hawkeye_cli.store.registry import ModelSpec, Registry, Source
 
 TEMPLATES = Path(__file__).parent / "data" / "chat_templates"
 R1_BOS, R1_EOS = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
@@ -81,7 +81,7 @@ def test_user_text_is_kept_apart_from_markup_in_the_r1_template(paper: tuple[Mod
 
 
 def test_a_registry_template_file_overrides_the_gguf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hawkeye_cli.registry import load_registry
+    from hawkeye_cli.store.registry import load_registry
 
     registry_file = tmp_path / "models.yaml"
     registry_file.write_text(f"models:\n  templated:\n    source: {{path: {tmp_path / 'm.gguf'}}}\n"
@@ -94,7 +94,7 @@ def test_a_registry_template_file_overrides_the_gguf(tmp_path: Path, monkeypatch
 def test_a_registry_template_may_be_inline_or_a_path_beside_the_registry(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hawkeye_cli.errors import RegistryError
-    from hawkeye_cli.registry import load_registry
+    from hawkeye_cli.store.registry import load_registry
 
     inline = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>"
     (tmp_path / "templates").mkdir()

@@ -19,8 +19,8 @@ from hawkeye_cli.compression.segment import segment
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
 from hawkeye_cli.compression.verify import Verifier
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.registry import Registry
 from hawkeye_cli.scoring.verdict import read_answer
+from hawkeye_cli.store.registry import Registry
 
 pytestmark = pytest.mark.slow
 

@@ -23,7 +23,7 @@ from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Completion, Request
 from hawkeye_cli.cli import app
 from hawkeye_cli.commands import bench
-from hawkeye_cli.registry import load_registry
+from hawkeye_cli.store.registry import load_registry
 
 QUESTION = "Natalia sold 48 clips in April and half as many in May. How many clips in total?"
 GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
@@ -259,7 +259,7 @@ def test_repair_advice_depends_on_where_the_file_came_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: dict[str, str], advice: str
 ) -> None:
     from hawkeye_cli.errors import IntegrityError
-    from hawkeye_cli.model_files import verify
+    from hawkeye_cli.store.model_files import verify
 
     registry_file = tmp_path / "models.yaml"
     registry_file.write_text(yaml.safe_dump({"models": {"mine": {"source": source}}}))
@@ -274,7 +274,8 @@ def test_repair_advice_depends_on_where_the_file_came_from(
 
 # --- assembling the PyPI-shipped gemma --------------------------------------------------------------------------
 
-ASSEMBLE = "from hawkeye_cli.model_files import require_local; from hawkeye_cli.registry import load_registry; " \
+ASSEMBLE = "from hawkeye_cli.store.model_files import require_local; " \
+           "from hawkeye_cli.store.registry import load_registry; " \
            "print(require_local(load_registry().model('gemma3-270m')))"
 
 
@@ -300,7 +301,7 @@ def test_three_first_runs_at_once_assemble_one_file(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_an_assembly_that_fails_its_check_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hawkeye_cli.errors import IntegrityError
-    from hawkeye_cli.model_files import require_local
+    from hawkeye_cli.store.model_files import require_local
 
     registry_file = tmp_path / "models.yaml"
     wrong = {"sha256": "0" * 64}

@@ -14,7 +14,7 @@ from hawkeye_cli.backends.base import Backend, Request, Sampling
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError
-from hawkeye_cli.registry import Registry
+from hawkeye_cli.store.registry import Registry
 
 pytestmark = pytest.mark.slow
 

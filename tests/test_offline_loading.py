@@ -16,10 +16,10 @@ import yaml
 
 from conftest import local_settings
 from fakehub import FakeHub, block_network, point_hub_at, set_hf_offline, use_hf_cache
-from hawkeye_cli import hub
 from hawkeye_cli.backends import load_backend
 from hawkeye_cli.backends.base import Backend, Request
-from hawkeye_cli.registry import ModelSpec, load_registry
+from hawkeye_cli.store import hub
+from hawkeye_cli.store.registry import ModelSpec, load_registry
 
 pytestmark = pytest.mark.slow
 

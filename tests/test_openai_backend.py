@@ -17,7 +17,7 @@ from hawkeye_cli.backends.openai_http import OpenAIBackend
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError, RemoteError
 from hawkeye_cli.pipeline import Collaboration
-from hawkeye_cli.registry import ModelSpec, Registry, Source
+from hawkeye_cli.store.registry import ModelSpec, Registry, Source
 from openai_stub import ANSWER, MODEL, REASONING_TOKENS, THINKING, StubServer, StubState
 from remote_fixtures import SMOLLM_SERVED, free_port, smollm_gguf
 

@@ -13,7 +13,7 @@ from hawkeye_cli.backends.base import THINK_OPEN, Completion, Sampling, split_th
 from hawkeye_cli.errors import ContextOverflowError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, StageResult, prompts
 from hawkeye_cli.pipeline.results import Stage
-from hawkeye_cli.registry import ModelSpec, Source
+from hawkeye_cli.store.registry import ModelSpec, Source
 
 REASONER = ModelSpec(
     alias="reasoner", source=Source(path="r.gguf"), reasoning=True, cost={"prompt": 7.0, "completion": 7.0}

@@ -15,11 +15,11 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from fakehub import FakeHub, block_network, closed_port_url, point_hub_at, set_hf_offline
-from hawkeye_cli import hub
 from hawkeye_cli.cli import app
 from hawkeye_cli.errors import HubError, IntegrityError, ModelNotAvailableError
-from hawkeye_cli.model_files import local_path
-from hawkeye_cli.registry import ModelSpec, load_registry
+from hawkeye_cli.store import hub
+from hawkeye_cli.store.model_files import local_path
+from hawkeye_cli.store.registry import ModelSpec, load_registry
 
 pytest_plugins = ("fakehub",)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hawkeye_cli.errors import RegistryError
-from hawkeye_cli.registry import load_registry
+from hawkeye_cli.store.registry import load_registry
 
 
 def write(path: Path, text: str) -> Path:

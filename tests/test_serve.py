@@ -29,11 +29,11 @@ from hawkeye_cli.cli import app
 from hawkeye_cli.engine import choose_pair
 from hawkeye_cli.errors import RemoteError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.registry import Registry
 from hawkeye_cli.serving import Catalog, create_app
 from hawkeye_cli.serving.catalog import ServedProfile
 from hawkeye_cli.serving.jobs import ActiveJobs
 from hawkeye_cli.serving.server import GracefulServer, config, listen
+from hawkeye_cli.store.registry import Registry
 
 QUESTION = "Tom has 3 apples and buys 5 more. How many apples does he have?"
 SERVER_OPTIONS = ["--budget", "8", "--max-tokens", "24", "--threads", "2", "--ctx", "2048"]

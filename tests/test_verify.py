@@ -13,9 +13,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from fakehub import FakeHub
-from hawkeye_cli import hub
 from hawkeye_cli.cli import app
-from hawkeye_cli.registry import load_registry
+from hawkeye_cli.store import hub
+from hawkeye_cli.store.registry import load_registry
 
 pytest_plugins = ("fakehub",)
 

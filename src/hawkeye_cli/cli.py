@@ -9,7 +9,7 @@ from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
 from hawkeye_cli.commands import ask, bench, compress_cot, models, pull, score, serve, verify
-from hawkeye_cli.errors import HawkeyeError
+from hawkeye_cli.errors import EXIT_INTERRUPTED, HawkeyeError
 from hawkeye_cli.reporting.console import print_error, stderr
 
 
@@ -25,7 +25,7 @@ class _FriendlyErrors(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             stderr.print("[yellow]interrupted[/]")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 app = typer.Typer(

@@ -10,7 +10,7 @@ from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.errors import RegistryError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.prompts import FINAL_ANSWER_INSTRUCTION
-from hawkeye_cli.registry import ModelSpec, Profile, Registry
+from hawkeye_cli.store.registry import ModelSpec, Profile, Registry
 
 DEFAULT_PROFILE_FALLBACK = "tiny"
 

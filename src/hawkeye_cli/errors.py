@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+EXIT_OK = 0
+EXIT_ERROR = 1
+"""A problem with input or environment: one line on stderr naming the fix."""
+EXIT_USAGE = 2
+"""A usage error (click's own code for bad options)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT), as shells report it."""
+
 
 class HawkeyeError(Exception):
     """A failure caused by input or environment, not by a bug; `fix` tells the user what to do."""
 
-    exit_code = 1
+    exit_code = EXIT_ERROR
 
     def __init__(self, message: str, fix: str | None = None) -> None:
         super().__init__(message)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from hawkeye_cli import model_files
 from hawkeye_cli.backends.base import Backend
 from hawkeye_cli.backends.settings import BackendSettings
-from hawkeye_cli.registry import ModelSpec, SourceKind
+from hawkeye_cli.store import model_files
+from hawkeye_cli.store.registry import ModelSpec, SourceKind
 
 Availability = Literal["present", "size mismatch", "installable", "missing", "remote"]
 

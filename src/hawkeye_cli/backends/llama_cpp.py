@@ -18,7 +18,7 @@ from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request
 from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
 from hawkeye_cli.backends.settings import LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError, IntegrityError
-from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.store.registry import ModelSpec
 
 MIN_ANSWER_TOKENS = 16
 """Too few tokens left for an answer means the prompt itself is the problem."""

@@ -40,7 +40,7 @@ from hawkeye_cli.backends.chat_template import ChatTemplate
 from hawkeye_cli.backends.ollama_native import generate_raw
 from hawkeye_cli.backends.settings import HttpSettings
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError, HawkeyeError, RemoteError
-from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.store.registry import ModelSpec
 
 REASONING_FIELDS = ("reasoning_content", "reasoning", "thinking")
 """Where engines put thinking: SGLang, llama-server, DeepSeek and older vLLM; newer vLLM and Ollama's OpenAI

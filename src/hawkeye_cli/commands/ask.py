@@ -12,9 +12,9 @@ from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.store.registry import load_registry
 
 
 def ask(

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from hawkeye_cli import paths
 from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair, load_collaboration
+from hawkeye_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED
 from hawkeye_cli.evaluation.datasets import Fields, load_dataset
 from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
@@ -23,10 +23,11 @@ from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
 from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import prompts
-from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
+from hawkeye_cli.store import paths
+from hawkeye_cli.store.registry import load_registry
 
 SUMMARY_FILE = "summary.json"
 
@@ -136,7 +137,7 @@ def run_bench(
                     highlight=False,
                     soft_wrap=True,
                 )
-                raise typer.Exit(130) from None
+                raise typer.Exit(EXIT_INTERRUPTED) from None
             throughput = Throughput.of(bench.saved, concurrency, time.perf_counter() - started)
         summaries = summarize(bench.results())
         failed = failures(bench.saved)
@@ -194,7 +195,7 @@ def _finish(directory: Path, benchmark: Benchmark, summaries: list[Summary], fai
     for error in unwritten:
         print_error(error)
     if unwritten:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_ERROR)
 
 
 def _parse_modes(text: str) -> list[Mode]:

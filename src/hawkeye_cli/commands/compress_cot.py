@@ -19,11 +19,11 @@ from hawkeye_cli.compression.run import CompressionRun, Method, RunSummary, comp
 from hawkeye_cli.compression.sft import sft_key
 from hawkeye_cli.compression.stats import OutputStats, read_output
 from hawkeye_cli.engine import LoadedModels, choose_pair
-from hawkeye_cli.errors import DataError
+from hawkeye_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, DataError
 from hawkeye_cli.outputs import require_outputs, writable_fix, write_each, write_text
-from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
+from hawkeye_cli.store.registry import load_registry
 
 if TYPE_CHECKING:
     from typer._click.core import Context  # typer vendors click; its Context is what TyperGroup passes
@@ -191,9 +191,9 @@ def _finish(stats: OutputStats, document: dict[str, Any], output: str, json_outp
     for failure in failures:
         print_error(failure)
     if failures:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_ERROR)
     if run is not None and run.interrupted:
-        raise typer.Exit(130)
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _parse_ratios(text: str) -> list[float]:

@@ -8,10 +8,10 @@ import typer
 from rich.filesize import decimal
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from hawkeye_cli import hub
 from hawkeye_cli.commands.options import Profile
-from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.store import hub
+from hawkeye_cli.store.registry import load_registry
 
 
 def pull(

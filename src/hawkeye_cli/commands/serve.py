@@ -9,11 +9,11 @@ import typer
 from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair
-from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.ask import profile_notice
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.serving import create_app, load_catalog, server
 from hawkeye_cli.serving.jobs import ActiveJobs
+from hawkeye_cli.store.registry import load_registry
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080

@@ -10,10 +10,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from hawkeye_cli.commands import options
 from hawkeye_cli.errors import IntegrityError
-from hawkeye_cli.model_files import check_sha256, local_path, repair_advice
-from hawkeye_cli.registry import load_registry
 from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.reporting.models import render_sha256_checks, sha256_checks_document
+from hawkeye_cli.store.model_files import check_sha256, local_path, repair_advice
+from hawkeye_cli.store.registry import load_registry
 
 
 def verify(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from hawkeye_cli.backends.base import Backend, Sampling
 from hawkeye_cli.compression.compressor import Compression, Compressor
 from hawkeye_cli.pipeline.prompts import rewrite_request
-from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.store.registry import ModelSpec
 
 
 class RewriteCompressor(Compressor):

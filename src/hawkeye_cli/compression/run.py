@@ -21,8 +21,8 @@ from hawkeye_cli.compression.verify import Check, Verifier, states_answer
 from hawkeye_cli.engine import LoadedModels, Pair
 from hawkeye_cli.errors import ContextOverflowError, DataError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.registry import ModelSpec
 from hawkeye_cli.scoring.verdict import read_answer
+from hawkeye_cli.store.registry import ModelSpec
 
 Method = Literal["filter", "surprisal", "rewrite"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from hawkeye_cli.errors import DataError, HubError
 from hawkeye_cli.evaluation.tasks import Benchmark
-from hawkeye_cli.hub import fetch_dataset_file
 from hawkeye_cli.scoring.verdict import gold_of
+from hawkeye_cli.store.hub import fetch_dataset_file
 
 
 @dataclass(frozen=True)

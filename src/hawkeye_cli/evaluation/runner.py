@@ -16,8 +16,8 @@ from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError
 from hawkeye_cli.evaluation.datasets import Problem
 from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, task_label
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.registry import ModelSpec
 from hawkeye_cli.scoring.verdict import score
+from hawkeye_cli.store.registry import ModelSpec
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from hawkeye_cli.backends.base import Backend, Completion, Request, Sampling, sp
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
-from hawkeye_cli.registry import ModelSpec
 from hawkeye_cli.scoring.lm_eval import extract_answer
+from hawkeye_cli.store.registry import ModelSpec
 
 MIN_ANSWER_TOKENS = 16
 """The expander must have at least this much room left for its answer, or planning is pointless."""

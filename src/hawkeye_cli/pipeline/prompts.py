@@ -10,7 +10,7 @@ an opened `<think>`; budget forcing is its max tokens, and `</think>` ends the p
 from __future__ import annotations
 
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Request, Sampling
-from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.store.registry import ModelSpec
 
 FINAL_ANSWER_INSTRUCTION = "End your answer with a line of the form '#### N' where N is the final answer."
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from hawkeye_cli.backends.base import CUT_SHORT, Completion
-from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.store.registry import ModelSpec
 
 Stage = Literal["plan", "expand", "baseline", "solo"]
 

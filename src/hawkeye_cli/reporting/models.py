@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from hawkeye_cli.backends import Availability
-from hawkeye_cli.model_files import Sha256Check
-from hawkeye_cli.registry import ModelSpec, Registry
+from hawkeye_cli.store.model_files import Sha256Check
+from hawkeye_cli.store.registry import ModelSpec, Registry
 
 
 @dataclass(frozen=True)

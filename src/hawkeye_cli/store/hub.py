@@ -33,10 +33,10 @@ from huggingface_hub.utils import are_progress_bars_disabled
 from huggingface_hub.utils import tqdm as hf_tqdm
 from rich.progress import Progress
 
-from hawkeye_cli import model_files
 from hawkeye_cli.errors import HawkeyeError, HubError, IntegrityError, ModelNotAvailableError
-from hawkeye_cli.model_files import ShaOrigin
-from hawkeye_cli.registry import ModelSpec, Registry
+from hawkeye_cli.store import model_files
+from hawkeye_cli.store.model_files import ShaOrigin
+from hawkeye_cli.store.registry import ModelSpec, Registry
 
 HUB_TIMEOUT_S = 5.0
 """Seconds to wait for the hub's answer to the HEAD request; HF_HUB_ETAG_TIMEOUT overrides it."""

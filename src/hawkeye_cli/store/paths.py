@@ -70,7 +70,7 @@ def bundled_registry() -> Path:
     packaged = resources.files("hawkeye_cli") / "models.yaml"
     if packaged.is_file():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "models.yaml"
+    return Path(__file__).resolve().parents[3] / "models.yaml"
 
 
 def default_results_dir() -> Path:

@@ -9,8 +9,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hawkeye_cli import paths
 from hawkeye_cli.errors import RegistryError
+from hawkeye_cli.store import paths
 
 Role = Literal["planner", "expander"]
 

@@ -18,9 +18,9 @@ from typing import Literal
 
 from filelock import FileLock
 
-from hawkeye_cli import paths
 from hawkeye_cli.errors import IntegrityError, ModelNotAvailableError
-from hawkeye_cli.registry import ModelSpec
+from hawkeye_cli.store import paths
+from hawkeye_cli.store.registry import ModelSpec
 
 GGUF_MAGIC = b"GGUF"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
