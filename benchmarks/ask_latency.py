@@ -17,9 +17,9 @@ import sys
 import time
 
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
-from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.errors import HawkeyeError
-from hawkeye_cli.pipeline import DecodeSettings, StageResult
+from hawkeye_cli.loading import LoadedModels, choose_pair
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings, StageResult
 from hawkeye_cli.store.registry import load_registry
 
 QUESTIONS = [
@@ -59,14 +59,15 @@ def main() -> None:
     max_tokens = SMOKE_TOKENS if args.smoke else args.max_tokens or pair.profile.max_tokens
     settings = BackendSettings(llama_cpp=LlamaCppSettings(threads=args.threads))
     started = time.perf_counter()
-    collaboration = load_collaboration(pair, settings, DecodeSettings(max_tokens=max_tokens))
+    collaboration = Collaboration(*LoadedModels(settings).pair(pair))
+    decode = DecodeSettings(budget=budget, max_tokens=max_tokens)
     load_seconds = time.perf_counter() - started
     speedups: list[float] = []
     plans: list[StageResult] = []
     expansions: list[StageResult] = []
     baselines: list[StageResult] = []
     for question in questions:
-        result = collaboration.ask(question, budget, compare=True)
+        result = collaboration.ask(question, decode, compare=True)
         assert result.baseline is not None and result.savings is not None  # compare=True
         plans.append(result.plan.stage)
         expansions.append(result.expansion)

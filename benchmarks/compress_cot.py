@@ -1,7 +1,7 @@
 """Throughput of `hawkeye compress-cot` per method on a file of real reasoning traces.
 
 Usage: python benchmarks/compress_cot.py TRACES.jsonl [--methods filter,surprisal,rewrite] [--ratio 0.35]
-       [--limit N] [--rewrite-limit 10] [--ctx 4096] [--threads N] [--profile tiny] [--out DIR] [--smoke]
+       [--limit N] [--rewrite-limit 10] [--ctx N] [--threads N] [--profile tiny] [--out DIR] [--smoke]
 
 e.g. TRACES.jsonl = ../shared/data/cot-traces/r1-distill-qwen-7b_math500.jsonl (120 DeepSeek-R1-Distill-Qwen-7B
 traces on MATH-500). Per method: records/s (reading, compressing and writing; model loading reported apart),
@@ -26,8 +26,8 @@ from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.compression.records import Fields, JsonlOutput, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key
 from hawkeye_cli.compression.stats import OutputStats
-from hawkeye_cli.engine import LoadedModels, choose_pair
 from hawkeye_cli.errors import HawkeyeError
+from hawkeye_cli.loading import LoadedModels, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.store.registry import load_registry
 
@@ -44,7 +44,8 @@ def main() -> None:
     parser.add_argument("--ratio", type=float, default=0.35)
     parser.add_argument("--limit", type=int, help="Records per method (all by default).")
     parser.add_argument("--rewrite-limit", type=int, default=10)
-    parser.add_argument("--ctx", type=int, default=4096, help="Context of every model (the scorer's windows).")
+    parser.add_argument("--ctx", type=int, default=LlamaCppSettings.n_ctx,
+                        help="Context of every model (the scorer's windows).")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--profile", default="tiny")
     parser.add_argument("--out", type=Path, help="Keep each method's output here (default: a temporary folder).")
@@ -63,7 +64,7 @@ def main() -> None:
 
     registry = load_registry()
     pair = choose_pair(registry, profile=args.profile)
-    decode = DecodeSettings(max_tokens=pair.profile.max_tokens)
+    decode = DecodeSettings(budget=pair.profile.budget, max_tokens=pair.profile.max_tokens)
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = args.out or Path(scratch)
         out_dir.mkdir(parents=True, exist_ok=True)

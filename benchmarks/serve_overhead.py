@@ -23,8 +23,8 @@ from pathlib import Path
 import openai
 
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
-from hawkeye_cli.engine import choose_pair, load_collaboration
-from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.loading import LoadedModels, choose_pair
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.store.registry import load_registry
 
 QUESTION = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -40,8 +40,9 @@ def measure(profile: str, budget: int, max_tokens: int, threads: int, ctx: int,
             runs: int) -> tuple[list[Run], list[Run]]:
     """In-process and served runs, interleaved so that a change in the machine's load hits both ways alike."""
     pair = choose_pair(load_registry(), profile=profile)
-    collaboration = load_collaboration(pair, BackendSettings(LlamaCppSettings(n_ctx=ctx, threads=threads)),
-                                       DecodeSettings(max_tokens=max_tokens))
+    models = LoadedModels(BackendSettings(LlamaCppSettings(n_ctx=ctx, threads=threads)))
+    collaboration = Collaboration(*models.pair(pair))
+    decode = DecodeSettings(budget=budget, max_tokens=max_tokens)
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "serve.log"
         with log.open("wb") as sink:
@@ -55,7 +56,7 @@ def measure(profile: str, budget: int, max_tokens: int, threads: int, ctx: int,
             remote: list[Run] = []
             for run in range(-1, runs):  # run -1 warms both up (first evaluation, connection) and is not kept
                 started = time.perf_counter()
-                result = collaboration.ask(QUESTION, budget)
+                result = collaboration.ask(QUESTION, decode)
                 local.append((result.seconds, time.perf_counter() - started, result.plan.cot, result.expansion.text))
                 started = time.perf_counter()
                 reply = client.chat.completions.create(model=f"hawkeye/{profile}",

@@ -13,6 +13,7 @@ from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.chat_template import ChatTemplate
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, prompts
 from hawkeye_cli.store.model_files import require_local
@@ -134,7 +135,8 @@ def test_a_real_model_through_the_r1_template_plans_to_the_budget(registry: Regi
         tokens = backend._prompt(request)
         bos = backend._llm.token_bos()
         assert tokens[0] == bos and tokens.count(bos) == 1
-        plan = Collaboration(backend, spec, backend, spec, DecodeSettings(max_tokens=16)).plan(QUESTION, 8)
+        model = Model(spec, backend)
+        plan = Collaboration(model, model).plan(QUESTION, DecodeSettings(budget=8, max_tokens=16))
         assert plan.budget_reached and plan.stage.completion.completion_tokens == 8
         assert plan.stage.completion.prompt_tokens == len(tokens)
     finally:

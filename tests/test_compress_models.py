@@ -11,6 +11,7 @@ import pytest
 from conftest import local_settings
 from hawkeye_cli.backends import load_backend
 from hawkeye_cli.backends.base import Backend, Sampling, TokenScore
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.filter import FilterCompressor
 from hawkeye_cli.compression.records import Fields, Trace, read_records
@@ -18,7 +19,7 @@ from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.segment import segment
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
 from hawkeye_cli.compression.verify import Verifier
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.scoring.verdict import read_answer
 from hawkeye_cli.store.registry import Registry
 
@@ -82,7 +83,7 @@ def test_surprisal_windows_a_cot_longer_than_the_context(traces: list[Trace], re
 def test_rewrite_respects_the_budget(traces: list[Trace], gemma: Backend, registry: Registry) -> None:
     pens = traces[5]
     total = gemma.count(pens.thinking)
-    rewriter = RewriteCompressor(gemma, registry.model("gemma3-270m"), Sampling())
+    rewriter = RewriteCompressor(Model(registry.model("gemma3-270m"), gemma), Sampling())
     short, full = rewriter.compress(pens.question, pens.thinking, [0.2, 1.0])
     assert short.original_tokens == total and short.text
     assert short.kept_tokens <= int(0.2 * total) + 1  # detokenised text can re-tokenise a token longer
@@ -99,7 +100,7 @@ def expander(registry: Registry) -> Iterator[Backend]:
 
 def test_verify_runs_the_expander_on_two_records(traces: list[Trace], expander: Backend, registry: Registry) -> None:
     spec = registry.model("smollm2-135m-instruct")
-    verifier = Verifier(Collaboration(expander, spec, expander, spec, DecodeSettings(max_tokens=32)))
+    verifier = Verifier(Model(spec, expander), DecodeSettings(budget=8, max_tokens=32))
     for trace in (traces[1], traces[5]):
         (compressed,) = FilterCompressor(expander).compress(trace.question, trace.thinking, [0.35])
         cot_answer = read_answer(trace.response)

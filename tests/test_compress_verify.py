@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from hawkeye_cli.backends.base import Completion
+from hawkeye_cli.backends.base import Backend, Completion, Request
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.compression.verify import Verifier, normalize_answer, states_answer
-from hawkeye_cli.pipeline import StageResult
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.scoring.verdict import read_answer
+from hawkeye_cli.store.registry import ModelSpec, Source
 
 
 @pytest.mark.parametrize(
@@ -25,14 +29,21 @@ def test_the_cots_answer_is_what_math_verify_reads(text: str, answer: str | None
     assert read_answer(text) == answer
 
 
-class Expanding:
-    """Stands in for Collaboration: the expander 'writes' a fixed output."""
+class Writes(Backend):
+    """An expander backend that 'writes' a fixed output of 5 tokens."""
+
+    name, n_ctx = "fake", None
 
     def __init__(self, output: str) -> None:
         self.output = output
 
-    def expand(self, question: str, cot: str) -> StageResult:
-        return StageResult("expand", "fake", Completion(self.output, 10, 5, 0.1, 0.5, "stop"), 0.1)
+    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        return Completion(self.output, 10, 5, 0.1, 0.5, "stop")
+
+
+def verifier(output: str) -> Verifier:
+    expander = Model(ModelSpec(alias="fake", source=Source(path="f.gguf")), Writes(output))
+    return Verifier(expander, DecodeSettings(budget=8, max_tokens=32))
 
 
 @pytest.mark.parametrize(
@@ -48,17 +59,17 @@ class Expanding:
 )
 def test_verifier_compares_with_math_verify(output: str, gold: str | None, cot_answer: str | None,
                                             matches: tuple[bool | None, bool | None]) -> None:
-    check = Verifier(Expanding(output)).check("q", "cot", gold, cot_answer)  # type: ignore[arg-type]
+    check = verifier(output).check("q", "cot", gold, cot_answer)
     assert (check.matches_gold, check.matches_cot) == matches
     assert check.answer is not None and check.expander_tokens == 5
 
 
 def test_lm_eval_columns_go_along_with_math_verify() -> None:
-    marked = Verifier(Expanding("So 1,000 apples.\n#### 1000")).check("q", "cot", "1000", None)  # type: ignore[arg-type]
+    marked = verifier("So 1,000 apples.\n#### 1000").check("q", "cot", "1000", None)
     assert (marked.matches_gold, marked.gold_strict, marked.gold_flexible) == (True, True, True)
-    latex = Verifier(Expanding("\\boxed{\\frac{14}{3}}")).check("q", "cot", "\\frac{14}{3}", None)  # type: ignore[arg-type]
+    latex = verifier("\\boxed{\\frac{14}{3}}").check("q", "cot", "\\frac{14}{3}", None)
     assert (latex.matches_gold, latex.gold_strict, latex.gold_flexible) == (True, False, False)  # numbers only
-    no_gold = Verifier(Expanding("#### 3")).check("q", "cot", None, "3")  # type: ignore[arg-type]
+    no_gold = verifier("#### 3").check("q", "cot", None, "3")
     assert (no_gold.matches_gold, no_gold.gold_strict, no_gold.gold_flexible, no_gold.matches_cot) == (
         None, None, None, True)
 

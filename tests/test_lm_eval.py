@@ -45,12 +45,6 @@ def test_extraction_matches_lm_eval(output: str, strict: str | None, flexible: s
     assert (extracted.strict, extracted.flexible) == (strict, flexible)
 
 
-def test_best_prefers_the_marked_answer() -> None:
-    assert extract_answer("12 apples, so #### 7 and then 3").best == "7"
-    assert extract_answer("12 apples, then 3").best == "3"
-    assert extract_answer("none").best is None
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("18", "18"), ("18.0", "18"), ("$18.", "18"), ("1,000", "1000"), ("-0", "0"), ("0.50", "0.5"),

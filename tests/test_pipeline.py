@@ -10,9 +10,11 @@ from collections.abc import Callable
 import pytest
 
 from hawkeye_cli.backends.base import THINK_OPEN, Completion, Sampling, split_thinking
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import ContextOverflowError
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, StageResult, prompts
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, PlanResult, StageResult, prompts
 from hawkeye_cli.pipeline.results import Stage
+from hawkeye_cli.scoring.verdict import score
 from hawkeye_cli.store.registry import ModelSpec, Source
 
 REASONER = ModelSpec(
@@ -24,21 +26,24 @@ BASE = ModelSpec(alias="base", source=Source(path="b.gguf"), prompt_format="comp
 
 def collaboration(scripted: Callable, planner_outputs: list[str], expander_outputs: list[str],
                   planner: ModelSpec = REASONER) -> Collaboration:
-    return Collaboration(scripted(planner_outputs), planner, scripted(expander_outputs), EXPANDER,
-                         DecodeSettings(max_tokens=50))
+    return Collaboration(Model(planner, scripted(planner_outputs)), Model(EXPANDER, scripted(expander_outputs)))
+
+
+def settings(budget: int, max_tokens: int = 50) -> DecodeSettings:
+    return DecodeSettings(budget=budget, max_tokens=max_tokens)
 
 
 def test_plan_stops_at_think_close_and_opens_thinking(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["48 / 2 = 24 ; 48 + 24 = 72 </think> The answer is 72"], [])
-    plan = pipeline.plan("How many clips?", budget=100)
+    plan = pipeline.plan("How many clips?", settings(100))
     assert plan.cot == "48 / 2 = 24 ; 48 + 24 = 72"
     assert not plan.budget_reached and plan.stage.completion.finish_reason == "stop"
-    assert pipeline.planner.prompts[0].endswith(THINK_OPEN + "\n")  # type: ignore[attr-defined]
+    assert pipeline.planner.backend.prompts[0].endswith(THINK_OPEN + "\n")  # type: ignore[attr-defined]
 
 
 def test_budget_forces_thinking_closed(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["Wait , let me think again about the clips sold in May </think> 72"], [])
-    plan = pipeline.plan("q", budget=4)
+    plan = pipeline.plan("q", settings(4))
     assert plan.budget_reached and plan.stage.completion.finish_reason == "length"
     assert plan.stage.completion.completion_tokens == 4
     assert plan.cot == "Wait , let me"
@@ -46,11 +51,18 @@ def test_budget_forces_thinking_closed(scripted: Callable) -> None:
 
 def test_expander_gets_question_and_cot_and_answer_is_extracted(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["half of 48 is 24 </think>"], ["So 48 + 24 = 72 clips.\n#### 72"])
-    result = pipeline.ask("How many clips?", budget=10)
-    expander_prompt = pipeline.expander.prompts[0]  # type: ignore[attr-defined]
+    result = pipeline.ask("How many clips?", settings(10))
+    expander_prompt = pipeline.expander.backend.prompts[0]  # type: ignore[attr-defined]
     assert "How many clips?" in expander_prompt and "half of 48 is 24" in expander_prompt
     assert result.final_answer == "72"
     assert result.baseline is None and result.savings is None
+
+
+def test_the_final_answer_is_the_one_bench_scores(scripted: Callable) -> None:
+    """ask, serve and bench read one final answer: Math-Verify's (the last expression), not lm-eval's `#### N`."""
+    answer = "#### 7\nSo 7 apples are eaten and 3 are left."
+    result = collaboration(scripted, ["a plan </think>"], [answer]).ask("q", settings(10))
+    assert result.final_answer == score(answer, "3").answer == "3"
 
 
 class Recorder(Observer):
@@ -66,21 +78,24 @@ class Recorder(Observer):
     def finished(self, result: StageResult) -> None:
         self.events.append(f"done {result.stage}")
 
+    def planned(self, plan: PlanResult) -> None:
+        self.events.append(f"planned {plan.stage.completion.completion_tokens}/{plan.budget}")
+
 
 def test_observer_sees_each_stage_in_order_with_its_text(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["plan </think>", "full </think> #### 1"], ["answer #### 1"])
     recorder = Recorder()
-    pipeline.ask("q", budget=5, compare=True, observer=recorder)
-    assert recorder.events == ["start plan reasoner", "text plan plan ", "done plan",
+    pipeline.ask("q", settings(5), compare=True, observer=recorder)
+    assert recorder.events == ["start plan reasoner", "text plan plan ", "done plan", "planned 2/5",
                                "start expand small", "text expand answer #### 1", "done expand",
                                "start baseline reasoner", "text baseline full </think> #### 1", "done baseline"]
 
 
 def test_no_room_for_the_expander_fails_before_planning(scripted: Callable) -> None:
     planner = scripted(["never used"])
-    pipeline = Collaboration(planner, REASONER, scripted([], n_ctx=40), EXPANDER, DecodeSettings(max_tokens=50))
+    pipeline = Collaboration(Model(REASONER, planner), Model(EXPANDER, scripted([], n_ctx=40)))
     with pytest.raises(ContextOverflowError, match="no room to answer") as error:
-        pipeline.ask("How many clips? " * 3, budget=30)
+        pipeline.ask("How many clips? " * 3, settings(30))
     assert "--budget" in (error.value.fix or "")
     assert planner.prompts == []  # nothing computed and thrown away
 
@@ -92,22 +107,21 @@ def test_room_for_a_plan_from_another_tokenizer_has_a_margin(scripted: Callable)
         EXPANDER, question, "", instruction=prompts.FINAL_ANSWER_INSTRUCTION, max_tokens=50, sampling=Sampling()))
     for n_ctx, fits in ((prompt + 40 + 16, False), (prompt + 50 + 16, True)):
         planner = scripted(["a plan"])
-        pipeline = Collaboration(planner, REASONER, scripted(["#### 3"], n_ctx=n_ctx), EXPANDER,
-                                 DecodeSettings(max_tokens=50))
+        pipeline = Collaboration(Model(REASONER, planner), Model(EXPANDER, scripted(["#### 3"], n_ctx=n_ctx)))
         if fits:
-            assert pipeline.ask(question, budget=40).final_answer == "3"
+            assert pipeline.ask(question, settings(40)).final_answer == "3"
         else:
             with pytest.raises(ContextOverflowError, match=r"up to 40 tokens \(up to 50 of the expander's\)"):
-                pipeline.ask(question, budget=40)
+                pipeline.ask(question, settings(40))
             assert planner.prompts == []
-    same = scripted(["a plan", "#### 3"], n_ctx=prompt + 40 + 16)  # one model planning and answering: no margin
-    assert Collaboration(same, EXPANDER, same, EXPANDER).ask(question, budget=40).final_answer == "3"
+    same = Model(EXPANDER, scripted(["a plan", "#### 3"], n_ctx=prompt + 40 + 16))  # one model plans and answers:
+    assert Collaboration(same, same).ask(question, settings(40)).final_answer == "3"  # no margin
 
 
 def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None:
     full = "a b c d e f g h i j k l m n o p q r s t </think> so #### 72"
     pipeline = collaboration(scripted, ["a b c d </think>", full], ["x y #### 72"])
-    result = pipeline.ask("q", budget=10, compare=True)
+    result = pipeline.ask("q", settings(10), compare=True)
     baseline = result.baseline
     assert baseline is not None
     assert baseline.cot.split() == list("abcdefghijklmnopqrst")
@@ -126,9 +140,9 @@ def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None
 
 
 def test_a_truncated_baseline_makes_savings_a_lower_bound(scripted: Callable) -> None:
-    pipeline = Collaboration(scripted(["a </think>", "b c d e f g h"]), REASONER, scripted(["x #### 1"]), EXPANDER,
-                             DecodeSettings(max_tokens=3))
-    result = pipeline.ask("q", budget=10, compare=True)
+    pipeline = Collaboration(Model(REASONER, scripted(["a </think>", "b c d e f g h"])),
+                             Model(EXPANDER, scripted(["x #### 1"])))
+    result = pipeline.ask("q", settings(10, max_tokens=3), compare=True)
     assert result.baseline is not None and result.baseline.stage.truncated
     assert result.savings is not None and result.savings.lower_bound
     assert result.to_dict()["baseline"]["stage"]["truncated"] is True
@@ -136,9 +150,9 @@ def test_a_truncated_baseline_makes_savings_a_lower_bound(scripted: Callable) ->
 
 def test_completion_planner_uses_plain_prompt_and_stops_before_next_question(scripted: Callable) -> None:
     pipeline = collaboration(scripted, ["48 / 2 = 24\nQuestion: something else"], [], planner=BASE)
-    plan = pipeline.plan("How many clips?", budget=30)
+    plan = pipeline.plan("How many clips?", settings(30))
     assert plan.cot == "48 / 2 = 24" and not plan.budget_reached
-    prompt = pipeline.planner.prompts[0]  # type: ignore[attr-defined]
+    prompt = pipeline.planner.backend.prompts[0]  # type: ignore[attr-defined]
     assert prompt.startswith("Question: How many clips?") and "<user>" not in prompt
 
 

@@ -25,9 +25,10 @@ from typer.testing import CliRunner
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Backend, Completion, Request
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.cli import app
-from hawkeye_cli.engine import choose_pair
 from hawkeye_cli.errors import RemoteError
+from hawkeye_cli.loading import choose_pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.serving import Catalog, create_app
 from hawkeye_cli.serving.catalog import ServedProfile
@@ -344,8 +345,8 @@ def running(registry: Registry, planner: Backend, expander: Backend,
             api_key: str | None = None) -> Iterator[tuple[str, GracefulServer, threading.Thread]]:
     """The app on `planner` and `expander` as profile tiny, served as `hawkeye serve` serves it, in a thread."""
     pair = choose_pair(registry, profile="tiny")
-    collaboration = Collaboration(planner, pair.planner, expander, pair.expander, DecodeSettings(max_tokens=24))
-    catalog = Catalog([ServedProfile(pair, collaboration, budget=8)])
+    collaboration = Collaboration(Model(pair.planner, planner), Model(pair.expander, expander))
+    catalog = Catalog([ServedProfile(pair, collaboration, DecodeSettings(budget=8, max_tokens=24))])
     active = ActiveJobs()
     sock = listen("127.0.0.1", 0)
     server = GracefulServer(config(create_app(catalog, api_key=api_key, active=active)), active.cancel_all)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Literal
 
 from hawkeye_cli.backends.base import Backend
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.store import model_files
 from hawkeye_cli.store.registry import ModelSpec, SourceKind
@@ -94,6 +95,10 @@ def driver(spec: ModelSpec) -> Driver:
 
 def load_backend(spec: ModelSpec, settings: BackendSettings) -> Backend:
     return driver(spec).load(spec, settings)
+
+
+def load_model(spec: ModelSpec, settings: BackendSettings) -> Model:
+    return Model(spec, load_backend(spec, settings))
 
 
 def availability(spec: ModelSpec) -> Availability:

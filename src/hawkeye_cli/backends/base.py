@@ -7,13 +7,18 @@ rendered here. Base models that have no chat template get a plain-text `prompt` 
 
 Token counting and per-token scoring are capabilities a backend may lack (a hosted API has neither); asking for
 one raises CapabilityError, which names what to use instead.
+
+A Session is one generation that pauses and resumes: the adaptive planner thinks in rounds, and between two
+rounds a probe asks for its current answer without disturbing the thinking. Every backend has one: by default
+each round and each probe is a request that continues the text so far (served from an engine's prefix cache);
+llama.cpp keeps the evaluated prefix itself, so a probe evaluates only its own tokens.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from hawkeye_cli.errors import CapabilityError
@@ -29,6 +34,9 @@ THINK_CLOSE = "</think>"
 
 LOCAL_INSTEAD = "use a local .gguf model in place of {name} (an alias from `hawkeye models`, or a path)"
 """The fix for a capability a remote model lacks: llama.cpp has them all."""
+
+MIN_ANSWER_TOKENS = 16
+"""A model must have this much room left in its context for an answer; less means the prompt is the problem."""
 
 MIN_RATE_TOKENS = 8
 """A decode rate from fewer generated tokens than this is noise (one token in a millisecond is not 1,000 tok/s)."""
@@ -131,8 +139,120 @@ class Backend(ABC):
         """Log-probability of every token of `text` in one forward pass (the first given BOS, or 0.0)."""
         raise CapabilityError(f"{self.name} cannot score tokens", fix="use a local .gguf model as --scorer")
 
+    def session(self, request: Request) -> Session:
+        """`request` as a generation that pauses and resumes (its max_tokens is not used: each step has its own)."""
+        return RequestSession(self, request)
+
     def close(self) -> None:  # noqa: B027 - optional hook; most backends free memory on garbage collection
         """Release the model or the connection."""
+
+
+GREEDY = Sampling()
+"""Probes read the planner's most likely answer."""
+
+
+class Session(ABC):
+    """One reply generated in steps. `text` is what it holds so far (the prefix excluded, stop strings cut)."""
+
+    text: str
+
+    @abstractmethod
+    def extend(self, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
+        """Up to `max_tokens` more tokens of the reply. finish_reason `length`: they ran out and the reply may go
+        on; anything else: it has ended (a stop string, the end of its turn, the context)."""
+
+    @abstractmethod
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+        """A greedy continuation of the reply so far + `text`, forgotten afterwards: the reply goes on as if it had
+        not happened. prompt_tokens counts what it evaluated on top of the reply (`text`'s tokens)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the session holds."""
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class RequestSession(Session):
+    """Each step a request that continues the reply so far (the prefix grows): engines with prefix caching
+    (vLLM, SGLang, llama-server, llama-cpp-python's server) evaluate only what is new. Stop strings are also
+    looked for across steps, since a server sees one step at a time."""
+
+    def __init__(self, backend: Backend, request: Request) -> None:
+        self.backend = backend
+        self.request = request
+        self.text = ""
+        self._context = 0
+        """Tokens the last step's prompt and reply took: what a probe continues."""
+
+    def extend(self, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
+        step = replace(self.request, prefix=self.request.prefix + self.text, max_tokens=max_tokens)
+        scanner = StopScanner(self.request.stop, on_text, start=self.text)
+        completion = self.backend.complete(step, on_text=scanner.stream)
+        piece = completion.text if completion.reasoning is None else completion.reasoning
+        scanner.feed(piece[scanner.fed :])  # what the backend did not stream
+        self.text = scanner.finish()
+        self._context = completion.prompt_tokens + completion.completion_tokens
+        finish: FinishReason = "stop" if scanner.stopped else completion.finish_reason
+        return replace(completion, text=self.text[len(scanner.start) :], finish_reason=finish, reasoning=None,
+                       reasoning_tokens=None)
+
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+        step = replace(self.request, prefix=self.request.prefix + self.text + text, max_tokens=max_tokens,
+                       stop=stop, sampling=GREEDY)
+        completion = self.backend.complete(step)
+        own = max(0, completion.prompt_tokens - self._context) if self._context else completion.prompt_tokens
+        output = completion.text if completion.reasoning is None else completion.reasoning
+        return replace(completion, text=output, prompt_tokens=own, reasoning=None, reasoning_tokens=None)
+
+
+class StopScanner:
+    """Accumulates generated text, cuts it at the first stop string, and streams only text that is final.
+
+    `start` is text of earlier steps of the same reply, where a stop string may begin; it is never streamed again.
+    """
+
+    def __init__(self, stop: Sequence[str], on_text: Callable[[str], None] | None, *, start: str = "") -> None:
+        self._stop = [s for s in stop if s]
+        self._hold = max((len(s) for s in self._stop), default=1) - 1
+        self._on_text = on_text
+        self.start = start
+        self._text = start
+        self._sent = len(start)
+        self.stopped = False
+        self.fed = 0
+        """Characters fed in this step."""
+
+    def stream(self, piece: str) -> None:
+        """`feed`, as a backend's streaming callback."""
+        self.feed(piece)
+
+    def feed(self, piece: str) -> bool:
+        """Add `piece`; True once a stop string has appeared (later pieces are ignored)."""
+        self.fed += len(piece)
+        if self.stopped:
+            return True
+        begin = max(0, len(self._text) - len(piece) - self._hold)
+        self._text += piece
+        hits = [i for i in (self._text.find(s, begin) for s in self._stop) if i >= 0]
+        if hits:
+            self._text = self._text[: min(hits)]
+            self.stopped = True
+            return True
+        self._emit(len(self._text) - self._hold)
+        return False
+
+    def finish(self) -> str:
+        self._emit(len(self._text))
+        return self._text
+
+    def _emit(self, upto: int) -> None:
+        if self._on_text is not None and upto > self._sent:
+            self._on_text(self._text[self._sent : upto])
+            self._sent = upto
 
 
 def join_prefix(rendered: str, prefix: str) -> str:

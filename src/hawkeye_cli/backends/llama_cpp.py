@@ -7,22 +7,24 @@ import ctypes
 import functools
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import llama_cpp
 
-from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, TokenScore, join_prefix
+from hawkeye_cli.backends.base import (
+    Backend,
+    Completion,
+    Request,
+    TokenScore,
+    join_prefix,
+)
 from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
+from hawkeye_cli.backends.llama_session import LlamaSession
 from hawkeye_cli.backends.settings import LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError, IntegrityError
 from hawkeye_cli.store.registry import ModelSpec
-
-MIN_ANSWER_TOKENS = 16
-"""Too few tokens left for an answer means the prompt itself is the problem."""
-
 
 _verbose_logs = False
 
@@ -96,7 +98,10 @@ class LlamaCppBackend(Backend):
         self.n_ctx = self._llm.n_ctx()
         self._scorer: llama_cpp.Llama | None = None
         # One llama.cpp context runs one request at a time: concurrent callers (bench --concurrency, serve) queue.
-        self._busy = threading.Lock()
+        # Re-entrant: a planner's session holds it across its rounds, and the same model may expand meanwhile.
+        self._busy = threading.RLock()
+        self._owner: object | None = None
+        """The session whose tokens the context holds."""
         self._bos = self._llm.token_bos()
         self._eos = self._llm.token_eos()
         self.template = ChatTemplate(
@@ -143,52 +148,20 @@ class LlamaCppBackend(Backend):
         return [len(self._tokenize(text)) for text in texts]
 
     def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
-        with self._busy:
-            return self._complete(request, on_text)
+        with self.session(request) as session:
+            return session.extend(request.max_tokens, on_text)
 
-    def _complete(self, request: Request, on_text: Callable[[str], None] | None) -> Completion:
-        started = time.perf_counter()
-        prompt_tokens = self._prompt(request)
-        room = self.n_ctx - len(prompt_tokens)
-        if room < min(request.max_tokens, MIN_ANSWER_TOKENS):
-            raise ContextOverflowError(
-                f"the prompt is {len(prompt_tokens)} tokens but {self.name}'s context is {self.n_ctx}",
-                fix="shorten the question or raise --ctx",
-            )
-        limit = min(request.max_tokens, room)
-        sampling = request.sampling
-        self._llm.set_seed(sampling.seed)
-        # Reusing a cached prompt prefix evaluates tokens in different batches, which changes the floating
-        # point results enough to flip greedy choices: same question, different answer. Start clean instead.
-        self._llm.reset()
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
-        stream = _StopScanner(request.stop, on_text)
-        generated = 0
-        prompt_seconds = 0.0
-        finish: FinishReason = "length"
-        for token in self._llm.generate(prompt_tokens, temp=sampling.temperature, top_k=sampling.top_k,
-                                        top_p=sampling.top_p, min_p=sampling.min_p, repeat_penalty=1.0, reset=True):
-            if generated == 0:
-                prompt_seconds = time.perf_counter() - started
-            if llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token):
-                finish = "eos"
-                break
-            generated += 1
-            if stream.feed(decoder.decode(self._llm.detokenize([token], prev_tokens=None))):
-                finish = "stop"
-                break
-            if generated >= limit:
-                finish = "length" if limit == request.max_tokens else "context"
-                break
-        stream.feed(decoder.decode(b"", final=True))
-        return Completion(
-            text=stream.finish(),
-            prompt_tokens=len(prompt_tokens),
-            completion_tokens=generated,
-            prompt_seconds=prompt_seconds,
-            seconds=time.perf_counter() - started,
-            finish_reason=finish,
-        )
+    def session(self, request: Request) -> LlamaSession:
+        return LlamaSession(self, request)
+
+    def perf(self) -> tuple[int, int]:
+        """llama.cpp's own counters of this context: (prompt tokens evaluated in batches, tokens decoded one at
+        a time); the tests read them to show what a probe costs."""
+        data = llama_cpp.llama_perf_context(self._llm.ctx)
+        return data.n_p_eval, data.n_eval
+
+    def is_end_of_turn(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token))
 
     def score_tokens(self, text: str) -> list[TokenScore]:
         with self._busy:
@@ -226,34 +199,3 @@ class LlamaCppBackend(Backend):
         for llm in (self._llm, self._scorer):
             if llm is not None:
                 llm.close()
-
-
-class _StopScanner:
-    """Accumulates generated text, cuts it at the first stop string, and streams only text that is final."""
-
-    def __init__(self, stop: Sequence[str], on_text: Callable[[str], None] | None) -> None:
-        self._stop = [s for s in stop if s]
-        self._hold = max((len(s) for s in self._stop), default=1) - 1
-        self._on_text = on_text
-        self._text = ""
-        self._sent = 0
-
-    def feed(self, piece: str) -> bool:
-        """Add `piece`; True once a stop string has appeared."""
-        start = max(0, len(self._text) - self._hold)
-        self._text += piece
-        hits = [i for i in (self._text.find(s, start) for s in self._stop) if i >= 0]
-        if hits:
-            self._text = self._text[: min(hits)]
-            return True
-        self._emit(len(self._text) - self._hold)
-        return False
-
-    def finish(self) -> str:
-        self._emit(len(self._text))
-        return self._text
-
-    def _emit(self, upto: int) -> None:
-        if self._on_text is not None and upto > self._sent:
-            self._on_text(self._text[self._sent : upto])
-            self._sent = upto

@@ -8,21 +8,18 @@ from typing import Annotated
 
 import typer
 
-from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
-from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.errors import DataError
+from hawkeye_cli.loading import LoadedModels
+from hawkeye_cli.pipeline import Collaboration
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.store.registry import load_registry
 
 
+@options.model_options()
 def ask(
     question: Annotated[str, typer.Argument(help="The question; '-' reads it from standard input.")],
-    profile: options.Profile = None,
-    planner: options.Planner = None,
-    expander: options.Expander = None,
-    budget: options.Budget = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Also run the planner alone with its full CoT and report savings.")
     ] = False,
@@ -30,14 +27,8 @@ def ask(
         bool, typer.Option("--stream", help="Stream the plan, then the answer, as they are written.")
     ] = False,
     json_output: options.Json = False,
-    max_tokens: options.MaxTokens = None,
-    temperature: options.Temperature = 0.0,
-    seed: options.Seed = 0,
-    threads: options.Threads = None,
-    gpu_layers: options.GpuLayers = None,
-    ctx: options.Ctx = LlamaCppSettings.n_ctx,
-    timeout: options.Timeout = HttpSettings.timeout,
-    verbose: options.Verbose = False,
+    *,
+    models: options.ModelOptions,
 ) -> None:
     """Answer QUESTION: the planner thinks briefly, the expander writes the full answer."""
     if stream and json_output:
@@ -45,24 +36,23 @@ def ask(
     text = _question_text(question)
     if not text.strip():
         raise DataError("the question is empty", fix="pass the question as an argument or on standard input")
-    pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
+    pair = models.pair(load_registry())
     notice = profile_notice(pair)
     if notice:
         stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
-    decode = options.decode_settings(pair, max_tokens, temperature, seed)
-    settings = options.backend_settings(ctx, threads, gpu_layers, verbose, timeout)
+    decode = models.decode(pair)
     with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-        collaboration = load_collaboration(pair, settings, decode)
-    budget = budget or pair.profile.budget
-    progress = AskProgress(stdout, stderr, stream=stream, budget=budget, reasoning_planner=pair.planner.reasoning)
+        planner, expander = LoadedModels(models.backend_settings()).pair(pair)
+    collaboration = Collaboration(planner, expander)
+    progress = AskProgress(stdout, stderr, stream=stream, reasoning_planner=planner.reasoning)
     try:
-        result = collaboration.ask(text.strip(), budget, compare=compare, observer=progress)
+        result = collaboration.ask(text.strip(), decode, compare=compare, observer=progress)
     finally:
         progress.close()
     if json_output:
         typer.echo(json.dumps(ask_document(result, pair, decode), ensure_ascii=False, indent=2))
         return
-    render_ask(stdout, result, streamed=stream, reasoning_planner=pair.planner.reasoning)
+    render_ask(stdout, result, streamed=stream, reasoning_planner=planner.reasoning)
 
 
 def _question_text(question: str) -> str:

@@ -12,17 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
-from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED
 from hawkeye_cli.evaluation.datasets import Fields, load_dataset
 from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
 from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
+from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
-from hawkeye_cli.pipeline import prompts
+from hawkeye_cli.pipeline import Collaboration, prompts
 from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
@@ -53,6 +52,7 @@ def _help(benchmark: Benchmark) -> str:
     ])
 
 
+@options.model_options()
 def run_bench(
     context: typer.Context,
     data: Annotated[
@@ -67,7 +67,6 @@ def run_bench(
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: baseline, hawkeye, expander.")] = ",".join(
         MODES
     ),
-    budget: options.Budget = None,
     budgets: Annotated[
         str | None, typer.Option("--budgets", help="Sweep planner budgets in one run, e.g. 64,128,256.")
     ] = None,
@@ -81,18 +80,9 @@ def run_bench(
         Path | None,
         typer.Option("--out", "-o", file_okay=False, help="Results directory.", show_default="./hawkeye-results"),
     ] = None,
-    profile: options.Profile = None,
-    planner: options.Planner = None,
-    expander: options.Expander = None,
     json_output: options.Json = False,
-    max_tokens: options.MaxTokens = None,
-    temperature: options.Temperature = 0.0,
-    seed: options.Seed = 0,
-    threads: options.Threads = None,
-    gpu_layers: options.GpuLayers = None,
-    ctx: options.Ctx = LlamaCppSettings.n_ctx,
-    timeout: options.Timeout = HttpSettings.timeout,
-    verbose: options.Verbose = False,
+    *,
+    models: options.ModelOptions,
 ) -> None:
     """One implementation for every benchmark of the table, registered under each one's name."""
     benchmark = BENCHMARKS[context.info_name or ""]
@@ -101,12 +91,12 @@ def run_bench(
     for output in (results_path(directory, benchmark.name), directory / SUMMARY_FILE,
                    directory / f"{benchmark.name}.png"):
         require_writable(output, "--out")
-    pair = choose_pair(load_registry(), profile=profile, planner=planner, expander=expander)
-    sweep = _parse_budgets(budgets, budget) or [budget or pair.profile.budget]
+    pair = models.pair(load_registry())
+    decode = models.decode(pair)
+    sweep = _parse_budgets(budgets, models.budget) or [decode.budget]
     tasks = tasks_for(chosen_modes, sweep)
     dataset = load_dataset(benchmark, data, Fields.of(benchmark, question_field, answer_field))
     problems = dataset.select(offset, limit)
-    decode = options.decode_settings(pair, max_tokens, temperature, seed)
     with ResultStore(results_path(directory, benchmark.name)) as store:
         bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
         done = {task: bench.results(task) for task in tasks}
@@ -121,15 +111,15 @@ def run_bench(
         )
         throughput: Throughput | None = None
         if bench.pending():
-            engine = options.backend_settings(ctx, threads, gpu_layers, verbose, timeout)
             with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-                collaboration = load_collaboration(pair, engine, decode, instruction=benchmark.instruction)
+                planner, expander = LoadedModels(models.backend_settings()).pair(pair)
+            collaboration = Collaboration(planner, expander, instruction=benchmark.instruction)
             stderr.print(f"Ctrl-C stops at any time and keeps every finished result; the same command resumes "
                          f"from {store.path}", highlight=False, soft_wrap=True)
             started = time.perf_counter()
             try:
                 with BenchProgress(stderr, tasks, len(problems), done) as progress:
-                    bench.run(collaboration, progress.advance, concurrency=concurrency)
+                    bench.run(collaboration, decode, progress.advance, concurrency=concurrency)
             except KeyboardInterrupt:
                 stderr.print(
                     f"[yellow]interrupted[/] · {len(bench.results())} of {len(problems) * len(tasks)} results saved "
@@ -145,7 +135,8 @@ def run_bench(
         "dataset": dataset.source,
         "problems": {"offset": offset, "count": len(problems)},
         "profile": pair.profile.name,
-        "settings": {"max_tokens": decode.max_tokens, "temperature": temperature, "seed": seed},
+        "settings": {"max_tokens": decode.max_tokens, "temperature": decode.sampling.temperature,
+                     "seed": decode.sampling.seed},
         "run": None if throughput is None else asdict(throughput),
         "prompt": {"final_answer": benchmark.instruction, "plan": prompts.PLAN_INSTRUCTION},
     }

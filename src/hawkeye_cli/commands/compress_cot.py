@@ -18,8 +18,8 @@ from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_re
 from hawkeye_cli.compression.run import CompressionRun, Method, RunSummary, compressor_for, output_key, verifier_for
 from hawkeye_cli.compression.sft import sft_key
 from hawkeye_cli.compression.stats import OutputStats, read_output
-from hawkeye_cli.engine import LoadedModels, choose_pair
 from hawkeye_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, DataError
+from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.outputs import require_outputs, writable_fix, write_each, write_text
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
@@ -74,6 +74,7 @@ app = typer.Typer(
 
 
 @app.command(DEFAULT_COMMAND, help=_HELP)
+@options.model_options(without={"budget"})
 def compress_cot(
     path: Annotated[str, typer.Argument(help="JSONL input; '-' reads standard input.")],
     output: Annotated[
@@ -110,16 +111,8 @@ def compress_cot(
     ] = "response",
     answer_field: Annotated[str, typer.Option("--answer-field", help="Field with the gold answer, if any.")] = "answer",
     json_output: options.Json = False,
-    profile: options.Profile = None,
-    planner: options.Planner = None,
-    expander: options.Expander = None,
-    max_tokens: options.MaxTokens = None,
-    temperature: options.Temperature = 0.0,
-    seed: options.Seed = 0,
-    threads: options.Threads = None,
-    gpu_layers: options.GpuLayers = None,
-    ctx: options.Ctx = 4096,
-    verbose: options.Verbose = False,
+    *,
+    models: options.ModelOptions,
 ) -> None:
     targets = _parse_ratios(ratios) if ratios is not None else [ratio]
     if plot is not None and not verify:
@@ -132,22 +125,22 @@ def compress_cot(
     require_outputs({option: file for option, file in files.items() if file is not None and str(file) != STDIO},
                     inputs={"the input": STDIN_FILE if path == STDIO else Path(path)})
     registry = load_registry()
-    pair = choose_pair(registry, profile=profile, planner=planner, expander=expander)
-    decode = options.decode_settings(pair, max_tokens, temperature, seed)
+    pair = models.pair(registry)
+    decode = models.decode(pair)
     fields = Fields(question_field, cot_field, response_field, answer_field)
     stats = OutputStats.expecting(targets)
     with (
         open_input(path) as stream,
         JsonlOutput(output, output_key(method), option="--output", on_record=stats.add) as out,
         JsonlOutput(export_sft, sft_key, option="--export-sft") if export_sft else nullcontext() as sft,
-        closing(LoadedModels(options.backend_settings(ctx, threads, gpu_layers, verbose))) as models,
+        closing(LoadedModels(models.backend_settings())) as loaded,
     ):
         if out.cut_partial_line:
             stderr.print(f"[yellow]{output}: cut its half-written last line; that record is done again[/]")
         with stderr.status("Loading models…"):
             scorer_spec = registry.model(scorer) if scorer else pair.expander
-            compressor = compressor_for(method, models, pair, scorer_spec, decode)
-            verifier = verifier_for(models, pair, decode) if verify else None
+            compressor = compressor_for(method, loaded, pair, scorer_spec, decode)
+            verifier = verifier_for(loaded, pair, decode) if verify else None
         run = CompressionRun(compressor, targets, verifier=verifier, strict=strict, source=path)
         with CompressionProgress(stderr, method, _total(path, limit)) as progress:
             records = itertools.islice(read_records(stream, fields), limit)

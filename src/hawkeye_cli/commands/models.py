@@ -10,7 +10,7 @@ import typer
 from hawkeye_cli import backends
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings
 from hawkeye_cli.commands import options
-from hawkeye_cli.engine import default_profile
+from hawkeye_cli.loading import default_profile
 from hawkeye_cli.reporting.console import stdout
 from hawkeye_cli.reporting.models import ModelRow, models_document, render_models
 from hawkeye_cli.store.registry import load_registry

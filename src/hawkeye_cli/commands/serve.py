@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
-from hawkeye_cli.engine import choose_pair
 from hawkeye_cli.reporting.ask import profile_notice
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.serving import create_app, load_catalog, server
@@ -19,6 +17,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 
 
+@options.model_options(without={"profile"})
 def serve(
     profile: Annotated[
         list[str] | None,
@@ -33,15 +32,8 @@ def serve(
         typer.Option("--api-key", envvar="HAWKEYE_API_KEY", show_envvar=True,
                      help="Require 'Authorization: Bearer KEY' on every /v1 request."),
     ] = None,
-    planner: options.Planner = None,
-    expander: options.Expander = None,
-    budget: options.Budget = None,
-    max_tokens: options.MaxTokens = None,
-    threads: options.Threads = None,
-    gpu_layers: options.GpuLayers = None,
-    ctx: options.Ctx = LlamaCppSettings.n_ctx,
-    timeout: options.Timeout = HttpSettings.timeout,
-    verbose: options.Verbose = False,
+    *,
+    models: options.ModelOptions,
 ) -> None:
     """Serve plan → expand as an OpenAI-compatible API: the plan is the reply's reasoning, the answer its content."""
     if not server.is_loopback(host) and not api_key:
@@ -50,23 +42,18 @@ def serve(
                      soft_wrap=True)
     registry = load_registry()
     names: list[str | None] = [*profile] if profile else [None]
-    pairs = [choose_pair(registry, profile=name, planner=planner, expander=expander) for name in names]
+    pairs = [models.pair(registry, profile=name) for name in names]
     for pair in pairs:
         notice = profile_notice(pair)
         if notice:
             stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
-    settings = options.backend_settings(ctx, threads, gpu_layers, verbose, timeout)
     with stderr.status("Loading models…"):
-        catalog = load_catalog(
-            [(pair, options.decode_settings(pair, max_tokens, 0.0, 0), budget or pair.profile.budget)
-             for pair in pairs],
-            settings,
-        )
+        catalog = load_catalog([(pair, models.decode(pair)) for pair in pairs], models.backend_settings())
     sock = server.listen(host, port)
     where = f"http://{host}:{sock.getsockname()[1]}/v1"
     for served in catalog.served.values():
         stderr.print(f"serving {served.model_id} ({served.pair.planner.alias} plans, {served.pair.expander.alias} "
-                     f"answers; budget {served.budget}, max tokens {served.collaboration.settings.max_tokens}) "
+                     f"answers; budget {served.defaults.budget}, max tokens {served.defaults.max_tokens}) "
                      f"at {where}", highlight=False, soft_wrap=True)
     stderr.print("Ctrl-C stops the server.", highlight=False)
     active = ActiveJobs()

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hawkeye_cli.backends.base import Backend, Sampling
+from hawkeye_cli.backends.base import Sampling
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.compression.compressor import Compression, Compressor
 from hawkeye_cli.pipeline.prompts import rewrite_request
-from hawkeye_cli.store.registry import ModelSpec
 
 
 class RewriteCompressor(Compressor):
     method = "rewrite"
 
-    def __init__(self, planner: Backend, spec: ModelSpec, sampling: Sampling) -> None:
-        self.tokenizer = planner
-        self.spec = spec
+    def __init__(self, planner: Model, sampling: Sampling) -> None:
+        self.planner = planner
+        self.tokenizer = planner.backend
         self.sampling = sampling
 
     def compress(self, question: str, cot: str, targets: Sequence[float]) -> list[Compression]:
@@ -31,8 +31,8 @@ class RewriteCompressor(Compressor):
             if target >= 1:
                 results.append(self.unchanged(cot, total, target))
                 continue
-            request = rewrite_request(self.spec, question, cot, budget=budget, sampling=self.sampling)
-            text = self.tokenizer.complete(request).text.strip()
+            request = rewrite_request(self.planner.spec, question, cot, budget=budget, sampling=self.sampling)
+            text = self.planner.complete(request).text.strip()
             results.append(Compression(text, total, self.tokenizer.count(text), target))
         return results
 

@@ -18,9 +18,9 @@ from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.sft import sft_record
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
 from hawkeye_cli.compression.verify import Check, Verifier, states_answer
-from hawkeye_cli.engine import LoadedModels, Pair
 from hawkeye_cli.errors import ContextOverflowError, DataError
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.loading import LoadedModels, Pair
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.scoring.verdict import read_answer
 from hawkeye_cli.store.registry import ModelSpec
 
@@ -38,16 +38,15 @@ def compressor_for(
     scorer, rewrite with the planner (whose max_tokens is the budget).
     """
     if method == "filter":
-        return FilterCompressor(models.get(pair.expander))
+        return FilterCompressor(models.get(pair.expander).backend)
     if method == "surprisal":
-        return SurprisalCompressor(models.get(scorer))
-    return RewriteCompressor(models.get(pair.planner), pair.planner, decode.sampling)
+        return SurprisalCompressor(models.get(scorer).backend)
+    return RewriteCompressor(models.get(pair.planner), decode.sampling)
 
 
 def verifier_for(models: LoadedModels, pair: Pair, decode: DecodeSettings) -> Verifier:
-    """Only the expander runs: Collaboration.expand, with the expander standing in the unused planner seat."""
-    expander = models.get(pair.expander)
-    return Verifier(Collaboration(expander, pair.expander, expander, pair.expander, decode))
+    """Only the expander runs, answering from each compressed CoT."""
+    return Verifier(models.get(pair.expander), decode)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 r"""`--verify`: does the expander still reach the answer from the compressed CoT?
 
-The expander writes the full answer from question + compressed CoT (Collaboration.expand), and its output is
+The expander writes the full answer from question + compressed CoT (pipeline.expand), and its output is
 scored with Math-Verify (scoring/verdict.py, the bench's primary metric) against the gold answer and against the
 answer Math-Verify reads in the uncompressed CoT (read_answer); lm-eval's strict-match and flexible-extract against
 the gold go along, as in bench. `states_answer`, which asks whether a compressed CoT still contains its answer
@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hawkeye_cli.pipeline import Collaboration
+from hawkeye_cli.backends.model import Model
+from hawkeye_cli.pipeline import DecodeSettings, expand, prompts
 from hawkeye_cli.scoring.lm_eval import balanced_braces, normalize_number
 from hawkeye_cli.scoring.verdict import Verdict, gold_of, read_answer, score
 
@@ -73,11 +74,12 @@ class Check:
 
 
 class Verifier:
-    def __init__(self, collaboration: Collaboration) -> None:
-        self.collaboration = collaboration
+    def __init__(self, expander: Model, decode: DecodeSettings) -> None:
+        self.expander = expander
+        self.decode = decode
 
     def check(self, question: str, cot: str, gold: str | None, cot_answer: str | None) -> Check:
-        stage = self.collaboration.expand(question, cot)
+        stage = expand(self.expander, question, cot, self.decode, instruction=prompts.FINAL_ANSWER_INSTRUCTION)
         against_gold, against_cot = _verdict(stage.text, gold), _verdict(stage.text, cot_answer)
         scored = against_gold or against_cot  # the answer Math-Verify reads does not depend on the reference
         answer = scored.answer if scored is not None else read_answer(stage.text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError
@@ -32,7 +32,8 @@ class Setup:
 
     @classmethod
     def of(cls, planner: ModelSpec, expander: ModelSpec, decode: DecodeSettings) -> Setup:
-        return cls(planner.alias, expander.alias, decode.seed, decode.temperature, decode.max_tokens)
+        return cls(planner.alias, expander.alias, decode.sampling.seed, decode.sampling.temperature,
+                   decode.max_tokens)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def tasks_for(modes: Sequence[Mode], budgets: Sequence[int]) -> list[Task]:
     return tasks
 
 
-def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task: Task) -> ItemResult:
+def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup, problem: Problem,
+             task: Task) -> ItemResult:
     """Solve one problem in one mode and score it against the gold answer (scoring.verdict: all three metrics);
     a request that failed (an engine error, a question too long for the context) gives a failed row that says
     why, which a resumed run retries."""
@@ -69,7 +71,7 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
         "max_tokens": setup.max_tokens, "question_sha": problem.question_sha, "gold": problem.gold,
     }
     try:
-        outcome: dict[str, Any] = _solve(collaboration, problem, task)
+        outcome: dict[str, Any] = _solve(collaboration, decode, problem, task)
     except (RemoteError, ContextOverflowError) as exc:
         outcome = {"answer": None, "strict": None, "flexible": None, "correct": False, "correct_strict": False,
                    "correct_flexible": False, "stages": {}, "cot_tokens": None, "truncated": None,
@@ -77,21 +79,21 @@ def run_item(collaboration: Collaboration, setup: Setup, problem: Problem, task:
     return ItemResult(**identity, **outcome, seconds=time.perf_counter() - started)
 
 
-def _solve(collaboration: Collaboration, problem: Problem, task: Task) -> dict[str, Any]:
+def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Problem, task: Task) -> dict[str, Any]:
     """The outputs of one item and how they scored, as ItemResult fields."""
     truncated: bool | None = None
     if task.mode == "baseline":
-        baseline = collaboration.baseline(problem.question)
+        baseline = collaboration.baseline(problem.question, decode)
         stages = [baseline.stage]
         scored, cot_tokens = baseline.answer or baseline.cot, baseline.cot_tokens
     elif task.mode == "hawkeye":
         assert task.budget is not None
-        result = collaboration.ask(problem.question, task.budget)
+        result = collaboration.ask(problem.question, replace(decode, budget=task.budget))
         stages = [result.plan.stage, result.expansion]
         scored, cot_tokens = result.expansion.text, result.plan.stage.completion.completion_tokens
         truncated = result.plan.budget_reached
     else:
-        solo = collaboration.solo(problem.question)
+        solo = collaboration.solo(problem.question, decode)
         stages, scored, cot_tokens = [solo], solo.text, None
     verdict = score(scored, problem.gold)
     return {"answer": verdict.answer, "strict": verdict.strict, "flexible": verdict.flexible,
@@ -131,8 +133,8 @@ class Bench:
         """Rows of this selection not in the store yet."""
         return len(self.problems) * len(self.tasks) - len(self.results())
 
-    def run(self, collaboration: Collaboration, on_result: Callable[[Task, ItemResult], None] | None = None,
-            *, concurrency: int = 1) -> None:
+    def run(self, collaboration: Collaboration, decode: DecodeSettings,
+            on_result: Callable[[Task, ItemResult], None] | None = None, *, concurrency: int = 1) -> None:
         """Compute and store every missing row with `collaboration` (loaded once, for the whole run).
 
         With `concurrency` > 1, up to that many items are in flight at once: a serving engine batches them, while
@@ -143,11 +145,12 @@ class Bench:
         todo = [(p, t) for p in self.problems for t in self.tasks if self.key(p, t) not in self.store]
         if concurrency == 1:
             for problem, task in todo:
-                self._save(task, run_item(collaboration, self.setup, problem, task), on_result)
+                self._save(task, run_item(collaboration, decode, self.setup, problem, task), on_result)
             return
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench") as pool:
             futures: dict[Future[ItemResult], Task] = {
-                pool.submit(run_item, collaboration, self.setup, problem, task): task for problem, task in todo
+                pool.submit(run_item, collaboration, decode, self.setup, problem, task): task
+                for problem, task in todo
             }
             saved: set[Future[ItemResult]] = set()
             try:

@@ -1,20 +1,23 @@
-"""The Hawkeye pipeline on two backends: plan → expand, and the planner alone for comparison. No printing here:
-callers watch the stages through an Observer."""
+"""The Hawkeye pipeline on two models: plan → expand, and the planner alone for comparison. No printing here:
+callers watch the stages through an Observer.
+
+The models are loaded once and the Collaboration holds them for every question; how one question is decoded
+(budget, answer cap, sampling) comes with each call, so a server answers requests that differ without rebuilding
+anything.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from hawkeye_cli.backends.base import Backend, Completion, Request, Sampling, split_thinking
+from hawkeye_cli.backends.base import MIN_ANSWER_TOKENS, Completion, Request, Sampling, split_thinking
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
-from hawkeye_cli.scoring.lm_eval import extract_answer
-from hawkeye_cli.store.registry import ModelSpec
+from hawkeye_cli.scoring.verdict import read_answer, start_reader
 
-MIN_ANSWER_TOKENS = 16
-"""The expander must have at least this much room left for its answer, or planning is pointless."""
 PLAN_TOKENS_MARGIN = 1.25
 """The budget counts the planner's tokens, and another model's tokenizer may need more for the same plan
 (SmolLM2 up to 15 % more than Gemma 3 on GSM8K solutions and R1 chains of thought): the expander's room is checked
@@ -23,14 +26,13 @@ for this many times the budget."""
 
 @dataclass(frozen=True)
 class DecodeSettings:
-    max_tokens: int = 512
-    """Cap on the expander's answer and on the baseline's whole output (thinking + answer)."""
-    temperature: float = 0.0
-    seed: int = 0
+    """How one question is decoded; the commands build it once from their options and the profile."""
 
-    @property
-    def sampling(self) -> Sampling:
-        return Sampling(temperature=self.temperature, seed=self.seed)
+    budget: int
+    """The planner's thinking budget, in its own tokens."""
+    max_tokens: int
+    """Cap on the expander's answer and on the baseline's whole output (thinking + answer)."""
+    sampling: Sampling = field(default_factory=Sampling)
 
 
 class Observer:
@@ -45,81 +47,104 @@ class Observer:
     def finished(self, result: StageResult) -> None:
         """A stage is done."""
 
+    def planned(self, plan: PlanResult) -> None:
+        """The plan is done: what it cost and why it ended (after `finished` of its stage)."""
+
+
+def run_stage(stage: Stage, model: Model, request: Request, observer: Observer | None) -> StageResult:
+    watcher = observer or Observer()
+    watcher.started(stage, model.alias)
+    completion = model.complete(request, on_text=lambda chunk: watcher.text(stage, chunk))
+    result = StageResult.of(stage, model, completion)
+    watcher.finished(result)
+    return result
+
+
+def expand(expander: Model, question: str, cot: str, settings: DecodeSettings, *, instruction: str,
+           observer: Observer | None = None) -> StageResult:
+    """The expander writes the full answer from the question and a chain of thought (also compress-cot --verify's
+    check of a compressed CoT, where no planner runs)."""
+    request = prompts.expand_request(expander.spec, question, cot, instruction=instruction,
+                                     max_tokens=settings.max_tokens, sampling=settings.sampling)
+    return run_stage("expand", expander, request, observer)
+
 
 class Collaboration:
     """A planner and an expander, both loaded once and reused for every question."""
 
-    def __init__(
-        self,
-        planner: Backend,
-        planner_spec: ModelSpec,
-        expander: Backend,
-        expander_spec: ModelSpec,
-        settings: DecodeSettings | None = None,
-        *,
-        instruction: str = prompts.FINAL_ANSWER_INSTRUCTION,
-    ) -> None:
+    def __init__(self, planner: Model, expander: Model, *,
+                 instruction: str = prompts.FINAL_ANSWER_INSTRUCTION) -> None:
         """`instruction` ends every answering prompt: how the task wants its final answer marked."""
         self.planner = planner
-        self.planner_spec = planner_spec
         self.expander = expander
-        self.expander_spec = expander_spec
-        self.settings = settings or DecodeSettings()
         self.instruction = instruction
+        self._expand_overhead: int | None = None
+        start_reader()  # the final answer is read by Math-Verify's process: it starts while the models work
 
-    def plan(self, question: str, budget: int, observer: Observer | None = None) -> PlanResult:
-        """Concise CoT under `budget` thinking tokens."""
-        request = prompts.plan_request(self.planner_spec, question, budget=budget, sampling=self.settings.sampling)
-        stage = self._run("plan", self.planner, self.planner_spec, request, observer)
-        return PlanResult(stage, split_thinking(stage.completion, opened=True)[0], budget)
+    def plan(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> PlanResult:
+        """Concise CoT under the budget's thinking tokens."""
+        request = prompts.plan_request(self.planner.spec, question, budget=settings.budget,
+                                       sampling=settings.sampling)
+        stage = run_stage("plan", self.planner, request, observer)
+        plan = PlanResult(stage, split_thinking(stage.completion, opened=True)[0], settings.budget)
+        (observer or Observer()).planned(plan)
+        return plan
 
-    def expand(self, question: str, cot: str, observer: Observer | None = None) -> StageResult:
-        request = prompts.expand_request(self.expander_spec, question, cot, instruction=self.instruction,
-                                         max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
-        return self._run("expand", self.expander, self.expander_spec, request, observer)
+    def expand(self, question: str, cot: str, settings: DecodeSettings,
+               observer: Observer | None = None) -> StageResult:
+        return expand(self.expander, question, cot, settings, instruction=self.instruction, observer=observer)
 
-    def baseline(self, question: str, observer: Observer | None = None) -> BaselineResult:
-        spec = self.planner_spec
-        request = prompts.baseline_request(spec, question, instruction=self.instruction,
-                                           max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
-        stage = self._run("baseline", self.planner, spec, request, observer)
+    def baseline(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> BaselineResult:
+        request = prompts.baseline_request(self.planner.spec, question, instruction=self.instruction,
+                                           max_tokens=settings.max_tokens, sampling=settings.sampling)
+        stage = run_stage("baseline", self.planner, request, observer)
         cot, answer = split_thinking(stage.completion, opened=bool(request.prefix))
-        if not cot and not spec.reasoning and stage.completion.reasoning is None:
+        if not cot and not self.planner.reasoning and stage.completion.reasoning is None:
             cot = answer  # a model that does not think: its whole output is its reasoning
         cot_tokens = self._cot_tokens(stage.completion, cot, answer)
-        return BaselineResult(stage, cot, cot_tokens, answer, extract_answer(answer or cot).best)
+        return BaselineResult(stage, cot, cot_tokens, answer, read_answer(answer or cot))
 
-    def solo(self, question: str, observer: Observer | None = None) -> StageResult:
+    def solo(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> StageResult:
         """The expander alone, no sketch: shows what the planner's CoT adds."""
-        request = prompts.solo_request(self.expander_spec, question, instruction=self.instruction,
-                                       max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
-        return self._run("solo", self.expander, self.expander_spec, request, observer)
+        request = prompts.solo_request(self.expander.spec, question, instruction=self.instruction,
+                                       max_tokens=settings.max_tokens, sampling=settings.sampling)
+        return run_stage("solo", self.expander, request, observer)
 
-    def ask(self, question: str, budget: int, *, compare: bool = False, observer: Observer | None = None) -> AskResult:
-        self.check_room(question, budget)
-        plan = self.plan(question, budget, observer)
-        expansion = self.expand(question, plan.cot, observer)
-        baseline = self.baseline(question, observer) if compare else None
-        return AskResult(question, plan, expansion, extract_answer(expansion.text).best, baseline)
+    def ask(self, question: str, settings: DecodeSettings, *, compare: bool = False,
+            observer: Observer | None = None) -> AskResult:
+        self.check_room(question, settings.budget)
+        plan = self.plan(question, settings, observer)
+        expansion = self.expand(question, plan.cot, settings, observer)
+        baseline = self.baseline(question, settings, observer) if compare else None
+        return AskResult(question, plan, expansion, read_answer(expansion.text), baseline)
 
     def check_room(self, question: str, budget: int) -> None:
         """Refuse before planning when the expander could not fit the question, a full plan and an answer:
-        otherwise the plan would be computed and then thrown away."""
-        if self.expander.n_ctx is None:
+        otherwise the plan would be computed and then thrown away. The expander's prompt is built once, when it
+        answers: here its instructions are counted once per Collaboration and the question alone per question."""
+        n_ctx = self.expander.n_ctx
+        overhead = self._expander_overhead() if n_ctx is not None else None
+        if n_ctx is None or overhead is None:
             return
-        request = prompts.expand_request(self.expander_spec, question, "", instruction=self.instruction,
-                                         max_tokens=self.settings.max_tokens, sampling=self.settings.sampling)
-        prompt = self.expander.prompt_tokens(request)
-        same_tokenizer = self.expander_spec == self.planner_spec
+        prompt = overhead + self.expander.count(question)
+        same_tokenizer = self.expander.spec == self.planner.spec
         plan = budget if same_tokenizer else math.ceil(budget * PLAN_TOKENS_MARGIN)
-        if prompt is not None and prompt + plan + MIN_ANSWER_TOKENS > self.expander.n_ctx:
+        if prompt + plan + MIN_ANSWER_TOKENS > n_ctx:
             in_expander_tokens = "" if same_tokenizer else f" (up to {plan} of the expander's)"
             raise ContextOverflowError(
                 f"the question ({prompt} tokens with the expander's instructions) plus a plan of up to {budget} "
-                f"tokens{in_expander_tokens} leaves {self.expander_spec.alias} no room to answer in its context of "
-                f"{self.expander.n_ctx}",
+                f"tokens{in_expander_tokens} leaves {self.expander.alias} no room to answer in its context of "
+                f"{n_ctx}",
                 fix="lower --budget, shorten the question or raise --ctx",
             )
+
+    def _expander_overhead(self) -> int | None:
+        """Tokens of the expander's prompt around the question and the plan (instructions, template markup)."""
+        if self._expand_overhead is None:
+            request = prompts.expand_request(self.expander.spec, "", "", instruction=self.instruction,
+                                             max_tokens=MIN_ANSWER_TOKENS, sampling=Sampling())
+            self._expand_overhead = self.expander.prompt_tokens(request)
+        return self._expand_overhead
 
     def _cot_tokens(self, completion: Completion, cot: str, answer: str) -> int:
         """The baseline's thinking tokens: the whole output when it is all thinking, the engine's count of its
@@ -132,19 +157,9 @@ class Collaboration:
             return self.planner.count(cot)
         except CapabilityError as exc:
             raise CapabilityError(
-                f"{self.planner_spec.alias} wrote its thinking inline and cannot count tokens, so the baseline's "
+                f"{self.planner.alias} wrote its thinking inline and cannot count tokens, so the baseline's "
                 "chain of thought cannot be measured",
                 fix="start the engine with its reasoning parser (vLLM/SGLang --reasoning-parser, llama-server "
                     "--reasoning-format) so thinking comes in a field of its own, or use a server with a tokenize "
                     "endpoint",
             ) from exc
-
-    @staticmethod
-    def _run(stage: Stage, backend: Backend, spec: ModelSpec, request: Request,
-             observer: Observer | None) -> StageResult:
-        watcher = observer or Observer()
-        watcher.started(stage, spec.alias)
-        completion = backend.complete(request, on_text=lambda chunk: watcher.text(stage, chunk))
-        result = StageResult.of(stage, spec, completion)
-        watcher.finished(result)
-        return result

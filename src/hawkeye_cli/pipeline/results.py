@@ -7,14 +7,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from hawkeye_cli.backends.base import CUT_SHORT, Completion
-from hawkeye_cli.store.registry import ModelSpec
+from hawkeye_cli.backends.model import Model
 
 Stage = Literal["plan", "expand", "baseline", "solo"]
-
-
-def stage_cost(spec: ModelSpec, prompt_tokens: int, completion_tokens: int) -> float:
-    """Relative cost units: tokens x the registry's per-1k-token prices."""
-    return (prompt_tokens * spec.cost.prompt + completion_tokens * spec.cost.completion) / 1000
 
 
 @dataclass(frozen=True)
@@ -25,9 +20,8 @@ class StageResult:
     cost: float
 
     @classmethod
-    def of(cls, stage: Stage, spec: ModelSpec, completion: Completion) -> StageResult:
-        return cls(stage, spec.alias, completion,
-                   stage_cost(spec, completion.prompt_tokens, completion.completion_tokens))
+    def of(cls, stage: Stage, model: Model, completion: Completion) -> StageResult:
+        return cls(stage, model.alias, completion, model.cost(completion.prompt_tokens, completion.completion_tokens))
 
     @property
     def text(self) -> str:

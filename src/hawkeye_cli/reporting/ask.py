@@ -10,7 +10,7 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from hawkeye_cli.engine import Pair
+from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings, Observer, PlanResult, StageResult
 from hawkeye_cli.pipeline.results import Stage
 
@@ -36,7 +36,8 @@ def ask_document(result: AskResult, pair: Pair, decode: DecodeSettings) -> dict[
     return {
         "profile": pair.profile.name,
         "models": {"planner": pair.planner.alias, "expander": pair.expander.alias},
-        "settings": {"max_tokens": decode.max_tokens, "temperature": decode.temperature, "seed": decode.seed},
+        "settings": {"max_tokens": decode.max_tokens, "temperature": decode.sampling.temperature,
+                     "seed": decode.sampling.seed},
         **result.to_dict(),
     }
 
@@ -44,9 +45,8 @@ def ask_document(result: AskResult, pair: Pair, decode: DecodeSettings) -> dict[
 class AskProgress(Observer):
     """A status line on stderr while each stage runs; with `stream`, the plan and the answer as they are written."""
 
-    def __init__(self, out: Console, err: Console, *, stream: bool, budget: int, reasoning_planner: bool) -> None:
+    def __init__(self, out: Console, err: Console, *, stream: bool, reasoning_planner: bool) -> None:
         self._out = out
-        self._budget = budget
         self._status = Status("", console=err)
         self._stream = stream
         self._reasoning = reasoning_planner
@@ -67,9 +67,10 @@ class AskProgress(Observer):
         self._status.stop()
         if self._stream and result.stage in ("plan", "expand"):
             self._out.out("")
-            if result.stage == "plan":
-                plan = PlanResult(result, "", self._budget)
-                self._out.print(Text(_plan_caption(plan, self._reasoning), style="dim"))
+
+    def planned(self, plan: PlanResult) -> None:
+        if self._stream:
+            self._out.print(Text(_plan_caption(plan, self._reasoning), style="dim"))
 
     def close(self) -> None:
         self._status.stop()

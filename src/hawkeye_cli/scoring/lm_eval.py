@@ -32,10 +32,6 @@ class ExtractedAnswer:
     flexible: str | None
     """The last number-like match in the output, normalised; None when it is not a number."""
 
-    @property
-    def best(self) -> str | None:
-        return self.strict if self.strict is not None else self.flexible
-
 
 def normalize_number(text: str) -> str | None:
     """lm-eval's clean-up (drop `,` and `$`, one trailing `.`), then a canonical decimal; None if not a number.

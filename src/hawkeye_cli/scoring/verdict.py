@@ -84,6 +84,11 @@ def score(output: str, gold: str, checker: MathVerifyProcess | None = None) -> V
     )
 
 
+def start_reader() -> None:
+    """Start Math-Verify's process now, for a caller that will read an answer soon."""
+    DEFAULT_CHECKER.start()
+
+
 def read_answer(output: str, checker: MathVerifyProcess | None = None) -> str | None:
     """The final answer Math-Verify reads in `output` (its last \\boxed{}, else its last LaTeX or plain
     expression), as written there; None when it finds none."""
@@ -108,6 +113,7 @@ class MathVerifyProcess:
         self.deadline = deadline
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
+        self._ready = False
 
     def check(self, gold: str | None, output: str) -> tuple[bool, str | None]:
         """(equivalent, extracted answer); (False, None) when the child ran past the deadline or died. With no
@@ -130,7 +136,13 @@ class MathVerifyProcess:
         with self._lock:
             self._stop()
 
-    def _started(self) -> subprocess.Popen[str]:
+    def start(self) -> None:
+        """Start the child without waiting for it: importing SymPy takes a second or more, which then passes while
+        the caller's models work."""
+        with self._lock:
+            self._spawned()
+
+    def _spawned(self) -> subprocess.Popen[str]:
         if self._process is None or self._process.poll() is not None:
             self._stop()
             # The child imports hawkeye_cli from where this process did, installed or not.
@@ -141,14 +153,21 @@ class MathVerifyProcess:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env,
                 start_new_session=True,  # Ctrl-C in the terminal is the parent's to handle
             )
-            assert self._process.stdout is not None
+            self._ready = False
+        return self._process
+
+    def _started(self) -> subprocess.Popen[str]:
+        process = self._spawned()
+        if not self._ready:
+            assert process.stdout is not None
             # Importing SymPy takes seconds on a busy machine: that is not the first output's time.
-            ready = select.select([self._process.stdout], [], [], STARTUP_SECONDS)[0]
-            if not ready or self._process.stdout.readline().strip() != READY:
+            ready = select.select([process.stdout], [], [], STARTUP_SECONDS)[0]
+            if not ready or process.stdout.readline().strip() != READY:
                 self._stop()
                 raise HawkeyeError(f"Math-Verify's scoring process did not start within {STARTUP_SECONDS:.0f} s",
                                    fix="see what fails: python -m hawkeye_cli.scoring.math_verify_child")
-        return self._process
+            self._ready = True
+        return process
 
     def _stop(self) -> None:
         if self._process is not None:

@@ -73,7 +73,7 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
         return {"object": "list", "data": [
             {"id": served.model_id, "object": "model", "created": 0, "owned_by": "hawkeye",
              "planner": served.pair.planner.alias, "expander": served.pair.expander.alias,
-             "budget": served.budget, "max_tokens": served.collaboration.settings.max_tokens}
+             "budget": served.defaults.budget, "max_tokens": served.defaults.max_tokens}
             for served in catalog.served.values()
         ]}
 
@@ -90,7 +90,7 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
             jobs.discard(job)
             _log_job(request, selection, job, time.perf_counter() - started)
 
-        job = Job(selection.served.for_request(body), question, selection.budget, log_end)
+        job = Job(selection.served.collaboration, question, selection.decode(body), log_end)
         jobs.add(job)
         job.start()
         completion_id = schemas.new_completion_id()

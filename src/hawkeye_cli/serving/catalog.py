@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hawkeye_cli.backends.settings import BackendSettings
-from hawkeye_cli.engine import LoadedModels, Pair
+from hawkeye_cli.loading import LoadedModels, Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
 
@@ -22,26 +22,12 @@ MODEL_PREFIX = "hawkeye/"
 class ServedProfile:
     pair: Pair
     collaboration: Collaboration
-    """With the server's decode settings: greedy, and the answer cap of --max-tokens or the profile."""
-    budget: int
+    defaults: DecodeSettings
+    """The server's: --budget and --max-tokens or the profile's, greedy; a request may change each."""
 
     @property
     def model_id(self) -> str:
         return MODEL_PREFIX + self.pair.profile.name
-
-    def for_request(self, request: ChatCompletionRequest) -> Collaboration:
-        """The loaded models with this request's answer cap, temperature and seed. Without a seed, a sampled
-        request gets a fresh one, as OpenAI's API does; a greedy one keeps the server's (it does not matter)."""
-        server = self.collaboration.settings
-        temperature = server.temperature if request.temperature is None else request.temperature
-        seed = request.seed
-        if seed is None:
-            seed = random.randrange(2**31) if temperature > 0 else server.seed
-        decode = replace(server, max_tokens=request.answer_cap or server.max_tokens, temperature=temperature,
-                         seed=seed)
-        base = self.collaboration
-        return Collaboration(base.planner, base.planner_spec, base.expander, base.expander_spec, decode,
-                             instruction=base.instruction)
 
 
 @dataclass(frozen=True)
@@ -50,6 +36,17 @@ class Selection:
     budget: int
     model: str
     """The name answered with: `hawkeye/<profile>`, with `@<budget>` when the request chose one."""
+
+    def decode(self, request: ChatCompletionRequest) -> DecodeSettings:
+        """This request's budget, answer cap, temperature and seed. Without a seed, a sampled request gets a fresh
+        one, as OpenAI's API does; a greedy one keeps the server's (it does not matter)."""
+        server = self.served.defaults
+        temperature = server.sampling.temperature if request.temperature is None else request.temperature
+        seed = request.seed
+        if seed is None:
+            seed = random.randrange(2**31) if temperature > 0 else server.sampling.seed
+        return replace(server, budget=self.budget, max_tokens=request.answer_cap or server.max_tokens,
+                       sampling=replace(server.sampling, temperature=temperature, seed=seed))
 
 
 class Catalog:
@@ -65,19 +62,15 @@ class Catalog:
                            "(optionally with @<budget>, e.g. hawkeye/tiny@128).",
                            type="not_found_error", code="model_not_found", param="model")
         if not at:
-            return Selection(served, served.budget, served.model_id)
+            return Selection(served, served.defaults.budget, served.model_id)
         if not budget_text.isdigit() or int(budget_text) < 1:
             raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, "
                            "e.g. hawkeye/tiny@128.", code="invalid_budget", param="model")
         return Selection(served, int(budget_text), f"{served.model_id}@{int(budget_text)}")
 
 
-def load_catalog(profiles: Sequence[tuple[Pair, DecodeSettings, int]], settings: BackendSettings) -> Catalog:
+def load_catalog(profiles: Sequence[tuple[Pair, DecodeSettings]], settings: BackendSettings) -> Catalog:
     """Every model loaded now, so that a model that cannot load stops the server before it listens.
-    `profiles`: each pair with its default decode settings and budget."""
+    `profiles`: each pair with its default decode settings."""
     models = LoadedModels(settings)
-    return Catalog([
-        ServedProfile(pair, Collaboration(models.get(pair.planner), pair.planner, models.get(pair.expander),
-                                          pair.expander, decode), budget)
-        for pair, decode, budget in profiles
-    ])
+    return Catalog([ServedProfile(pair, Collaboration(*models.pair(pair)), decode) for pair, decode in profiles])

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hawkeye_cli.pipeline import AskResult, Collaboration, Observer, StageResult
+from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings, Observer, StageResult
 from hawkeye_cli.pipeline.results import Stage
 
 
@@ -43,10 +43,10 @@ Event = Text | Done | Failed
 class Job(Observer):
     """Run it with `start`; read its events with `next_event` (streaming) or `outcome` (one answer)."""
 
-    def __init__(self, collaboration: Collaboration, question: str, budget: int,
+    def __init__(self, collaboration: Collaboration, question: str, decode: DecodeSettings,
                  on_end: Callable[[Job], None]) -> None:
         """`on_end` runs in the worker thread once generation has really stopped (the request's log line)."""
-        self.budget = budget
+        self.decode = decode
         self.finished_stages: list[StageResult] = []
         self.running: Stage | None = None
         self.streamed = 0
@@ -88,7 +88,7 @@ class Job(Observer):
         end: Done | Failed
         try:
             self._check()
-            end = Done(self._collaboration.ask(self._question, self.budget, observer=self))
+            end = Done(self._collaboration.ask(self._question, self.decode, observer=self))
         except Exception as exc:  # every failure is answered to its client; none may kill the worker thread
             end = Failed(exc)
         self.end = end

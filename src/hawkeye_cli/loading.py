@@ -1,15 +1,13 @@
-"""From registry entries to ready backends: pick the planner/expander pair, load each model once."""
+"""Which planner and expander a run uses, and loading each model once: registry entries in, Models out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Backend
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.errors import RegistryError
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.prompts import FINAL_ANSWER_INSTRUCTION
 from hawkeye_cli.store.registry import ModelSpec, Profile, Registry
 
 DEFAULT_PROFILE_FALLBACK = "tiny"
@@ -62,22 +60,18 @@ class LoadedModels:
 
     def __init__(self, settings: BackendSettings) -> None:
         self.settings = settings
-        self._loaded: dict[ModelSpec, Backend] = {}
+        self._loaded: dict[ModelSpec, Model] = {}
 
-    def get(self, spec: ModelSpec) -> Backend:
+    def get(self, spec: ModelSpec) -> Model:
         """Keyed by the whole spec: two .gguf paths of the same file name are two models."""
         if spec not in self._loaded:
-            self._loaded[spec] = backends.load_backend(spec, self.settings)
+            self._loaded[spec] = backends.load_model(spec, self.settings)
         return self._loaded[spec]
 
+    def pair(self, pair: Pair) -> tuple[Model, Model]:
+        """(planner, expander); one model serves both roles when they coincide."""
+        return self.get(pair.planner), self.get(pair.expander)
+
     def close(self) -> None:
-        for backend in self._loaded.values():
-            backend.close()
-
-
-def load_collaboration(pair: Pair, settings: BackendSettings, decode: DecodeSettings, *,
-                       instruction: str = FINAL_ANSWER_INSTRUCTION) -> Collaboration:
-    """Both models loaded once, for the whole process; one model serves both roles when they coincide."""
-    models = LoadedModels(settings)
-    return Collaboration(models.get(pair.planner), pair.planner, models.get(pair.expander), pair.expander, decode,
-                         instruction=instruction)
+        for model in self._loaded.values():
+            model.close()

@@ -1,0 +1,229 @@
+"""Generation on llama.cpp that pauses and resumes with its evaluated prefix kept: every completion, and the
+adaptive planner's rounds and probes.
+
+The context's KV cache holds the prompt and the reply so far. A probe is evaluated on top of it, answers, and is
+dropped again (the cache is cut back to the reply); the reply then goes on from the next token, which was sampled
+before the probe, so nothing is evaluated twice and the probe leaves the reply exactly as it would have been.
+
+A token the reply accepts is evaluated only when the next one is needed, as llama-cpp-python's own generate()
+does, so a completion that ends evaluates no token it does not need. A session holds its model from its first step
+until it is closed (other threads queue, as for any request). Only a request in the same thread (one model as
+planner and expander) can use the context in between; the session then evaluates its prompt and reply again, in
+the same batches as the first time, so greedy decoding stays the same.
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from hawkeye_cli.backends.base import (
+    GREEDY,
+    MIN_ANSWER_TOKENS,
+    Completion,
+    FinishReason,
+    Request,
+    Sampling,
+    Session,
+    StopScanner,
+)
+from hawkeye_cli.errors import ContextOverflowError
+
+if TYPE_CHECKING:
+    from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
+
+
+class LlamaSession(Session):
+    def __init__(self, backend: LlamaCppBackend, request: Request) -> None:
+        self._backend = backend
+        self._llm = backend._llm
+        self._request = request
+        self._prompt = backend._prompt(request)
+        if backend.n_ctx - len(self._prompt) < min(request.max_tokens, MIN_ANSWER_TOKENS):
+            raise ContextOverflowError(
+                f"the prompt is {len(self._prompt)} tokens but {backend.name}'s context is {backend.n_ctx}",
+                fix="shorten the question or raise --ctx",
+            )
+        self._evaluated: list[int] = []
+        """Accepted tokens in the KV cache, in order."""
+        self._unevaluated: int | None = None
+        """The last accepted token, not evaluated yet."""
+        self._pending: int | None = None
+        """The next token, sampled from the reply's last logits before a probe replaced them."""
+        self._ends: list[int] = []
+        """Characters of the reply's text after each accepted token."""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+        self._decoded = ""
+        self._sampler: object | None = None
+        self._holding = False
+        self._prompt_counted = False
+        self.ended: FinishReason | None = None
+        self.text = ""
+
+    def close(self) -> None:
+        if self._holding:
+            self._holding = False
+            self._backend._busy.release()
+
+    # -- the reply ----------------------------------------------------------------------------------------------
+
+    def extend(self, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
+        started = time.perf_counter()
+        if self.ended is not None:
+            return Completion("", 0, 0, 0.0, 0.0, self.ended)
+        self._own_context()
+        scanner = StopScanner(self._request.stop, on_text, start=self.text)
+        room = self._backend.n_ctx - len(self._prompt) - self._accepted
+        limit = min(max_tokens, room)
+        generated = 0
+        prompt_seconds: float | None = None
+        finish: FinishReason = "length" if limit == max_tokens else "context"
+        with self._sampling(self._request.sampling):
+            while generated < limit:
+                token = self._next()
+                if prompt_seconds is None:
+                    prompt_seconds = time.perf_counter() - started
+                if self._backend.is_end_of_turn(token):
+                    finish = "eos"
+                    break
+                self._accept(token)
+                generated += 1
+                if scanner.feed(self._piece(token)):
+                    finish = "stop"
+                    break
+        scanner.feed(self._decoder.decode(b"", final=True) if finish != "length" else "")
+        self.text = scanner.finish()
+        if finish != "length":
+            self.ended = finish
+        prompt_tokens = 0 if self._prompt_counted else len(self._prompt)
+        self._prompt_counted = True
+        return Completion(
+            text=self.text[len(scanner.start) :],
+            prompt_tokens=prompt_tokens,
+            completion_tokens=generated,
+            prompt_seconds=prompt_seconds if prompt_seconds is not None else time.perf_counter() - started,
+            seconds=time.perf_counter() - started,
+            finish_reason=finish,
+        )
+
+    # -- probes -------------------------------------------------------------------------------------------------
+
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+        started = time.perf_counter()
+        self._own_context()
+        kept = self._settle()
+        tokens = self._backend._tokenize(self.text[self._ends[kept - 1] if kept else 0 :] + text)
+        room = self._backend.n_ctx - len(self._prompt) - kept - len(tokens)
+        if room <= 0:
+            return Completion("", 0, 0, 0.0, time.perf_counter() - started, "context")
+        max_tokens = min(max_tokens, room)
+        self._llm.n_tokens = len(self._prompt) + kept
+        self._llm.eval(tokens)
+        prompt_seconds = time.perf_counter() - started
+        scanner = StopScanner(stop, None)
+        generated = 0
+        finish: FinishReason = "length"
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+        with self._sampling(GREEDY):
+            token = self._llm.sample(idx=None)
+            while generated < max_tokens:
+                if self._backend.is_end_of_turn(token):
+                    finish = "eos"
+                    break
+                generated += 1
+                if scanner.feed(decoder.decode(self._llm.detokenize([token]))):
+                    finish = "stop"
+                    break
+                if generated < max_tokens:
+                    self._llm.eval([token])
+                    token = self._llm.sample(idx=None)
+        self._llm.n_tokens = len(self._prompt) + len(self._evaluated)  # the next evaluation drops the probe
+        return Completion(scanner.finish(), len(tokens), generated, prompt_seconds,
+                          time.perf_counter() - started, finish)
+
+    # -- the context ----------------------------------------------------------------------------------------------
+
+    @property
+    def _accepted(self) -> int:
+        return len(self._evaluated) + (self._unevaluated is not None)
+
+    def _own_context(self) -> None:
+        """Hold the model, and make its context hold this session's prompt and evaluated reply (again when another
+        request has used the context since)."""
+        if not self._holding:
+            self._backend._busy.acquire()
+            self._holding = True
+        if self._backend._owner is self:
+            return
+        self._llm.set_seed(self._request.sampling.seed)
+        self._llm.reset()
+        if self._evaluated or self._unevaluated is not None or self._pending is not None:
+            self._llm.eval(self._prompt)
+            for token in self._evaluated:
+                self._llm.eval([token])
+        self._backend._owner = self
+
+    def _next(self) -> int:
+        """The next token of the reply: the one sampled before a probe, else one sampled now."""
+        if self._pending is not None:
+            token, self._pending = self._pending, None
+            return token
+        if self._llm.n_tokens == 0:
+            self._llm.eval(self._prompt)
+        if self._unevaluated is not None:
+            self._llm.eval([self._unevaluated])
+            self._evaluated.append(self._unevaluated)
+            self._unevaluated = None
+        return int(self._llm.sample(idx=None))
+
+    def _accept(self, token: int) -> None:
+        self._unevaluated = token
+
+    def _piece(self, token: int) -> str:
+        piece = self._decoder.decode(self._llm.detokenize([token]))
+        self._decoded += piece
+        self._ends.append(len(self._decoded))
+        return piece
+
+    def _settle(self) -> int:
+        """Before a probe: every accepted token whose text the reply keeps in the cache, and the reply's next token
+        sampled while its logits are there. Returns how many accepted tokens the probe continues (a reply cut at a
+        stop string keeps the text before it: the tokens after that text are left out)."""
+        if self._llm.n_tokens == 0:
+            self._llm.eval(self._prompt)
+        if self._unevaluated is not None:
+            self._llm.eval([self._unevaluated])
+            self._evaluated.append(self._unevaluated)
+            self._unevaluated = None
+            if self.ended is None:
+                with self._sampling(self._request.sampling):
+                    self._pending = int(self._llm.sample(idx=None))
+        elif self.ended is None and self._pending is None:
+            with self._sampling(self._request.sampling):
+                self._pending = int(self._llm.sample(idx=None))
+        kept = len(self._evaluated)
+        while kept and self._ends[kept - 1] > len(self.text):
+            kept -= 1
+        del self._evaluated[kept:]
+        return kept
+
+    @contextmanager
+    def _sampling(self, sampling: Sampling) -> Iterator[None]:
+        """llama-cpp-python samples with its Llama's current sampler chain: this session's (its seed and
+        position kept from round to round), or a greedy one for a probe."""
+        if sampling is GREEDY:
+            chain = self._llm._init_sampler(temp=0.0)
+        else:
+            if self._sampler is None:
+                self._sampler = self._llm._init_sampler(temp=sampling.temperature, top_k=sampling.top_k,
+                                                        top_p=sampling.top_p, min_p=sampling.min_p,
+                                                        repeat_penalty=1.0)
+            chain = self._sampler
+        previous, self._llm._sampler = self._llm._sampler, chain
+        try:
+            yield
+        finally:
+            self._llm._sampler = previous
