@@ -20,6 +20,7 @@ from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.loading import LoadedModels, choose_pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, StageResult
+from hawkeye_cli.pipeline.budget import resolve
 from hawkeye_cli.store.registry import load_registry
 
 QUESTIONS = [
@@ -60,7 +61,7 @@ def main() -> None:
     settings = BackendSettings(llama_cpp=LlamaCppSettings(threads=args.threads))
     started = time.perf_counter()
     collaboration = Collaboration(*LoadedModels(settings).pair(pair))
-    decode = DecodeSettings(budget=budget, max_tokens=max_tokens)
+    decode = DecodeSettings(budget=resolve(budget, pair.profile.max_budget), max_tokens=max_tokens)
     load_seconds = time.perf_counter() - started
     speedups: list[float] = []
     plans: list[StageResult] = []

@@ -29,6 +29,7 @@ from hawkeye_cli.compression.stats import OutputStats
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.loading import LoadedModels, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.pipeline.budget import resolve
 from hawkeye_cli.store.registry import load_registry
 
 SMOKE_TRACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "traces.jsonl"
@@ -64,7 +65,8 @@ def main() -> None:
 
     registry = load_registry()
     pair = choose_pair(registry, profile=args.profile)
-    decode = DecodeSettings(budget=pair.profile.budget, max_tokens=pair.profile.max_tokens)
+    decode = DecodeSettings(budget=resolve(pair.profile.budget, pair.profile.max_budget),
+                            max_tokens=pair.profile.max_tokens)
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = args.out or Path(scratch)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Backend, Completion, Request, TokenScore
+from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, Session, TokenScore
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.store.registry import ModelSpec, Registry, load_registry
 from remote_fixtures import llama_server, openai_stub_server  # noqa: F401 - fixtures of the remote backend tests
@@ -62,15 +62,20 @@ def gemma(registry: Registry) -> Iterator[Backend]:
 class ScriptedBackend(Backend):
     """Replays scripted outputs token by token (one whitespace-separated word = one token).
 
-    For unit tests of pure pipeline logic (budget forcing, </think> handling); real features are also
-    tested on the real tiny models. `prompts` records each request as rendered text.
+    For unit tests of pure pipeline logic (budget forcing, </think> handling, the adaptive stop rule); real
+    features are also tested on the real tiny models. `prompts` records each request as rendered text. A session
+    (the planner's thinking) gives one scripted output out round by round; its probes answer with `answers` in
+    turn (nothing once they run out), and `probed` records what each probe continued.
     """
 
-    def __init__(self, outputs: Sequence[str], name: str = "scripted", n_ctx: int = 4096) -> None:
+    def __init__(self, outputs: Sequence[str], name: str = "scripted", n_ctx: int = 4096,
+                 answers: Sequence[str] = ()) -> None:
         self.name = name
         self.n_ctx = n_ctx
         self.outputs = list(outputs)
+        self.answers = list(answers)
         self.prompts: list[str] = []
+        self.probed: list[str] = []
 
     @staticmethod
     def render(request: Request) -> str:
@@ -109,6 +114,45 @@ class ScriptedBackend(Backend):
         if on_text is not None:
             on_text(text)
         return Completion(text, len(prompt.split()), count, 0.01, 0.1, finish)  # type: ignore[arg-type]
+
+
+    def session(self, request: Request) -> Session:
+        return ScriptedSession(self, request)
+
+
+class ScriptedSession(Session):
+    def __init__(self, backend: ScriptedBackend, request: Request) -> None:
+        backend.prompts.append(backend.render(request))
+        self.backend = backend
+        self.request = request
+        self.words = backend.outputs.pop(0).split(" ")
+        self.used = 0
+        self.ended: FinishReason | None = None
+        self.text = ""
+
+    def extend(self, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
+        text, count, finish = self.text, 0, self.ended or "length"
+        while count < max_tokens and self.ended is None:
+            if self.used == len(self.words):
+                self.ended = finish = "eos"
+                break
+            text += (" " if self.used else "") + self.words[self.used]
+            self.used += 1
+            count += 1
+            cut = [text.find(s) for s in self.request.stop if s in text]
+            if cut:
+                text = text[: min(cut)]
+                self.ended = finish = "stop"
+        piece, self.text = text[len(self.text) :], text
+        if on_text is not None:
+            on_text(piece)
+        prompt = len(self.backend.prompts[-1].split()) if self.used == count else 0
+        return Completion(piece, prompt, count, 0.01, 0.1, finish)
+
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+        self.backend.probed.append(self.text + text)
+        answer = self.backend.answers.pop(0) if self.backend.answers else ""
+        return Completion(answer, len(text.split()), len(answer.split()), 0.005, 0.01, "stop")
 
 
 class ScriptedDriver(backends.Driver):

@@ -131,7 +131,8 @@ def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None
     plan_tokens = result.plan.stage.completion.completion_tokens
     assert savings.cot_ratio == pytest.approx(plan_tokens / 20)
     assert savings.planner_tokens == pytest.approx(1 - plan_tokens / baseline.stage.completion.completion_tokens)
-    hawkeye_cost = result.plan.stage.cost + result.expansion.cost
+    assert [stage.stage for stage in result.stages] == ["plan", "probe", "expand"]  # the probe costs too
+    hawkeye_cost = sum(stage.cost for stage in result.stages)
     assert savings.cost == pytest.approx(1 - hawkeye_cost / baseline.stage.cost)
     assert not savings.lower_bound
     # cost uses the registry prices: the expander's tokens are 14x cheaper than the planner's (0.5 vs 7.0 here)

@@ -26,7 +26,7 @@ from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_d
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 from hawkeye_cli.store import paths
-from hawkeye_cli.store.registry import load_registry
+from hawkeye_cli.store.registry import BudgetChoice, load_registry, parse_budget
 
 SUMMARY_FILE = "summary.json"
 
@@ -68,7 +68,7 @@ def run_bench(
         MODES
     ),
     budgets: Annotated[
-        str | None, typer.Option("--budgets", help="Sweep planner budgets in one run, e.g. 64,128,256.")
+        str | None, typer.Option("--budgets", help="Sweep planner budgets in one run, e.g. 64,128,256,auto,low.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Run this many problems.")] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many problems first.")] = 0,
@@ -93,7 +93,8 @@ def run_bench(
         require_writable(output, "--out")
     pair = models.pair(load_registry())
     decode = models.decode(pair)
-    sweep = _parse_budgets(budgets, models.budget) or [decode.budget]
+    sweep = [models.decode(pair, choice).budget for choice in _parse_budgets(budgets, models.budget)] \
+        or [decode.budget]
     tasks = tasks_for(chosen_modes, sweep)
     dataset = load_dataset(benchmark, data, Fields.of(benchmark, question_field, answer_field))
     problems = dataset.select(offset, limit)
@@ -113,7 +114,7 @@ def run_bench(
         if bench.pending():
             with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
                 planner, expander = LoadedModels(models.backend_settings()).pair(pair)
-            collaboration = Collaboration(planner, expander, instruction=benchmark.instruction)
+            collaboration = Collaboration(planner, expander, answers=benchmark.answers)
             stderr.print(f"Ctrl-C stops at any time and keeps every finished result; the same command resumes "
                          f"from {store.path}", highlight=False, soft_wrap=True)
             started = time.perf_counter()
@@ -197,13 +198,15 @@ def _parse_modes(text: str) -> list[Mode]:
     return [mode for mode in MODES if mode in chosen]
 
 
-def _parse_budgets(text: str | None, budget: int | None) -> list[int]:
+def _parse_budgets(text: str | None, budget: str | None) -> list[BudgetChoice]:
     if text is None:
         return []
     if budget is not None:
         raise typer.BadParameter("give --budget or --budgets, not both", param_hint="--budgets")
-    return options.comma_separated(text, int, lambda value: value >= 1,
-                                   "comma-separated positive token counts, e.g. 64,128,256", "--budgets")
+    choices = [options.parse(part, "--budgets", parse_budget) for part in text.split(",") if part.strip()]
+    if not choices:
+        raise typer.BadParameter("comma-separated budgets, e.g. 64,128,auto", param_hint="--budgets")
+    return choices
 
 
 def _command_line(context: typer.Context) -> str:

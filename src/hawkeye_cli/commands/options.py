@@ -18,11 +18,14 @@ from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
 from hawkeye_cli.loading import Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.store.registry import Registry
+from hawkeye_cli.pipeline.budget import StopWhen, resolve
+from hawkeye_cli.pipeline.collaborate import OnDisagree
+from hawkeye_cli.store.registry import BudgetChoice, Registry, parse_budget
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 
 T = TypeVar("T", int, float)
+Value = TypeVar("Value")
 Command = TypeVar("Command", bound=Callable[..., Any])
 
 
@@ -42,9 +45,23 @@ class ModelOptions:
                                  "(#MODEL after it names the served model).")
     ] = None
     budget: Annotated[
-        int | None,
-        typer.Option("--budget", "-b", min=1, help="Planner thinking budget in tokens.", show_default="profile's"),
+        str | None,
+        typer.Option("--budget", "-b", help="Planner thinking: a number of tokens, or `auto` (stop when its probed "
+                     "answers converge), or an effort level: low, medium, high.", show_default="profile's"),
     ] = None
+    max_budget: Annotated[
+        int | None,
+        typer.Option("--max-budget", min=1, help="Cap on the planner's thinking under auto (low halves it, high "
+                     "doubles it).", show_default="profile's"),
+    ] = None
+    stop_when: Annotated[
+        StopWhen, typer.Option("--stop-when", help="auto: stop when the planner's last answers agree (converged), or "
+                               "as soon as the expander's short answer equals the planner's (agree).")
+    ] = "converged"
+    on_disagree: Annotated[
+        OnDisagree, typer.Option("--on-disagree", help="When the expander's answer is not the planner's: keep it, or "
+                                 "let the planner think further (auto) and answer again (resume).")
+    ] = "keep"
     max_tokens: Annotated[
         int | None,
         typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.",
@@ -72,11 +89,23 @@ class ModelOptions:
         """The planner and expander these options choose (`profile` for a command that takes several)."""
         return choose_pair(registry, profile=profile or self.profile, planner=self.planner, expander=self.expander)
 
-    def decode(self, pair: Pair) -> DecodeSettings:
-        """Budget and answer cap from the options, else the profile's."""
-        return DecodeSettings(budget=self.budget or pair.profile.budget,
-                              max_tokens=self.max_tokens or pair.profile.max_tokens,
-                              sampling=Sampling(temperature=self.temperature, seed=self.seed))
+    @property
+    def budget_choice(self) -> BudgetChoice | None:
+        """--budget, validated."""
+        return None if self.budget is None else parse(self.budget, "--budget", parse_budget)
+
+    def decode(self, pair: Pair, budget: BudgetChoice | None = None) -> DecodeSettings:
+        """Budget (`budget`, else --budget, else the profile's) and answer cap from the options, else the
+        profile's."""
+        choice = budget if budget is not None else self.budget_choice
+        if self.on_disagree == "resume" and isinstance(choice if choice is not None else pair.profile.budget, int):
+            raise typer.BadParameter("resuming needs the adaptive stop: --budget auto or an effort level",
+                                     param_hint="--on-disagree")
+        return DecodeSettings(
+            budget=resolve(choice if choice is not None else pair.profile.budget,
+                           self.max_budget or pair.profile.max_budget, self.stop_when),
+            max_tokens=self.max_tokens or pair.profile.max_tokens,
+            sampling=Sampling(temperature=self.temperature, seed=self.seed), on_disagree=self.on_disagree)
 
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,
@@ -112,6 +141,14 @@ def model_options(*, without: Collection[str] = ()) -> Callable[[Command], Comma
         return with_options  # type: ignore[return-value]
 
     return decorate
+
+
+def parse(text: str, option: str, convert: Callable[[str], Value]) -> Value:
+    """`convert(text)`, its ValueError a usage error (exit 2) naming the option."""
+    try:
+        return convert(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def comma_separated(text: str, convert: Callable[[str], T], valid: Callable[[T], bool], expected: str,

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from hawkeye_cli.commands import options
+from hawkeye_cli.pipeline.budget import label
 from hawkeye_cli.reporting.ask import profile_notice
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.serving import create_app, load_catalog, server
@@ -17,7 +18,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 
 
-@options.model_options(without={"profile"})
+@options.model_options(without={"profile", "on_disagree"})
 def serve(
     profile: Annotated[
         list[str] | None,
@@ -48,12 +49,13 @@ def serve(
         if notice:
             stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
     with stderr.status("Loading models…"):
-        catalog = load_catalog([(pair, models.decode(pair)) for pair in pairs], models.backend_settings())
+        catalog = load_catalog([(pair, models.decode(pair), models.max_budget or pair.profile.max_budget)
+                                for pair in pairs], models.backend_settings(), stop_when=models.stop_when)
     sock = server.listen(host, port)
     where = f"http://{host}:{sock.getsockname()[1]}/v1"
     for served in catalog.served.values():
         stderr.print(f"serving {served.model_id} ({served.pair.planner.alias} plans, {served.pair.expander.alias} "
-                     f"answers; budget {served.defaults.budget}, max tokens {served.defaults.max_tokens}) "
+                     f"answers; budget {label(served.defaults.budget)}, max tokens {served.defaults.max_tokens}) "
                      f"at {where}", highlight=False, soft_wrap=True)
     stderr.print("Ctrl-C stops the server.", highlight=False)
     active = ActiveJobs()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hawkeye_cli.backends.base import CUT_SHORT
-from hawkeye_cli.evaluation.results import MODES, ItemResult, Mode, task_label
+from hawkeye_cli.evaluation.results import MODES, BudgetValue, ItemResult, Mode, task_label
 
 
 def mean_stderr(values: Sequence[float]) -> float | None:
@@ -39,6 +40,27 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """hawkeye: how often the planner's probed answer and the expander's final answer agree, and the accuracy of
+    each side: what agreement tells a user about an answer."""
+
+    share: Rate
+    """Of the items where both models gave an answer."""
+    accuracy_agreeing: Rate | None
+    accuracy_disagreeing: Rate | None
+
+    @classmethod
+    def of(cls, rows: Sequence[ItemResult]) -> Agreement | None:
+        compared = [row for row in rows if row.agree is not None]
+        if not compared:
+            return None
+        agreeing = [row.correct for row in compared if row.agree]
+        disagreeing = [row.correct for row in compared if not row.agree]
+        return cls(Rate.of([bool(row.agree) for row in compared]), Rate.of(agreeing) if agreeing else None,
+                   Rate.of(disagreeing) if disagreeing else None)
+
+
+@dataclass(frozen=True)
 class TokenStats:
     """Completion tokens of one stage per item."""
 
@@ -54,7 +76,7 @@ class Summary:
     """One mode (and budget) of one planner/expander/seed configuration."""
 
     mode: Mode
-    budget: int | None
+    budget: BudgetValue
     planner: str
     expander: str
     seed: int
@@ -80,6 +102,9 @@ class Summary:
     """hawkeye: mean concise CoT tokens / mean full CoT tokens of the baseline (the paper's '35 %')."""
     cost_saving: float | None
     """1 - this cost / the baseline's, with the registry's relative per-token prices."""
+    stops: dict[str, int] = field(default_factory=dict)
+    """hawkeye: why the planner stopped thinking, and how often (ended, converged, agreed, budget, cap)."""
+    agreement: Agreement | None = None
 
     @property
     def label(self) -> str:
@@ -89,23 +114,30 @@ class Summary:
 def summarize(rows: Iterable[ItemResult]) -> list[Summary]:
     """One Summary per (planner, expander, seed, mode, budget), baseline first, then by budget; failed items
     are left out (failures() counts them)."""
-    groups: dict[tuple[str, str, int, Mode, int | None], list[ItemResult]] = {}
+    groups: dict[tuple[str, str, int, Mode, BudgetValue], list[ItemResult]] = {}
     for row in rows:
         if row.failed:
             continue
         groups.setdefault((row.planner, row.expander, row.seed, row.mode, row.budget), []).append(row)
-    order = sorted(groups, key=lambda k: (k[0], k[1], k[2], MODES.index(k[3]), k[4] or 0))
+
+    def order(key: tuple[str, str, int, Mode, BudgetValue]) -> tuple[str, str, int, int, bool, int, str]:
+        """Fixed budgets ascending, then the adaptive ones by their cap."""
+        first = groups[key][0]
+        tokens = first.cap if first.cap is not None else key[4] if isinstance(key[4], int) else 0
+        return (*key[:3], MODES.index(key[3]), isinstance(key[4], str), tokens, str(key[4]))
+
+    return [_summary(groups[key], groups.get((*key[:3], "baseline", None), [])) for key in sorted(groups, key=order)]
     return [_summary(groups[key], groups.get((*key[:3], "baseline", None), [])) for key in order]
 
 
 def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
     first = rows[0]
     stages: dict[str, TokenStats] = {}
-    for name in first.stages:
-        tokens = [row.stages[name]["completion_tokens"] for row in rows]
-        cut = sum(row.stages[name]["finish_reason"] in CUT_SHORT for row in rows)
-        stages[name] = TokenStats(first.stages[name]["model"], statistics.fmean(tokens), statistics.median(tokens),
-                                  cut)
+    for name in dict.fromkeys(name for row in rows for name in row.stages):  # a stage some items lack costs 0
+        tokens = [row.stages[name]["completion_tokens"] if name in row.stages else 0 for row in rows]
+        cut = sum(name in row.stages and row.stages[name]["finish_reason"] in CUT_SHORT for row in rows)
+        model = next(row.stages[name]["model"] for row in rows if name in row.stages)
+        stages[name] = TokenStats(model, statistics.fmean(tokens), statistics.median(tokens), cut)
     model_seconds = sum(row.model_seconds for row in rows)
     paired = _Paired(rows, baseline)
     return Summary(
@@ -127,6 +159,8 @@ def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
         speedup=paired.ratio(lambda r: r.model_seconds, invert=True),
         cot_ratio=paired.ratio(lambda r: r.cot_tokens or 0) if first.mode == "hawkeye" else None,
         cost_saving=None if (ratio := paired.ratio(lambda r: r.cost)) is None else 1 - ratio,
+        stops=dict(Counter(row.stop for row in rows if row.stop is not None)),
+        agreement=Agreement.of(rows),
     )
 
 

@@ -19,13 +19,21 @@ from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, read_lines
 Mode = Literal["baseline", "hawkeye", "expander"]
 MODES: tuple[Mode, ...] = ("baseline", "hawkeye", "expander")
 
-def task_label(mode: Mode, budget: int | None) -> str:
-    """How a mode and its budget are named in tables, plots and JSON: `hawkeye@64`."""
+BudgetValue = int | str | None
+"""A row's budget: thinking tokens, the adaptive stop's name (`auto`, `low`…), or None outside hawkeye mode."""
+
+
+def task_label(mode: Mode, budget: BudgetValue) -> str:
+    """How a mode and its budget are named in tables, plots and JSON: `hawkeye@64`, `hawkeye@auto`."""
     return f"{mode}@{budget}" if budget is not None else mode
 
 
-Key = tuple[int, str, int | None, str, str, int]
+Key = tuple[int, str, BudgetValue, str, str, int]
 """(dataset index, mode, budget, planner, expander, seed): what makes a row the same work."""
+
+
+def result_key(index: int, mode: str, budget: BudgetValue, planner: str, expander: str, seed: int) -> Key:
+    return (index, mode, budget, planner, expander, seed)
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ class ItemResult:
     index: int
     """Position in the dataset (0-based), the problem's id."""
     mode: Mode
-    budget: int | None
+    budget: BudgetValue
     """The planner's thinking budget (hawkeye mode only)."""
     planner: str
     expander: str
@@ -65,10 +73,18 @@ class ItemResult:
     """Wall time of the item in this mode, everything included."""
     error: str | None = None
     """Why the item failed (an engine error); such a row counts in no metric and a resumed run retries it."""
+    cap: int | None = None
+    """The adaptive stop's cap (hawkeye@auto and effort levels)."""
+    stop: str | None = None
+    """hawkeye: why the planner stopped thinking (ended, converged, agreed, budget, cap)."""
+    agree: bool | None = None
+    """hawkeye: the planner's probed answer and the expander's final answer are equivalent."""
+    probes: int | None = None
+    """hawkeye: how many times the planner was probed."""
 
     @property
     def key(self) -> Key:
-        return (self.index, self.mode, self.budget, self.planner, self.expander, self.seed)
+        return result_key(self.index, self.mode, self.budget, self.planner, self.expander, self.seed)
 
     @property
     def tokens(self) -> int:

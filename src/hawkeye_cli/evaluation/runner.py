@@ -14,8 +14,9 @@ from typing import Any
 
 from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError
 from hawkeye_cli.evaluation.datasets import Problem
-from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, task_label
+from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, result_key, task_label
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline.budget import Adaptive, Budget, label, most_tokens, value
 from hawkeye_cli.scoring.verdict import score
 from hawkeye_cli.store.registry import ModelSpec
 
@@ -41,19 +42,26 @@ class Task:
     """A mode, with the planner budget when the mode is hawkeye."""
 
     mode: Mode
-    budget: int | None = None
+    budget: Budget | None = None
 
     @property
     def label(self) -> str:
-        return task_label(self.mode, self.budget)
+        return task_label(self.mode, None if self.budget is None else value(self.budget))
+
+    @property
+    def cap(self) -> int | None:
+        """The adaptive stop's cap: rows made under another --max-budget are other work."""
+        return self.budget.cap if isinstance(self.budget, Adaptive) else None
 
 
-def tasks_for(modes: Sequence[Mode], budgets: Sequence[int]) -> list[Task]:
-    """In the canonical order baseline, hawkeye (each budget, ascending), expander; duplicates dropped."""
+def tasks_for(modes: Sequence[Mode], budgets: Sequence[Budget]) -> list[Task]:
+    """In the canonical order baseline, hawkeye (fixed budgets ascending, then the adaptive ones by cap),
+    expander; duplicates dropped."""
     tasks: list[Task] = []
     for mode in MODES:
         if mode == "hawkeye" and mode in modes:
-            tasks.extend(Task(mode, budget) for budget in sorted(set(budgets)))
+            ordered = sorted(set(budgets), key=lambda b: (isinstance(b, Adaptive), most_tokens(b), label(b)))
+            tasks.extend(Task(mode, budget) for budget in ordered)
         elif mode in modes:
             tasks.append(Task(mode))
     return tasks
@@ -66,7 +74,8 @@ def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup,
     why, which a resumed run retries."""
     started = time.perf_counter()
     identity: dict[str, Any] = {
-        "index": problem.index, "mode": task.mode, "budget": task.budget, "planner": setup.planner,
+        "index": problem.index, "mode": task.mode, "budget": None if task.budget is None else value(task.budget),
+        "cap": task.cap, "planner": setup.planner,
         "expander": setup.expander, "seed": setup.seed, "temperature": setup.temperature,
         "max_tokens": setup.max_tokens, "question_sha": problem.question_sha, "gold": problem.gold,
     }
@@ -82,6 +91,7 @@ def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup,
 def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Problem, task: Task) -> dict[str, Any]:
     """The outputs of one item and how they scored, as ItemResult fields."""
     truncated: bool | None = None
+    adaptive: dict[str, Any] = {}
     if task.mode == "baseline":
         baseline = collaboration.baseline(problem.question, decode)
         stages = [baseline.stage]
@@ -89,9 +99,10 @@ def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Proble
     elif task.mode == "hawkeye":
         assert task.budget is not None
         result = collaboration.ask(problem.question, replace(decode, budget=task.budget))
-        stages = [result.plan.stage, result.expansion]
+        stages = result.stages
         scored, cot_tokens = result.expansion.text, result.plan.stage.completion.completion_tokens
         truncated = result.plan.budget_reached
+        adaptive = {"stop": result.plan.stop, "agree": result.agree, "probes": len(result.plan.probes)}
     else:
         solo = collaboration.solo(problem.question, decode)
         stages, scored, cot_tokens = [solo], solo.text, None
@@ -99,7 +110,7 @@ def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Proble
     return {"answer": verdict.answer, "strict": verdict.strict, "flexible": verdict.flexible,
             "correct": verdict.correct, "correct_strict": verdict.correct_strict,
             "correct_flexible": verdict.correct_flexible, "stages": {stage.stage: stage.to_dict() for stage in stages},
-            "cot_tokens": cot_tokens, "truncated": truncated}
+            "cot_tokens": cot_tokens, "truncated": truncated, **adaptive}
 
 
 class Bench:
@@ -114,11 +125,12 @@ class Bench:
         """Rows computed by this run, failed ones included (a resumed run retries those)."""
         for problem in problems:
             for task in tasks:
-                self._check_resumable(problem, self.store.rows.get(self.key(problem, task)))
+                self._check_resumable(problem, task, self.store.rows.get(self.key(problem, task)))
 
     def key(self, problem: Problem, task: Task) -> Key:
         s = self.setup
-        return (problem.index, task.mode, task.budget, s.planner, s.expander, s.seed)
+        return result_key(problem.index, task.mode, None if task.budget is None else value(task.budget), s.planner,
+                          s.expander, s.seed)
 
     def results(self, task: Task | None = None) -> list[ItemResult]:
         """Rows of this selection already in the store (all tasks, or one)."""
@@ -170,7 +182,7 @@ class Bench:
         if on_result is not None:
             on_result(task, row)
 
-    def _check_resumable(self, problem: Problem, row: ItemResult | None) -> None:
+    def _check_resumable(self, problem: Problem, task: Task, row: ItemResult | None) -> None:
         """A stored row only counts for the same question asked the same way."""
         if row is None:
             return
@@ -179,6 +191,9 @@ class Bench:
                 f"{self.store.path} holds results for a different problem #{problem.index} (another data file?)",
                 fix="use another --out directory for this data",
             )
+        if row.cap != task.cap:
+            raise DataError(f"{self.store.path} holds {task.label} results made with --max-budget {row.cap}",
+                            fix="resume with that --max-budget, or use another --out directory")
         if (row.temperature, row.max_tokens) != (self.setup.temperature, self.setup.max_tokens):
             raise DataError(
                 f"{self.store.path} holds results made with --temperature {row.temperature} "

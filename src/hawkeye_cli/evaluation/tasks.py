@@ -23,8 +23,13 @@ class Benchmark:
     answer_field: str
     answer_format: AnswerFormat
     """gsm8k: the answer field is a solution ending in '#### N'; math: it is the final answer in LaTeX."""
-    instruction: str
-    """What the prompts ask the model to end with, so that its final answer can be read."""
+    answers: prompts.AnswerStyle
+    """What the prompts ask the model to end with, so that its final answer can be read, and how the planner is
+    probed for its current answer."""
+
+    @property
+    def instruction(self) -> str:
+        return self.answers.instruction
 
     def data_format(self, question_field: str | None = None, answer_field: str | None = None) -> str:
         """What a --data file must hold, for error messages and help."""
@@ -42,7 +47,7 @@ GSM8K = Benchmark(
     question_field="question",
     answer_field="answer",
     answer_format="gsm8k",
-    instruction=prompts.FINAL_ANSWER_INSTRUCTION,
+    answers=prompts.GSM8K_ANSWERS,
 )
 
 MATH500 = Benchmark(
@@ -53,7 +58,7 @@ MATH500 = Benchmark(
     question_field="problem",
     answer_field="answer",
     answer_format="math",
-    instruction="Put your final answer within \\boxed{}.",
+    answers=prompts.MATH_ANSWERS,
 )
 
 BENCHMARKS: dict[str, Benchmark] = {benchmark.name: benchmark for benchmark in (GSM8K, MATH500)}

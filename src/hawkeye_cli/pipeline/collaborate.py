@@ -9,14 +9,21 @@ anything.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
-from hawkeye_cli.backends.base import MIN_ANSWER_TOKENS, Completion, Request, Sampling, split_thinking
+from hawkeye_cli.backends.base import MIN_ANSWER_TOKENS, Completion, Request, Sampling, Session, split_thinking
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
+from hawkeye_cli.pipeline.budget import Adaptive, Budget, most_tokens
+from hawkeye_cli.pipeline.probing import Planning, Probe
 from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
-from hawkeye_cli.scoring.verdict import read_answer, start_reader
+from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
+
+OnDisagree = Literal["keep", "resume"]
+"""When the expander's answer is not the planner's: keep it (and say so), or let the planner think further from
+where it stopped and have the expander answer again."""
 
 PLAN_TOKENS_MARGIN = 1.25
 """The budget counts the planner's tokens, and another model's tokenizer may need more for the same plan
@@ -28,11 +35,12 @@ for this many times the budget."""
 class DecodeSettings:
     """How one question is decoded; the commands build it once from their options and the profile."""
 
-    budget: int
-    """The planner's thinking budget, in its own tokens."""
+    budget: Budget
+    """The planner's thinking: a fixed number of its tokens, or the adaptive stop."""
     max_tokens: int
     """Cap on the expander's answer and on the baseline's whole output (thinking + answer)."""
     sampling: Sampling = field(default_factory=Sampling)
+    on_disagree: OnDisagree = "keep"
 
 
 class Observer:
@@ -47,8 +55,26 @@ class Observer:
     def finished(self, result: StageResult) -> None:
         """A stage is done."""
 
+    def probed(self, probe: Probe) -> None:
+        """The planner's current answer, read after a round of thinking."""
+
     def planned(self, plan: PlanResult) -> None:
         """The plan is done: what it cost and why it ended (after `finished` of its stage)."""
+
+
+def _agree(planner: str | None, expander: str | None) -> bool | None:
+    """None when either model gave no answer: nothing to compare."""
+    return None if planner is None or expander is None else same_answer(planner, expander)
+
+
+def _merged(stage: Stage, model: Model, completions: list[Completion]) -> StageResult | None:
+    """Several calls as one stage: their tokens and seconds summed."""
+    if not completions:
+        return None
+    total = Completion("", sum(c.prompt_tokens for c in completions), sum(c.completion_tokens for c in completions),
+                       completions[0].prompt_seconds, sum(c.seconds for c in completions),
+                       completions[-1].finish_reason)
+    return StageResult.of(stage, model, total)
 
 
 def run_stage(stage: Stage, model: Model, request: Request, observer: Observer | None) -> StageResult:
@@ -73,22 +99,20 @@ class Collaboration:
     """A planner and an expander, both loaded once and reused for every question."""
 
     def __init__(self, planner: Model, expander: Model, *,
-                 instruction: str = prompts.FINAL_ANSWER_INSTRUCTION) -> None:
-        """`instruction` ends every answering prompt: how the task wants its final answer marked."""
+                 answers: prompts.AnswerStyle = prompts.GSM8K_ANSWERS) -> None:
+        """`answers`: how the task wants its final answer marked (every answering prompt ends with its
+        instruction; probes ask the planner in that form)."""
         self.planner = planner
         self.expander = expander
-        self.instruction = instruction
+        self.answers = answers
+        self.instruction = answers.instruction
         self._expand_overhead: int | None = None
-        start_reader()  # the final answer is read by Math-Verify's process: it starts while the models work
+        start_reader()  # answers are read by Math-Verify's process: it starts while the models work
 
     def plan(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> PlanResult:
-        """Concise CoT under the budget's thinking tokens."""
-        request = prompts.plan_request(self.planner.spec, question, budget=settings.budget,
-                                       sampling=settings.sampling)
-        stage = run_stage("plan", self.planner, request, observer)
-        plan = PlanResult(stage, split_thinking(stage.completion, opened=True)[0], settings.budget)
-        (observer or Observer()).planned(plan)
-        return plan
+        """Concise CoT under the budget: a fixed number of thinking tokens, or the adaptive stop."""
+        with self._session(question, settings) as session:
+            return self._think(self._planning(session, question, settings, observer), observer)
 
     def expand(self, question: str, cot: str, settings: DecodeSettings,
                observer: Observer | None = None) -> StageResult:
@@ -112,11 +136,64 @@ class Collaboration:
 
     def ask(self, question: str, settings: DecodeSettings, *, compare: bool = False,
             observer: Observer | None = None) -> AskResult:
-        self.check_room(question, settings.budget)
-        plan = self.plan(question, settings, observer)
-        expansion = self.expand(question, plan.cot, settings, observer)
+        """plan → expand, and whether the two models agree. With on_disagree `resume`, a planner stopped by the
+        adaptive rule thinks further from where it stopped (its session kept open, nothing evaluated again) and
+        the expander answers once more; the earlier answer's cost stays in the result."""
+        self.check_room(question, most_tokens(settings.budget))
+        replaced: list[StageResult] = []
+        with self._session(question, settings) as session:
+            planning = self._planning(session, question, settings, observer)
+            plan = self._think(planning, observer)
+            if settings.on_disagree != "resume" or not isinstance(settings.budget, Adaptive):
+                session.close()  # the planner is free for other requests while the expander answers
+            expansion = self.expand(question, plan.cot, settings, observer)
+            final = read_answer(expansion.text)
+            agree = _agree(plan.answer, final)
+            if agree is False and settings.on_disagree == "resume" and planning.stop in ("converged", "agreed"):
+                plan = self._think(planning, observer, resume=True)
+                replaced.append(replace(expansion, stage="first_expand"))
+                expansion = self.expand(question, plan.cot, settings, observer)
+                final = read_answer(expansion.text)
+                agree = _agree(plan.answer, final)
         baseline = self.baseline(question, settings, observer) if compare else None
-        return AskResult(question, plan, expansion, read_answer(expansion.text), baseline)
+        return AskResult(question, plan, expansion, final, baseline, agree, tuple(replaced))
+
+    def _session(self, question: str, settings: DecodeSettings) -> Session:
+        request = prompts.plan_request(self.planner.spec, question, budget=most_tokens(settings.budget),
+                                       sampling=settings.sampling)
+        return self.planner.backend.session(request)
+
+    def _planning(self, session: Session, question: str, settings: DecodeSettings,
+                  observer: Observer | None) -> Planning:
+        watcher = observer or Observer()
+
+        def check(plan_so_far: str) -> tuple[str | None, Completion]:
+            request = prompts.short_answer_request(self.expander.spec, question, plan_so_far,
+                                                   instruction=self.instruction, sampling=settings.sampling)
+            completion = self.expander.complete(request)
+            return read_answer(completion.text), completion
+
+        agree_check = isinstance(settings.budget, Adaptive) and settings.budget.stop_when == "agree"
+        return Planning(session, settings.budget, self.answers.probe(self.planner.spec),
+                        check=check if agree_check else None,
+                        on_text=lambda chunk: watcher.text("plan", chunk), on_probe=watcher.probed)
+
+    def _think(self, planning: Planning, observer: Observer | None, *, resume: bool = False) -> PlanResult:
+        watcher = observer or Observer()
+        watcher.started("plan", self.planner.alias)
+        planning.resume() if resume else planning.think()
+        conclusion = planning.conclusion
+        if conclusion:
+            watcher.text("plan", conclusion)
+        merged = planning.merged()
+        thinking, _ = split_thinking(merged, opened=True)
+        stage = StageResult.of("plan", self.planner, merged)
+        watcher.finished(stage)
+        probes = _merged("probe", self.planner, [probe.completion for probe in planning.probes])
+        plan = PlanResult(stage, thinking + conclusion, planning.budget, planning.stop or "ended",
+                          tuple(planning.probes), probes, _merged("check", self.expander, planning.checks))
+        watcher.planned(plan)
+        return plan
 
     def check_room(self, question: str, budget: int) -> None:
         """Refuse before planning when the expander could not fit the question, a full plan and an answer:

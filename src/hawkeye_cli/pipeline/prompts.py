@@ -9,10 +9,42 @@ an opened `<think>`; budget forcing is its max tokens, and `</think>` ends the p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Request, Sampling
 from hawkeye_cli.store.registry import ModelSpec
 
 FINAL_ANSWER_INSTRUCTION = "End your answer with a line of the form '#### N' where N is the final answer."
+
+PROBE_LEAD = "... Oh, I suddenly got the answer to the whole problem, **Final Answer**\n\n"
+"""Dynasor-CoT's probe (hao-ai-lab/Dynasor, dynasor/core/cot.py), appended to the thinking so far as is: a
+thinking model that has its answer states it at once, one that has not yet states a guess."""
+BASE_PROBE = ("\n", "Final answer: ")
+"""A base model's probe (lead, mark): it has no thinking voice to continue, only a document."""
+PROBE_TOKENS = 20
+"""The most a probe may write (Dynasor's and DEER's 20): enough for a LaTeX answer, and it stops at a newline."""
+PROBE_STOPS = ("\n",)
+
+
+@dataclass(frozen=True)
+class AnswerStyle:
+    """How a task marks its final answer: the instruction that ends every answering prompt, and the probe that
+    asks a thinking planner for its current answer in that form."""
+
+    instruction: str
+    probe_mark: str
+    """The end of the probe; the planner's continuation after it is its answer, and Math-Verify reads the mark and
+    the continuation together (`\\boxed{` + `72} \\]`, `#### ` + `72`)."""
+    probe_lead: str = PROBE_LEAD
+
+    def probe(self, planner: ModelSpec) -> tuple[str, str]:
+        """(lead, mark) for this planner: base models get a plain `Final answer:`."""
+        return BASE_PROBE if planner.prompt_format == "completion" else (self.probe_lead, self.probe_mark)
+
+
+GSM8K_ANSWERS = AnswerStyle(FINAL_ANSWER_INSTRUCTION, probe_mark="#### ")
+MATH_ANSWERS = AnswerStyle("Put your final answer within \\boxed{}.", probe_mark="\\boxed{",
+                           probe_lead=PROBE_LEAD + "\\[ ")
 
 PLAN_INSTRUCTION = (
     "Think concisely: write only the essential steps and numbers needed to solve the problem, "
@@ -23,6 +55,13 @@ EXPAND_INSTRUCTION = (
     "Below is a problem and a brief reasoning sketch written by a stronger model (it may be terse or cut off). "
     "Using the sketch as guidance, write a complete, clear step-by-step solution."
 )
+
+SHORT_ANSWER_INSTRUCTION = (
+    "Below is a problem and a reasoning sketch written by a stronger model (it may be unfinished). Give only the "
+    "final answer the sketch leads to, with no steps."
+)
+SHORT_ANSWER_TOKENS = 24
+"""Room for `--stop-when agree`'s check: the expander's answer alone, in the task's form."""
 
 REWRITE_INSTRUCTION = (
     "Rewrite the reasoning below as a concise chain of thought of at most {budget} tokens. Keep the essential "
@@ -67,6 +106,16 @@ def expand_request(spec: ModelSpec, question: str, cot: str, *, instruction: str
                        f"Sketch: {cot.strip()}\nSolution:", stop=COMPLETION_STOPS, sampling=sampling)
     content = f"{EXPAND_INSTRUCTION} {instruction}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
     return Request(max_tokens, messages=({"role": "user", "content": content},), sampling=sampling)
+
+
+def short_answer_request(spec: ModelSpec, question: str, cot: str, *, instruction: str,
+                         sampling: Sampling) -> Request:
+    """`--stop-when agree`: the expander's final answer from the plan so far, without a worked solution."""
+    if spec.prompt_format == "completion":
+        return Request(SHORT_ANSWER_TOKENS, prompt=f"{SHORT_ANSWER_INSTRUCTION} {instruction}\n\nProblem: "
+                       f"{question}\nSketch: {cot.strip()}\nFinal answer:", stop=COMPLETION_STOPS, sampling=sampling)
+    content = f"{SHORT_ANSWER_INSTRUCTION} {instruction}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
+    return Request(SHORT_ANSWER_TOKENS, messages=({"role": "user", "content": content},), sampling=sampling)
 
 
 def solo_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,

@@ -1,15 +1,20 @@
 """What a run of the pipeline produces: one result per stage, embedding the backend's Completion, and the
-savings of plan + expand against the planner alone."""
+savings of everything hawkeye ran (plan, probes, checks, expansions) against the planner alone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from hawkeye_cli.backends.base import CUT_SHORT, Completion
 from hawkeye_cli.backends.model import Model
+from hawkeye_cli.pipeline.budget import Budget, value
+from hawkeye_cli.pipeline.probing import Probe, StopReason
 
-Stage = Literal["plan", "expand", "baseline", "solo"]
+Stage = Literal["plan", "probe", "check", "expand", "first_expand", "baseline", "solo"]
+"""probe: the planner's probed answers; check: the expander's short answers (--stop-when agree); first_expand: an
+answer replaced after the planner resumed (--on-disagree resume)."""
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,43 @@ class StageResult:
 
 @dataclass(frozen=True)
 class PlanResult:
-    """The planner's concise chain of thought under the budget."""
+    """The planner's concise chain of thought, how it was stopped, and what its probes cost."""
 
     stage: StageResult
+    """The thinking: every round as one completion."""
     cot: str
-    """The thinking handed to the expander (from a separate thinking field, or the text before `</think>`)."""
-    budget: int
+    """What the expander is handed: the thinking (from a separate thinking field, or the text before `</think>`),
+    ending with the planner's probed answer when the budget or the stop rule cut it."""
+    budget: Budget
+    stop: StopReason
+    probes: tuple[Probe, ...] = ()
+    probe_stage: StageResult | None = None
+    """All probes as one stage (their own tokens and time)."""
+    checks: StageResult | None = None
+    """--stop-when agree: the expander's short answers, as one stage."""
+
+    @property
+    def answer(self) -> str | None:
+        """The planner's last probed answer."""
+        return self.probes[-1].answer if self.probes else None
 
     @property
     def budget_reached(self) -> bool:
-        """The budget ran out before the planner finished its thinking, which was cut there."""
-        return self.stage.truncated
+        """The budget or the cap ran out before the planner finished its thinking, which was cut there."""
+        return self.stop in ("budget", "cap")
+
+    @property
+    def stages(self) -> list[StageResult]:
+        """What planning cost."""
+        return [stage for stage in (self.stage, self.probe_stage, self.checks) if stage is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.stage.to_dict(), "cot": self.cot, "budget": value(self.budget), "stop": self.stop,
+                "answer": self.answer,
+                "probes": [{"after_tokens": probe.after_tokens, "answer": probe.answer, "text": probe.completion.text,
+                            "prompt_tokens": probe.completion.prompt_tokens,
+                            "completion_tokens": probe.completion.completion_tokens,
+                            "seconds": probe.completion.seconds, "hedged": probe.hedged} for probe in self.probes]}
 
 
 @dataclass(frozen=True)
@@ -84,18 +115,21 @@ class Savings:
     """The baseline was cut by max tokens: a full run would cost more, so every saving here is a lower bound."""
 
     @classmethod
-    def between(cls, plan: StageResult, expansion: StageResult, baseline: BaselineResult) -> Savings:
+    def between(cls, plan: PlanResult, stages: Sequence[StageResult], baseline: BaselineResult) -> Savings:
+        """`stages`: everything hawkeye ran for the answer, the plan's own stages among them."""
         full = baseline.stage
-        ours_seconds = plan.completion.seconds + expansion.completion.seconds
-        same_clock = len({plan.completion.clock, expansion.completion.clock, full.completion.clock}) == 1
+        planner = plan.stage.completion.completion_tokens + (
+            plan.probe_stage.completion.completion_tokens if plan.probe_stage else 0)
+        ours_seconds = sum(stage.completion.seconds for stage in stages)
+        same_clock = len({full.completion.clock, *(stage.completion.clock for stage in stages)}) == 1
         return cls(
-            planner_tokens=_saved(plan.completion.completion_tokens, full.completion.completion_tokens),
-            cot_ratio=plan.completion.completion_tokens / baseline.cot_tokens if baseline.cot_tokens else 0.0,
-            total_tokens=_saved(plan.completion.completion_tokens + expansion.completion.completion_tokens,
+            planner_tokens=_saved(planner, full.completion.completion_tokens),
+            cot_ratio=plan.stage.completion.completion_tokens / baseline.cot_tokens if baseline.cot_tokens else 0.0,
+            total_tokens=_saved(sum(stage.completion.completion_tokens for stage in stages),
                                 full.completion.completion_tokens),
             seconds=_saved(ours_seconds, full.completion.seconds) if same_clock else None,
             speedup=full.completion.seconds / ours_seconds if same_clock and ours_seconds > 0 else None,
-            cost=_saved(plan.cost + expansion.cost, full.cost),
+            cost=_saved(sum(stage.cost for stage in stages), full.cost),
             lower_bound=full.truncated,
         )
 
@@ -111,27 +145,42 @@ class AskResult:
     expansion: StageResult
     final_answer: str | None
     baseline: BaselineResult | None = None
+    agree: bool | None = None
+    """The planner's probed answer and the expander's final answer are equivalent (Math-Verify); None when
+    either has none."""
+    replaced: tuple[StageResult, ...] = ()
+    """--on-disagree resume: the expander's earlier answers, replaced after the planner thought further."""
+
+    @property
+    def stages(self) -> list[StageResult]:
+        """Everything hawkeye ran for this answer."""
+        return [*self.plan.stages, *self.replaced, self.expansion]
 
     @property
     def seconds(self) -> float:
-        return self.plan.stage.completion.seconds + self.expansion.completion.seconds
+        return sum(stage.completion.seconds for stage in self.stages)
 
     @property
     def savings(self) -> Savings | None:
         if self.baseline is None:
             return None
-        return Savings.between(self.plan.stage, self.expansion, self.baseline)
+        return Savings.between(self.plan, self.stages, self.baseline)
 
     def to_dict(self) -> dict[str, Any]:
         savings = self.savings
         baseline = self.baseline
+        extra = [stage for stage in self.stages if stage.stage not in ("plan", "expand")]
         return {
             "question": self.question,
-            "budget": self.plan.budget,
-            "plan": {**self.plan.stage.to_dict(), "cot": self.plan.cot},
+            "budget": value(self.plan.budget),
+            "plan": self.plan.to_dict(),
             "truncated": self.plan.budget_reached,
+            "stop": self.plan.stop,
+            "stages": {stage.stage: stage.to_dict() for stage in extra},
             "expansion": self.expansion.to_dict(),
             "final_answer": self.final_answer,
+            "planner_answer": self.plan.answer,
+            "agree": self.agree,
             "seconds": self.seconds,
             "baseline": None if baseline is None else {
                 "stage": baseline.stage.to_dict(), "cot": baseline.cot, "cot_tokens": baseline.cot_tokens,

@@ -12,11 +12,13 @@ from rich.text import Text
 
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings, Observer, PlanResult, StageResult
+from hawkeye_cli.pipeline.budget import label, most_tokens
+from hawkeye_cli.pipeline.probing import Probe
 from hawkeye_cli.pipeline.results import Stage
 
 _MISSING = "—"
 _ACTIVITY = {"plan": "planning", "expand": "expanding the answer", "baseline": "running the baseline (full CoT)",
-             "solo": "answering alone"}
+             "solo": "answering alone", "first_expand": "expanding the answer"}
 CUT = {"length": ("cut at --max-tokens", "raise --max-tokens"),
        "context": ("cut by the context window", "raise --ctx")}
 """What cut a stage short, and the option that gives it room."""
@@ -59,6 +61,11 @@ class AskProgress(Observer):
         self._status.update(f"{model}: {_ACTIVITY[stage]}…")
         self._status.start()
 
+    def probed(self, probe: Probe) -> None:
+        if not self._stream:
+            answer = probe.answer if probe.answer is not None else "none yet"
+            self._status.update(f"planning… {probe.after_tokens} tokens, the planner's answer so far: {answer}")
+
     def text(self, stage: Stage, chunk: str) -> None:
         if self._stream and stage in ("plan", "expand"):
             self._out.out(chunk, end="", highlight=False)
@@ -89,15 +96,34 @@ def render_ask(console: Console, result: AskResult, *, streamed: bool = False, r
     if result.expansion.truncated:
         line.append(f"  (the answer was {_cut(result.expansion)[0]}: it may be incomplete)", style="bold yellow")
     console.print(line)
+    console.print(agreement_line(result))
     console.print(_usage_table(result))
+
+
+def agreement_line(result: AskResult) -> Text:
+    """Whether the cheap answer can be trusted: the planner's probed answer against the expander's."""
+    planner = result.plan.answer
+    if result.agree is None:
+        missing = "the planner" if planner is None else "the expander"
+        return Text(f"Planner and expander: not compared ({missing} gave no answer)", style="dim")
+    if result.agree:
+        return Text.assemble(("Planner and expander agree", "bold green"), f" (the planner's answer: {planner})")
+    return Text.assemble(("Planner and expander disagree", "bold yellow"), f": the planner's answer is {planner}")
 
 
 def _plan_caption(plan: PlanResult, reasoning_planner: bool) -> str:
     """What happened to the plan, in the words that fit the planner: only a thinking model has thinking to close."""
-    tokens = f"{plan.stage.completion.completion_tokens}/{plan.budget} tokens"
-    if not plan.budget_reached:
-        return tokens
-    return f"{tokens} · budget reached, " + ("thinking closed there" if reasoning_planner else "plan cut there")
+    adaptive = "" if isinstance(plan.budget, int) else f" ({label(plan.budget)})"
+    tokens = f"{plan.stage.completion.completion_tokens}/{most_tokens(plan.budget)} tokens{adaptive}"
+    probes = f"{len(plan.probes)} probe{'s' if len(plan.probes) != 1 else ''}"
+    if plan.stop == "ended":
+        return tokens if not adaptive else f"{tokens} · the planner ended its thinking"
+    if plan.stop == "converged":
+        return f"{tokens} · its answers converged after {probes}"
+    if plan.stop == "agreed":
+        return f"{tokens} · the expander agreed after {probes}"
+    reached = "budget" if plan.stop == "budget" else "cap"
+    return f"{tokens} · {reached} reached, " + ("thinking closed there" if reasoning_planner else "plan cut there")
 
 
 def _usage_table(result: AskResult) -> Group | Table:
@@ -105,14 +131,14 @@ def _usage_table(result: AskResult) -> Group | Table:
     table = Table(title="Tokens (prompt in, generated out), time and relative cost", title_justify="left")
     for column in ("stage", "model", "in", "out", "seconds", "tok/s", "cost"):
         table.add_column(column, justify="left" if column in ("stage", "model") else "right", no_wrap=True)
-    plan, expansion, baseline = result.plan.stage, result.expansion, result.baseline
-    table.add_row("plan", *_cells(plan))
-    table.add_row(_label("expand", expansion), *_cells(expansion))
+    expansion, baseline = result.expansion, result.baseline
+    for stage in result.stages:
+        table.add_row(_label(stage.stage, stage) if stage.stage != "plan" else "plan", *_cells(stage))
     table.add_row(
         "hawkeye", "",
-        str(plan.completion.prompt_tokens + expansion.completion.prompt_tokens),
-        str(plan.completion.completion_tokens + expansion.completion.completion_tokens),
-        f"{result.seconds:.2f}", "", f"{plan.cost + expansion.cost:.3f}", style="bold",
+        str(sum(stage.completion.prompt_tokens for stage in result.stages)),
+        str(sum(stage.completion.completion_tokens for stage in result.stages)),
+        f"{result.seconds:.2f}", "", f"{sum(stage.cost for stage in result.stages):.3f}", style="bold",
     )
     if baseline is not None:
         table.add_row(_label("baseline", baseline.stage), *_cells(baseline.stage), end_section=True)

@@ -21,7 +21,8 @@ from hawkeye_cli.evaluation.runner import Task
 
 _MISSING = "—"
 # Which model ran a stage; the table's title names the models (their names are too long for 80 columns).
-_ROLES = {"baseline": "planner", "plan": "planner", "expand": "expander", "solo": "expander"}
+_ROLES = {"baseline": "planner", "plan": "planner", "probe": "planner", "check": "expander", "expand": "expander",
+          "first_expand": "expander", "solo": "expander"}
 
 # Items take seconds to minutes, so the ETA averages over the whole run rather than Rich's last 30 s.
 _ETA_WINDOW_S = 24 * 3600
@@ -104,6 +105,8 @@ def render_summary(console: Console, summaries: Sequence[Summary], title: str, f
         rows = list(group)
         console.print(_accuracy_table(rows, f"{title} · planner {planner} + expander {expander} · seed {seed}"))
         console.print(_tokens_table(rows))
+        if any(summary.stops for summary in rows):
+            console.print(_stops_table(rows))
         cut = _cut_stages(rows)
         if cut:
             console.print(cut, style="yellow", highlight=False)
@@ -159,11 +162,31 @@ def _tokens_table(summaries: list[Summary]) -> Table:
     return table
 
 
+def _stops_table(summaries: list[Summary]) -> Table:
+    table = _table("Why the planner stopped, and whether the two models agree",
+                   "agree: the planner's probed answer equals the expander's final answer (Math-Verify), of the "
+                   "items where both gave one; accuracy of the items where they agree and where they do not.")
+    for column in ("mode", "stops", "agree", "acc. agree", "acc. disagree"):
+        table.add_column(column, justify="left" if column in ("mode", "stops") else "right")
+    for s in summaries:
+        if not s.stops:
+            continue
+        agreement = s.agreement
+        table.add_row(s.label, ", ".join(f"{reason} {count}" for reason, count in sorted(s.stops.items())),
+                      _MISSING if agreement is None else format_rate(agreement.share),
+                      _MISSING if agreement is None or agreement.accuracy_agreeing is None
+                      else format_rate(agreement.accuracy_agreeing),
+                      _MISSING if agreement is None or agreement.accuracy_disagreeing is None
+                      else format_rate(agreement.accuracy_disagreeing))
+    return table
+
+
 def _cut_stages(summaries: list[Summary]) -> str | None:
     """Which stages were cut short, and how often: their answers may be missing, and a cut baseline would have
-    cost more, so the savings against it are lower bounds. A plan cut at its budget is the method, not a cut."""
+    cost more, so the savings against it are lower bounds. A plan cut at its budget is the method, not a cut, and
+    a probe or a check reads only the start of an answer."""
     cut = [(s, stage, stats.cut) for s in summaries for stage, stats in s.stages.items()
-           if stats.cut and stage != "plan"]
+           if stats.cut and stage not in ("plan", "probe", "check")]
     if not cut:
         return None
     counts = ", ".join(f"{s.label if stage in (s.label, 'solo') else f'{s.label} {stage}'} {count}/{s.n}"

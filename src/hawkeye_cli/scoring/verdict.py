@@ -95,6 +95,14 @@ def read_answer(output: str, checker: MathVerifyProcess | None = None) -> str | 
     return (checker or DEFAULT_CHECKER).check(None, output[-TAIL_CHARS:])[1]
 
 
+def same_answer(first: str | None, second: str | None, checker: MathVerifyProcess | None = None) -> bool:
+    """Two answers as read_answer gives them are equivalent for Math-Verify (`0.5` and `\\frac{1}{2}`); no
+    answer is the same as nothing."""
+    if first is None or second is None:
+        return False
+    return (checker or DEFAULT_CHECKER).check(first, f"\\boxed{{{second}}}")[0]
+
+
 def _plain_number(reference: str) -> str:
     number = normalize_number(reference)
     if number is None:

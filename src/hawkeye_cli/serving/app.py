@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hawkeye_cli.errors import ContextOverflowError, DataError, HawkeyeError, RemoteError
+from hawkeye_cli.pipeline.budget import value
 from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
 from hawkeye_cli.serving.jobs import ActiveJobs, Done, Failed, GenerationCancelled, Job, Text
@@ -73,7 +74,7 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
         return {"object": "list", "data": [
             {"id": served.model_id, "object": "model", "created": 0, "owned_by": "hawkeye",
              "planner": served.pair.planner.alias, "expander": served.pair.expander.alias,
-             "budget": served.defaults.budget, "max_tokens": served.defaults.max_tokens}
+             "budget": value(served.defaults.budget), "max_tokens": served.defaults.max_tokens}
             for served in catalog.served.values()
         ]}
 
@@ -201,7 +202,7 @@ async def _sse(job: Job, first: Text | Done, completion_id: str, model: str,
                 role = {}
             elif isinstance(event, Done):
                 reason = schemas.finish_reason(event.result.expansion.completion.finish_reason)
-                yield _data(schemas.chunk(completion_id, model, {}, reason))
+                yield _data({**schemas.chunk(completion_id, model, {}, reason), **schemas.agreement(event.result)})
                 if include_usage:
                     yield _data(schemas.usage_chunk(completion_id, model, event.result))
                 break
@@ -224,11 +225,15 @@ def _log(line: str) -> None:
 
 def _log_job(request: Request, selection: Selection, job: Job, seconds: float) -> None:
     """model, status, each stage's tokens and seconds; a cancelled stage with how far it got."""
-    parts = [f"{stage.stage} {stage.completion.completion_tokens} tok {stage.completion.seconds:.2f}s"
-             for stage in job.finished_stages]
     end = job.end
+    stages = end.result.stages if isinstance(end, Done) else job.finished_stages
+    parts = [f"{stage.stage} {stage.completion.completion_tokens} tok {stage.completion.seconds:.2f}s"
+             for stage in stages]
     if isinstance(end, Done):
         status = "200"
+        plan = end.result.plan
+        parts.insert(1, f"stop {plan.stop}")
+        parts.append({True: "agree", False: "disagree", None: "not compared"}[end.result.agree])
     elif isinstance(end, Failed) and isinstance(end.error, GenerationCancelled):
         status = "cancelled"
         if job.running is not None:

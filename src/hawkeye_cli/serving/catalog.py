@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.loading import LoadedModels, Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline.budget import Budget, StopWhen, label, resolve
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
+from hawkeye_cli.store.registry import EFFORTS, parse_budget
 
 MODEL_PREFIX = "hawkeye/"
 
@@ -24,6 +26,9 @@ class ServedProfile:
     collaboration: Collaboration
     defaults: DecodeSettings
     """The server's: --budget and --max-tokens or the profile's, greedy; a request may change each."""
+    max_budget: int
+    """The adaptive cap a request's `@auto` or `@<level>` runs under: --max-budget or the profile's."""
+    stop_when: StopWhen = "converged"
 
     @property
     def model_id(self) -> str:
@@ -33,7 +38,7 @@ class ServedProfile:
 @dataclass(frozen=True)
 class Selection:
     served: ServedProfile
-    budget: int
+    budget: Budget
     model: str
     """The name answered with: `hawkeye/<profile>`, with `@<budget>` when the request chose one."""
 
@@ -63,14 +68,20 @@ class Catalog:
                            type="not_found_error", code="model_not_found", param="model")
         if not at:
             return Selection(served, served.defaults.budget, served.model_id)
-        if not budget_text.isdigit() or int(budget_text) < 1:
-            raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, "
-                           "e.g. hawkeye/tiny@128.", code="invalid_budget", param="model")
-        return Selection(served, int(budget_text), f"{served.model_id}@{int(budget_text)}")
+        try:
+            choice = parse_budget(budget_text)
+        except ValueError:
+            raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, auto, or an effort "
+                           f"level ({', '.join(EFFORTS)}), e.g. hawkeye/tiny@128 or hawkeye/tiny@auto.",
+                           code="invalid_budget", param="model") from None
+        budget = resolve(choice, served.max_budget, served.stop_when)
+        return Selection(served, budget, f"{served.model_id}@{label(budget)}")
 
 
-def load_catalog(profiles: Sequence[tuple[Pair, DecodeSettings]], settings: BackendSettings) -> Catalog:
+def load_catalog(profiles: Sequence[tuple[Pair, DecodeSettings, int]], settings: BackendSettings, *,
+                 stop_when: StopWhen = "converged") -> Catalog:
     """Every model loaded now, so that a model that cannot load stops the server before it listens.
-    `profiles`: each pair with its default decode settings."""
+    `profiles`: each pair with its default decode settings and adaptive cap."""
     models = LoadedModels(settings)
-    return Catalog([ServedProfile(pair, Collaboration(*models.pair(pair)), decode) for pair, decode in profiles])
+    return Catalog([ServedProfile(pair, Collaboration(*models.pair(pair)), decode, max_budget, stop_when)
+                    for pair, decode, max_budget in profiles])

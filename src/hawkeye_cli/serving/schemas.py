@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hawkeye_cli.backends.base import CUT_SHORT, FinishReason
 from hawkeye_cli.pipeline import AskResult, StageResult
+from hawkeye_cli.pipeline.budget import value
 
 ErrorType = Literal["invalid_request_error", "authentication_error", "not_found_error", "api_error"]
 
@@ -97,17 +98,22 @@ def finish_reason(reason: FinishReason) -> Literal["stop", "length"]:
 
 
 def usage(result: AskResult) -> dict[str, Any]:
-    """Both stages summed, as OpenAI counts a reasoning model (the plan is the reasoning), with each stage's
-    tokens and seconds under `stages`."""
-    plan, expand = result.plan.stage, result.expansion
-    stages = {"plan": {**_stage_usage(plan), "budget": result.plan.budget,
-                       "budget_reached": result.plan.budget_reached},
-              "expand": _stage_usage(expand)}
-    prompt = plan.completion.prompt_tokens + expand.completion.prompt_tokens
-    completion = plan.completion.completion_tokens + expand.completion.completion_tokens
+    """Every stage summed, as OpenAI counts a reasoning model (the plan and its probes are the reasoning), with
+    each stage's tokens and seconds under `stages`."""
+    plan = result.plan
+    stages = {stage.stage: _stage_usage(stage) for stage in result.stages}
+    stages["plan"].update(budget=value(plan.budget), budget_reached=plan.budget_reached, stop=plan.stop,
+                          probes=len(plan.probes))
+    prompt = sum(stage.completion.prompt_tokens for stage in result.stages)
+    completion = sum(stage.completion.completion_tokens for stage in result.stages)
+    reasoning = sum(stage.completion.completion_tokens for stage in (plan.stage, plan.probe_stage) if stage)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-            "completion_tokens_details": {"reasoning_tokens": plan.completion.completion_tokens},
-            "stages": stages}
+            "completion_tokens_details": {"reasoning_tokens": reasoning}, "stages": stages}
+
+
+def agreement(result: AskResult) -> dict[str, Any]:
+    """hawkeye's extra fields of a reply: whether the planner's probed answer and the expander's agree."""
+    return {"agree": result.agree, "planner_answer": result.plan.answer, "final_answer": result.final_answer}
 
 
 def _stage_usage(stage: StageResult) -> dict[str, Any]:
@@ -122,7 +128,7 @@ def completion_body(completion_id: str, model: str, result: AskResult) -> dict[s
         "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": message,
                      "finish_reason": finish_reason(result.expansion.completion.finish_reason)}],
-        "usage": usage(result),
+        "usage": usage(result), **agreement(result),
     }
 
 

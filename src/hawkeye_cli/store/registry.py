@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hawkeye_cli.errors import RegistryError
 from hawkeye_cli.store import paths
@@ -96,15 +96,45 @@ class ModelSpec(_Strict):
     cost: Cost = Cost()
 
 
+Effort = Literal["low", "medium", "high"]
+"""Adaptive settings a user can name (pipeline/budget.py says what each sets)."""
+EFFORTS: tuple[Effort, ...] = ("low", "medium", "high")
+AUTO = "auto"
+"""The adaptive stop at its default settings (those of `medium`)."""
+BudgetChoice = int | Literal["auto", "low", "medium", "high"]
+"""A planner budget as users give it: thinking tokens, or the adaptive stop by name."""
+
+
+def parse_budget(text: str) -> BudgetChoice:
+    """`--budget`, `--budgets` items and a served model's `@…`: a positive number of tokens or a name; ValueError
+    says what is allowed."""
+    word = text.strip().lower()
+    if word == AUTO or word in EFFORTS:
+        return word  # type: ignore[return-value]  # one of the names BudgetChoice lists
+    if word.isascii() and word.isdigit() and int(word) >= 1:
+        return int(word)
+    raise ValueError(f"a budget is a positive number of tokens, {AUTO}, or an effort level "
+                     f"({', '.join(EFFORTS)}); got {text!r}")
+
+
 class Profile(_Strict):
     name: str
     planner: str
     expander: str
-    budget: int = Field(default=256, gt=0)
+    budget: BudgetChoice = 256
+    max_budget: int = Field(default=2048, gt=0)
+    """The most the adaptive stop lets the planner think (`medium`'s cap; `low` halves it, `high` doubles it)."""
     max_tokens: int = Field(default=1024, gt=0)
     """Cap on the expander's answer and on the baseline's full CoT + answer; reasoning planners need thousands."""
     description: str = ""
     demo: bool = False
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value: object) -> BudgetChoice:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError("a budget is a positive number of tokens or a name")
+        return parse_budget(str(value))
 
 
 class Registry:
