@@ -93,7 +93,7 @@ def run_bench(
         require_writable(output, "--out")
     pair = models.pair(load_registry())
     decode = models.decode(pair)
-    sweep = [models.decode(pair, choice).budget for choice in _parse_budgets(budgets, models.budget)] \
+    sweep = [models.decode(pair, choice).budget for choice in _parse_budgets(budgets, models.budget or models.effort)] \
         or [decode.budget]
     tasks = tasks_for(chosen_modes, sweep)
     dataset = load_dataset(benchmark, data, Fields.of(benchmark, question_field, answer_field))
@@ -202,7 +202,7 @@ def _parse_budgets(text: str | None, budget: str | None) -> list[BudgetChoice]:
     if text is None:
         return []
     if budget is not None:
-        raise typer.BadParameter("give --budget or --budgets, not both", param_hint="--budgets")
+        raise typer.BadParameter("give --budget (or --effort) or --budgets, not both", param_hint="--budgets")
     choices = [options.parse(part, "--budgets", parse_budget) for part in text.split(",") if part.strip()]
     if not choices:
         raise typer.BadParameter("comma-separated budgets, e.g. 64,128,auto", param_hint="--budgets")

@@ -20,7 +20,7 @@ from hawkeye_cli.loading import Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.pipeline.budget import StopWhen, resolve
 from hawkeye_cli.pipeline.collaborate import OnDisagree
-from hawkeye_cli.store.registry import BudgetChoice, Registry, parse_budget
+from hawkeye_cli.store.registry import BudgetChoice, Effort, Registry, parse_budget
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 
@@ -48,6 +48,11 @@ class ModelOptions:
         str | None,
         typer.Option("--budget", "-b", help="Planner thinking: a number of tokens, or `auto` (stop when its probed "
                      "answers converge), or an effort level: low, medium, high.", show_default="profile's"),
+    ] = None
+    effort: Annotated[
+        Effort | None,
+        typer.Option("--effort", "-e", help="The adaptive stop at an effort level (what each sets: hawkeye --help, "
+                     "README); the same as --budget LEVEL.", show_default=False),
     ] = None
     max_budget: Annotated[
         int | None,
@@ -91,8 +96,10 @@ class ModelOptions:
 
     @property
     def budget_choice(self) -> BudgetChoice | None:
-        """--budget, validated."""
-        return None if self.budget is None else parse(self.budget, "--budget", parse_budget)
+        """--budget or --effort, validated."""
+        if self.effort is not None and self.budget is not None:
+            raise typer.BadParameter("give --budget or --effort, not both", param_hint="--effort")
+        return self.effort if self.budget is None else parse(self.budget, "--budget", parse_budget)
 
     def decode(self, pair: Pair, budget: BudgetChoice | None = None) -> DecodeSettings:
         """Budget (`budget`, else --budget, else the profile's) and answer cap from the options, else the

@@ -80,7 +80,7 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
 
     @app.post("/v1/chat/completions", dependencies=[Depends(require_key)], response_model=None)
     async def chat_completions(body: ChatCompletionRequest, request: Request) -> JSONResponse | StreamingResponse:
-        selection = catalog.select(body.model)
+        selection = catalog.select(body.model, body.reasoning_effort)
         question = body.question()
         if question is None:
             raise ApiError(400, "The request has no user message with text to answer.", param="messages")

@@ -15,7 +15,7 @@ from hawkeye_cli.loading import LoadedModels, Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.budget import Budget, StopWhen, label, resolve
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
-from hawkeye_cli.store.registry import EFFORTS, parse_budget
+from hawkeye_cli.store.registry import EFFORTS, BudgetChoice, parse_budget
 
 MODEL_PREFIX = "hawkeye/"
 
@@ -58,7 +58,9 @@ class Catalog:
     def __init__(self, served: Sequence[ServedProfile]) -> None:
         self.served = {profile.pair.profile.name: profile for profile in served}
 
-    def select(self, model: str) -> Selection:
+    def select(self, model: str, effort: str | None = None) -> Selection:
+        """The profile a model name serves, with the budget of its `@…` or of `effort` (OpenAI's
+        reasoning_effort), else the server's."""
         name, at, budget_text = model.removeprefix(MODEL_PREFIX).partition("@")
         served = self.served.get(name)
         if served is None:
@@ -66,14 +68,23 @@ class Catalog:
             raise ApiError(404, f"The model '{model}' does not exist on this server; it serves {known} "
                            "(optionally with @<budget>, e.g. hawkeye/tiny@128).",
                            type="not_found_error", code="model_not_found", param="model")
-        if not at:
+        if at and effort is not None:
+            raise ApiError(400, f"Give the budget in the model name ('{model}') or as reasoning_effort, not both.",
+                           code="invalid_budget", param="reasoning_effort")
+        if effort is not None:
+            if effort not in EFFORTS:
+                raise ApiError(400, f"reasoning_effort '{effort}' is not one of {', '.join(EFFORTS)}.",
+                               code="invalid_reasoning_effort", param="reasoning_effort")
+            choice: BudgetChoice = effort
+        elif not at:
             return Selection(served, served.defaults.budget, served.model_id)
-        try:
-            choice = parse_budget(budget_text)
-        except ValueError:
-            raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, auto, or an effort "
-                           f"level ({', '.join(EFFORTS)}), e.g. hawkeye/tiny@128 or hawkeye/tiny@auto.",
-                           code="invalid_budget", param="model") from None
+        else:
+            try:
+                choice = parse_budget(budget_text)
+            except ValueError:
+                raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, auto, or an "
+                               f"effort level ({', '.join(EFFORTS)}), e.g. hawkeye/tiny@128 or hawkeye/tiny@auto.",
+                               code="invalid_budget", param="model") from None
         budget = resolve(choice, served.max_budget, served.stop_when)
         return Selection(served, budget, f"{served.model_id}@{label(budget)}")
 

@@ -55,6 +55,8 @@ class ChatCompletionRequest(_Lenient):
     seed: int | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
+    reasoning_effort: str | None = None
+    """OpenAI's effort field: hawkeye's adaptive stop at that level (low, medium, high)."""
 
     @property
     def answer_cap(self) -> int | None:
