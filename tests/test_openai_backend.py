@@ -327,22 +327,18 @@ def test_a_server_that_is_down(registry: Registry) -> None:
     assert _error_of(remote(registry, f"{url}#m")) == f"cannot reach {url} (m) — is the server running? check the URL"
 
 
-def test_http_500_is_retried_a_bounded_number_of_times(registry: Registry, openai_stub_server: StubServer,
-                                                       stub: StubState) -> None:
-    stub.mode = "error500"
-    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(max_retries=2))
-    assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) failed with HTTP 500 after 3 attempts: "
-                                  "engine crashed — check the server's log")
-    assert len(stub.requests) == 3
-
-
-def test_http_429_is_retried_a_bounded_number_of_times(registry: Registry, openai_stub_server: StubServer,
-                                                       stub: StubState) -> None:
-    stub.mode = "error429"
-    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(max_retries=1))
-    assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) is rate limiting (HTTP 429) after 2 attempts "
-                                  "— wait and try again, or use a server with more capacity")
-    assert len(stub.requests) == 2
+@pytest.mark.parametrize(("mode", "retries", "message"), [
+    ("error500", 2, "failed with HTTP 500 after 3 attempts: engine crashed — check the server's log"),
+    ("error429", 1, "is rate limiting (HTTP 429) after 2 attempts — wait and try again, or use a server with more "
+                    "capacity"),
+])
+def test_http_errors_are_retried_a_bounded_number_of_times(registry: Registry, openai_stub_server: StubServer,
+                                                           stub: StubState, mode: str, retries: int,
+                                                           message: str) -> None:
+    stub.mode = mode
+    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(max_retries=retries))
+    assert _error_of(backend) == f"{openai_stub_server.url} ({MODEL}) {message}"
+    assert len(stub.requests) == retries + 1
 
 
 def test_a_server_that_never_accepts_the_connection(registry: Registry) -> None:
@@ -468,7 +464,7 @@ def test_raw_prompts_on_ollama_go_to_the_native_generate_endpoint(registry: Regi
 def test_ollama_errors_are_one_line(openai_stub_server: StubServer, stub: StubState) -> None:
     unknown = ModelSpec(alias="x", prompt_format="completion", source=Source(openai=openai_stub_server.url,
                                                                             model="nope", api="ollama"))
-    with pytest.raises(RemoteError, match="does not serve that model"):
+    with pytest.raises(RemoteError, match="does not serve model 'nope'"):
         OpenAIBackend(unknown, HttpSettings(timeout=10, max_retries=0)).complete(Request(3, prompt="q"))
     stub.mode = "garbage_json"
     known = ModelSpec(alias="y", prompt_format="completion", source=Source(openai=openai_stub_server.url,

@@ -26,14 +26,9 @@ from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Backend, Completion, Request
 from hawkeye_cli.cli import app
-from hawkeye_cli.engine import choose_pair
 from hawkeye_cli.errors import RemoteError
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.serving import Catalog, create_app
-from hawkeye_cli.serving.catalog import ServedProfile
-from hawkeye_cli.serving.jobs import ActiveJobs
-from hawkeye_cli.serving.server import GracefulServer, config, listen
 from hawkeye_cli.store.registry import Registry
+from remote_fixtures import running, scripted_client, served, stop_process
 
 QUESTION = "Tom has 3 apples and buys 5 more. How many apples does he have?"
 SERVER_OPTIONS = ["--budget", "8", "--max-tokens", "24", "--threads", "2", "--ctx", "2048"]
@@ -93,12 +88,7 @@ def serve(tmp: Path, *options: str, env: dict[str, str] | None = None) -> Iterat
                 time.sleep(0.2)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 30)
 
 
 @pytest.fixture(scope="module")
@@ -337,39 +327,6 @@ class Failing(Backend):
 
     def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
         raise self.error
-
-
-@contextmanager
-def running(registry: Registry, planner: Backend, expander: Backend,
-            api_key: str | None = None) -> Iterator[tuple[str, GracefulServer, threading.Thread]]:
-    """The app on `planner` and `expander` as profile tiny, served as `hawkeye serve` serves it, in a thread."""
-    pair = choose_pair(registry, profile="tiny")
-    collaboration = Collaboration(planner, pair.planner, expander, pair.expander, DecodeSettings(max_tokens=24))
-    catalog = Catalog([ServedProfile(pair, collaboration, budget=8)])
-    active = ActiveJobs()
-    sock = listen("127.0.0.1", 0)
-    server = GracefulServer(config(create_app(catalog, api_key=api_key, active=active)), active.cancel_all)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive()
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1", server, thread
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-
-
-@contextmanager
-def served(registry: Registry, planner: Backend, expander: Backend, api_key: str | None = None) -> Iterator[str]:
-    with running(registry, planner, expander, api_key) as (url, _, _):
-        yield url
-
-
-def scripted_client(url: str, key: str = "unused", **kwargs: object) -> openai.OpenAI:
-    return openai.OpenAI(base_url=url, api_key=key, max_retries=0, **kwargs)  # type: ignore[arg-type]
 
 
 ASK = {"model": "hawkeye/tiny", "messages": [{"role": "user", "content": "What is 1 + 1?"}]}

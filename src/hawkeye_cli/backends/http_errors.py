@@ -1,4 +1,12 @@
-"""One mapping from what can go wrong with a remote engine to a one-line error naming the endpoint and the fix."""
+"""One mapping from what can go wrong with a remote engine to a one-line error naming the endpoint and the fix.
+
+Every request to an engine goes through the `openai` client (Ollama's native stream too), so its typed errors,
+its retries (connection errors, timeouts, 408/409/429/5xx, with backoff) and its timeouts are the same for every
+endpoint; httpx2's own errors surface only while a stream is being read, where nothing is retried.
+
+A failure of one request that says nothing about the engine (a 400 for this prompt, a stream cut short) is a
+RequestError or a ContextOverflowError; every other failure means further requests would fail the same way.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +20,19 @@ import openai
 import pydantic
 
 from hawkeye_cli.backends.settings import HttpSettings
-from hawkeye_cli.errors import ContextOverflowError, HawkeyeError, RemoteError
+from hawkeye_cli.errors import ContextOverflowError, HawkeyeError, RemoteError, RequestError
 
 MAX_SERVER_MESSAGE = 300
 """Characters of a server's error message kept in a one-line error."""
 
 CONTEXT_WORDS = ("context length", "context window", "maximum context", "too long", "exceeds", "n_ctx",
                  "max_model_len", "maximum model length")
-"""Phrases engines use when a 400 means the prompt does not fit (vLLM, llama-server, SGLang, OpenAI)."""
+"""Phrases engines use when a 400 means the prompt does not fit (vLLM, llama-server, SGLang, OpenAI, Ollama)."""
 
 MALFORMED = (json.JSONDecodeError, openai.APIResponseValidationError, pydantic.ValidationError)
 """What the client raises for an answer that is not the JSON it expects."""
+
+URL_FIX = "check the URL (an OpenAI-compatible API usually ends in /v1)"
 
 
 class NotOpenAI(Exception):
@@ -30,24 +40,31 @@ class NotOpenAI(Exception):
 
 
 NotFound = Callable[[str], HawkeyeError]
-"""The error for an HTTP 404, given the server's message."""
+"""The error for an HTTP 404, given the server's message: the caller may know better than "check the URL"."""
 
 
 @contextmanager
-def mapped(where: str, settings: HttpSettings, *, api_key_env: str | None, not_found: NotFound) -> Iterator[None]:
-    """Turn the openai client's typed errors into one-line errors; `where` names the endpoint (and model)."""
+def mapped(where: str, settings: HttpSettings, *, api_key_env: str | None = None,
+           not_found: NotFound | None = None) -> Iterator[None]:
+    """Turn the client's errors into one-line errors; `where` names the endpoint (and model) in each."""
     try:
         yield
     except HawkeyeError:
         raise
-    except openai.APITimeoutError as exc:
+    except openai.APITimeoutError as exc:  # before the answer started: the client retried
         if isinstance(exc.__cause__, httpx2.ConnectTimeout):
-            raise RemoteError(f"cannot reach {where}: no connection within {settings.connect_timeout:g} s",
-                              fix="is the server running? check the URL and the network") from exc
-        raise RemoteError(f"{where} did not answer within {settings.timeout:g} s",
-                          fix="raise the timeout, or check that the server is not overloaded") from exc
+            raise RemoteError(f"cannot reach {where}: no connection within {settings.connect_timeout:g} s"
+                              f"{_each(settings)}", fix="is the server running? check the URL and the network") \
+                from exc
+        raise timed_out(where, settings, retried=True) from exc
+    except httpx2.TimeoutException as exc:  # while a stream was read: not retried
+        raise timed_out(where, settings, retried=False) from exc
     except openai.APIConnectionError as exc:
-        raise RemoteError(f"cannot reach {where}", fix="is the server running? check the URL") from exc
+        raise RemoteError(f"cannot reach {where}{_after(settings)}", fix="is the server running? check the URL") \
+            from exc
+    except httpx2.TransportError as exc:
+        raise RemoteError(f"{where} broke off the connection in the middle of an answer",
+                          fix="is the server still running? check its log") from exc
     except openai.APIStatusError as exc:
         raise status_error(where, settings, exc.status_code, server_message(exc.body, exc.message),
                            api_key_env=api_key_env, not_found=not_found) from exc
@@ -56,23 +73,32 @@ def mapped(where: str, settings: HttpSettings, *, api_key_env: str | None, not_f
 
 
 def status_error(where: str, settings: HttpSettings, status: int, message: str, *, api_key_env: str | None,
-                 not_found: NotFound) -> HawkeyeError:
+                 not_found: NotFound | None) -> HawkeyeError:
     """The error for an HTTP error status, once the client's retries (429, 5xx) are spent."""
     if status in (401, 403):
         return RemoteError(f"{where} refused the request (HTTP {status}: {message})", fix=_key_fix(api_key_env))
     if status == 404:
-        return not_found(message)
+        return not_found(message) if not_found is not None else answered_404(where, message)
     if status in (400, 422):
         if any(word in message.lower() for word in CONTEXT_WORDS):
             return ContextOverflowError(f"{where}: {message}",
                                         fix="shorten the question or use a model with a longer context")
-        return RemoteError(f"{where} rejected the request (HTTP {status}: {message})",
-                           fix="check the server's options and the model's registry entry")
+        return RequestError(f"{where} rejected the request (HTTP {status}: {message})",
+                            fix="check the server's options and the model's registry entry")
     if status == 429:
         return RemoteError(f"{where} is rate limiting (HTTP 429) after {attempts(settings)}",
                            fix="wait and try again, or use a server with more capacity")
     return RemoteError(f"{where} failed with HTTP {status} after {attempts(settings)}: {message}",
                        fix="check the server's log")
+
+
+def answered_404(where: str, message: str) -> RemoteError:
+    return RemoteError(f"{where} answered HTTP 404 ({message})", fix=URL_FIX)
+
+
+def timed_out(where: str, settings: HttpSettings, *, retried: bool) -> RemoteError:
+    return RemoteError(f"{where} did not answer within {settings.timeout:g} s{_each(settings) if retried else ''}",
+                       fix="raise the timeout, or check that the server is not overloaded")
 
 
 def not_openai(where: str) -> RemoteError:
@@ -85,6 +111,14 @@ def attempts(settings: HttpSettings) -> str:
     return f"{tries} attempt{'s' if tries > 1 else ''}"
 
 
+def _after(settings: HttpSettings) -> str:
+    return f" after {attempts(settings)}" if settings.max_retries else ""
+
+
+def _each(settings: HttpSettings) -> str:
+    return f", at each of {attempts(settings)}" if settings.max_retries else ""
+
+
 def _key_fix(api_key_env: str | None) -> str:
     if api_key_env is None:
         return ("set `api_key_env` in the model's registry entry to the environment variable that holds "
@@ -95,7 +129,8 @@ def _key_fix(api_key_env: str | None) -> str:
 
 
 def server_message(body: object, fallback: str) -> str:
-    """The server's own error message on one line: OpenAI's error.message, FastAPI's detail, or the body."""
+    """The server's own error message on one line: OpenAI's error.message, Ollama's error, FastAPI's detail, or
+    the body."""
     message: object = body
     if isinstance(body, dict):
         error = body.get("error")

@@ -8,7 +8,8 @@ thinking arrives inline (`<think>…</think>` in the content) or in a field of i
 Streaming (`on_text`): it receives the text that ends up in `Completion.text`, plus thinking that arrives in a
 separate field when the request stops at `</think>` (a budget-forced plan stage streams its thinking).
 
-Every failure a user can fix becomes a RemoteError (or ContextOverflowError) naming the endpoint and the fix.
+Every failure a user can fix becomes a RemoteError (or ContextOverflowError) naming the endpoint and the fix
+(backends/http_errors.py); token counting is backends/tokenize_endpoints.py.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from hawkeye_cli.backends.http_errors import NotOpenAI
 from hawkeye_cli.backends.ollama_native import generate_raw
 from hawkeye_cli.backends.settings import HttpSettings
 from hawkeye_cli.backends.tokenize_endpoints import TokenCounter
-from hawkeye_cli.errors import CapabilityError, HawkeyeError, RemoteError
+from hawkeye_cli.errors import CapabilityError, HawkeyeError, RemoteError, RequestError
 from hawkeye_cli.store.registry import ModelSpec
 
 REASONING_FIELDS = ("reasoning_content", "reasoning", "thinking")
@@ -63,7 +64,7 @@ class OpenAIBackend(Backend):
             max_retries=settings.max_retries,
         )
         self._served: str | None = spec.source.model
-        self._listing: list[Any] | None = None
+        self._listing: list[dict[str, Any]] | None = None
         self._tokenizer: TokenCounter | None = None
         self._tokenizer_probed = False
         self._template = ChatTemplate(spec.chat_template, name=spec.alias) if spec.chat_template else None
@@ -74,19 +75,22 @@ class OpenAIBackend(Backend):
     def where(self) -> str:
         return f"{self.url} ({self._served})" if self._served else self.url
 
-    def _models(self) -> list[Any]:
-        """The server's /v1/models listing, fetched once."""
+    def _models(self) -> list[dict[str, Any]]:
+        """The server's /v1/models listing, fetched once; read as plain JSON, so that an answer of another shape
+        (an HTML page, plain text) is told apart from a listing here rather than inside the client."""
         if self._listing is None:
-            with self._errors():
-                listing = list(self._client.models.list())
-            if not all(isinstance(getattr(entry, "id", None), str) for entry in listing):
+            with http_errors.mapped(self.where, self.settings, api_key_env=self.spec.source.api_key_env):
+                answer = self._client.get("/models", cast_to=object)
+            entries = answer.get("data") if isinstance(answer, dict) else None
+            if not isinstance(entries, list) or not all(
+                    isinstance(entry, dict) and isinstance(entry.get("id"), str) for entry in entries):
                 raise http_errors.not_openai(self.where)
-            self._listing = listing
+            self._listing = entries
         return self._listing
 
     def served_models(self) -> list[str]:
         """The names the server serves (GET /v1/models): asking this is how to tell that it answers."""
-        return [entry.id for entry in self._models()]
+        return [entry["id"] for entry in self._models()]
 
     @property
     def model(self) -> str:
@@ -104,11 +108,10 @@ class OpenAIBackend(Backend):
     def n_ctx(self) -> int | None:  # type: ignore[override]  # a read-only attribute, looked up on first use
         """vLLM tells its context window (`max_model_len` in /v1/models); other engines do not."""
         try:
-            entries = [entry for entry in self._models() if entry.id == self.model]
+            entries = [entry for entry in self._models() if entry["id"] == self.model]
         except RemoteError:
             return None
-        extra = (entries[0].model_extra or {}) if entries else {}
-        value = extra.get("max_model_len")
+        value = entries[0].get("max_model_len") if entries else None
         return value if isinstance(value, int) else None
 
     # -- generation ---------------------------------------------------------------------------------------------
@@ -116,7 +119,9 @@ class OpenAIBackend(Backend):
     def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
         model = self.model  # before any other request, so that errors name it
         if self.spec.source.api == "ollama" and (raw := self._prompt_text(request)) is not None:
-            return generate_raw(self.root, model, raw, request, self.settings, on_text, self.where)
+            with self._errors():
+                return generate_raw(self._client, f"{self.root}/api/generate", model, raw, request, on_text,
+                                    self.where)
         started = time.perf_counter()
         thinking_ends = THINK_CLOSE in request.stop
         text: list[str] = []
@@ -127,10 +132,12 @@ class OpenAIBackend(Backend):
         server_finish: str | None = None
         stop_reason: object = _UNSET
         thinking_ended = False
+        chunks = 0
         with self._errors():
             stream = self._create(request)
             try:
                 for chunk in stream:
+                    chunks += 1
                     usage = getattr(chunk, "usage", None) or usage
                     delta = _read_chunk(chunk)
                     if delta is None:
@@ -154,13 +161,13 @@ class OpenAIBackend(Backend):
                             on_text(delta.content)
                     server_finish = delta.finish_reason or server_finish
                     stop_reason = delta.stop_reason if delta.stop_reason is not _UNSET else stop_reason
-            except NotOpenAI:
-                raise http_errors.not_openai(self.where) from None
             finally:
                 stream.close()
         seconds = time.perf_counter() - started
+        if not chunks:  # a 200 that is no event stream at all (an HTML page, plain text, a JSON object)
+            raise http_errors.not_openai(self.where)
         if server_finish is None and not thinking_ended:
-            raise RemoteError(f"{self.where} ended its answer without saying why (no finish_reason): the server "
+            raise RequestError(f"{self.where} ended its answer without saying why (no finish_reason): the server "
                               "interrupted or dropped the request",
                               fix="run it again; llama-cpp-python's server needs --interrupt_requests False to "
                                   "serve concurrent requests")
@@ -265,11 +272,12 @@ class OpenAIBackend(Backend):
                                   not_found=self._not_found)
 
     def _not_found(self, message: str) -> RemoteError:
+        """A 404 to a request: a model the server does not serve, a kind of request it lacks, or a wrong URL. The
+        listing it asks for maps its own 404 plainly, so a URL that answers 404 to everything ends here."""
         try:
-            names = [entry.id for entry in self._models()]
+            names = self.served_models()
         except RemoteError:
-            return RemoteError(f"{self.where} answered HTTP 404 ({message})",
-                               fix="check the URL (an OpenAI-compatible API usually ends in /v1)")
+            return http_errors.answered_404(self.where, message)
         if self._served in names:
             return RemoteError(f"{self.where} answered HTTP 404 ({message})",
                                fix="the server may not support this kind of request; check its options")
