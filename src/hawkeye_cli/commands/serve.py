@@ -63,7 +63,7 @@ def serve(
             settings,
         )
     sock = server.listen(host, port)
-    where = f"http://{host}:{sock.getsockname()[1]}/v1"
+    where = server.base_url(host, sock.getsockname()[1])
     for served in catalog.served.values():
         stderr.print(f"serving {served.model_id} ({served.pair.planner.alias} plans, {served.pair.expander.alias} "
                      f"answers; budget {served.budget}, max tokens {served.collaboration.settings.max_tokens}) "

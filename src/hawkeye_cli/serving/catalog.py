@@ -66,7 +66,7 @@ class Catalog:
                            type="not_found_error", code="model_not_found", param="model")
         if not at:
             return Selection(served, served.budget, served.model_id)
-        if not budget_text.isdigit() or int(budget_text) < 1:
+        if not (budget_text.isascii() and budget_text.isdigit()) or int(budget_text) < 1:  # not '²', a digit
             raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, "
                            "e.g. hawkeye/tiny@128.", code="invalid_budget", param="model")
         return Selection(served, int(budget_text), f"{served.model_id}@{int(budget_text)}")
