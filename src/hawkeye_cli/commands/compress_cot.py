@@ -90,7 +90,8 @@ def compress_cot(
         bool, typer.Option("--verify", help="Run the expander on each compressed CoT and score its answer.")
     ] = False,
     scorer: Annotated[
-        str | None, typer.Option("--scorer", help="surprisal: the scoring model.", show_default="the expander")
+        str | None, typer.Option("--scorer", help="surprisal: the scoring model.", show_default="the expander",
+                                 callback=options.model_name)
     ] = None,
     export_sft: Annotated[
         Path | None, typer.Option("--export-sft", help="Also write chat-format SFT records here.")

@@ -10,15 +10,26 @@ import typer
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
 from hawkeye_cli.engine import Pair
 from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, endpoint_problem
+
+
+def model_name(value: str | None) -> str | None:
+    """An option naming a model: an endpoint URL is checked here, where the error can name the option."""
+    if value is not None and value.startswith(("http://", "https://")) and (problem := endpoint_problem(value)):
+        raise typer.BadParameter(f"{problem}; give one like {ENDPOINT_EXAMPLE}")
+    return value
+
 
 Profile = Annotated[
     str | None, typer.Option("--profile", "-p", help="Planner + expander pair from the registry (hawkeye models).")
 ]
 Planner = Annotated[
-    str | None, typer.Option("--planner", help="Planner model: alias, .gguf path, or endpoint URL[#MODEL].")
+    str | None, typer.Option("--planner", help="Planner model: alias, .gguf path, or endpoint URL[#MODEL].",
+                             callback=model_name)
 ]
 Expander = Annotated[
-    str | None, typer.Option("--expander", help="Expander model: alias, .gguf path, or endpoint URL[#MODEL].")
+    str | None, typer.Option("--expander", help="Expander model: alias, .gguf path, or endpoint URL[#MODEL].",
+                             callback=model_name)
 ]
 Budget = Annotated[
     int | None,
