@@ -234,8 +234,8 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
             if stops_at_think and mode in ("reasoning_content", "reasoning", "thinking"):
                 await asyncio.sleep(HANG_SECONDS)
         if mode == "interrupted":  # llama-cpp-python's server cuts a stream short when another request arrives
-            yield "data: [DONE]\n\n"
             completed = True
+            yield "data: [DONE]\n\n"
             return
         if mode == "stop_string":
             yield _chunk({}, finish="stop", chat=chat, stop_reason="\n\n")
@@ -243,8 +243,8 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
             yield _chunk({}, finish="stop", chat=chat, stop_reason=None)
         if usage:  # DeepSeek's API (reasoning_content) also counts the thinking tokens; Ollama's does not
             yield _usage(11, 12, REASONING_TOKENS if mode == "reasoning_content" else None)
+        completed = True  # before the last line: a client stops reading at [DONE], and the generator with it
         yield "data: [DONE]\n\n"
-        completed = True
     finally:
         if not completed:
             state.stream_abandoned.set()
@@ -255,8 +255,7 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
 def _answered(state: StubState) -> None:
     state.answered += 1
     if state.exit_after is not None and state.answered >= state.exit_after:
-        # a moment for the last answer to leave, then gone at once: no graceful shutdown, as with `kill -9`
-        asyncio.get_running_loop().call_later(0.1, os._exit, 1)
+        os._exit(1)  # the last answer has gone out; no graceful shutdown, as with `kill -9`
 
 
 class StubServer:
