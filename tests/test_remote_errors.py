@@ -1,5 +1,5 @@
-"""Engines that answer wrongly, through the CLI: a 404 everywhere (a URL without /v1), a web page where JSON
-belongs, a server that never answers; and Ollama's native path retrying 503 as the openai client does.
+"""Engines that fail or answer wrongly: through the CLI (a 404 everywhere, as for a URL without /v1; a web page
+where JSON belongs; a server that never answers), then each failure the backend maps (backends/http_errors.py).
 
 Each must end in one error line that says what to do, never a traceback (a 404 once recursed until Python gave
 up), and a remote engine's 404 must not take a serving request 10 s to answer."""
@@ -7,6 +7,7 @@ up), and a remote engine's 404 must not take a serving request 10 s to answer.""
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,14 +23,14 @@ from hawkeye_cli.backends.base import Request
 from hawkeye_cli.backends.openai_http import OpenAIBackend
 from hawkeye_cli.backends.settings import HttpSettings
 from hawkeye_cli.cli import app
-from hawkeye_cli.errors import RemoteError
+from hawkeye_cli.errors import ContextOverflowError, RemoteError
 from hawkeye_cli.store.registry import ModelSpec, Registry, Source
-from openai_stub import ANSWER, MODEL, StubServer, StubState
-from remote_fixtures import scripted_client, served
+from openai_stub import MODEL, StubServer, StubState
+from remote_fixtures import QUICK, ask, free_port, remote, scripted_client, served
 
 LOCAL = "smollm2-135m-instruct"
 URL_FIX = "check the URL (an OpenAI-compatible API usually ends in /v1)"
-NOT_OPENAI = ("answered something that is not an OpenAI-compatible response — check that the URL points at an "
+NOT_OPENAI_LINE = ("answered something that is not an OpenAI-compatible response — check that the URL points at an "
               "OpenAI-compatible API (it usually ends in /v1)")
 
 
@@ -39,7 +40,7 @@ def stub(openai_stub_server: StubServer) -> Iterator[StubState]:
     openai_stub_server.reset()
 
 
-def ask(planner: str, *options: str) -> Result:
+def run_ask(planner: str, *options: str) -> Result:
     return CliRunner().invoke(app, ["ask", "What is 2 + 2?", "--planner", planner, "--expander", LOCAL,
                                     "--budget", "8", "--max-tokens", "8", "--ctx", "2048", "--threads", "2", *options])
 
@@ -55,10 +56,10 @@ def one_error_line(result: Result) -> str:
 def test_a_url_that_answers_404_to_everything_is_one_line(openai_stub_server: StubServer, stub: StubState) -> None:
     stub.mode = "error404"
     root = openai_stub_server.url.removesuffix("/v1")
-    assert one_error_line(ask(root)) == f"error: {root} answered HTTP 404 (Not Found) — {URL_FIX}"
+    assert one_error_line(run_ask(root)) == f"error: {root} answered HTTP 404 (Not Found) — {URL_FIX}"
     named = f"{openai_stub_server.url}#{MODEL}"  # the completion's 404, then the listing's: no recursion
-    assert one_error_line(ask(named)) == f"error: {openai_stub_server.url} ({MODEL}) answered HTTP 404 (Not Found) " \
-                                         f"— {URL_FIX}"
+    assert one_error_line(run_ask(named)) == \
+        f"error: {openai_stub_server.url} ({MODEL}) answered HTTP 404 (Not Found) — {URL_FIX}"
     assert [r.path for r in stub.requests] == ["/v1/chat/completions", "/v1/models"]  # asked once each
 
 
@@ -66,7 +67,7 @@ def test_a_url_that_answers_404_to_everything_is_one_line(openai_stub_server: St
 def test_llama_cpp_server_without_v1_is_one_line(llama_server: str) -> None:
     """The real llama_cpp.server answers 404 to /models and /chat/completions at its root."""
     root = llama_server.removesuffix("/v1")
-    assert one_error_line(ask(root)) == f"error: {root} answered HTTP 404 (Not Found) — {URL_FIX}"
+    assert one_error_line(run_ask(root)) == f"error: {root} answered HTTP 404 (Not Found) — {URL_FIX}"
 
 
 def test_models_check_of_an_address_that_answers_404(openai_stub_server: StubServer, stub: StubState,
@@ -100,7 +101,7 @@ def test_serving_with_a_planner_that_answers_404_is_a_502_at_once(registry: Regi
 def test_a_web_page_where_the_model_listing_belongs(openai_stub_server: StubServer, stub: StubState,
                                                     page: str) -> None:
     stub.mode = page
-    assert one_error_line(ask(openai_stub_server.url)) == f"error: {openai_stub_server.url} {NOT_OPENAI}"
+    assert one_error_line(run_ask(openai_stub_server.url)) == f"error: {openai_stub_server.url} {NOT_OPENAI_LINE}"
 
 
 @pytest.mark.parametrize("page", ["html", "plain_text"])
@@ -108,43 +109,144 @@ def test_a_web_page_where_the_answer_stream_belongs(openai_stub_server: StubServ
                                                     page: str) -> None:
     """With #MODEL nothing lists the models first: the 200 to the completion request is what is read."""
     stub.mode = page
-    line = one_error_line(ask(f"{openai_stub_server.url}#{MODEL}"))
-    assert line == f"error: {openai_stub_server.url} ({MODEL}) {NOT_OPENAI}"
+    line = one_error_line(run_ask(f"{openai_stub_server.url}#{MODEL}"))
+    assert line == f"error: {openai_stub_server.url} ({MODEL}) {NOT_OPENAI_LINE}"
     assert [r.path for r in stub.requests] == ["/v1/chat/completions"]
 
 
 def test_a_server_that_never_answers_says_how_often_it_was_asked(openai_stub_server: StubServer,
                                                                   stub: StubState) -> None:
     stub.mode = "hang"
-    line = one_error_line(ask(f"{openai_stub_server.url}#{MODEL}", "--timeout", "1"))
+    line = one_error_line(run_ask(f"{openai_stub_server.url}#{MODEL}", "--timeout", "1"))
     assert line == (f"error: {openai_stub_server.url} ({MODEL}) did not answer within 1 s, at each of 3 attempts — "
                     "raise the timeout, or check that the server is not overloaded")
     assert len(stub.requests) == 3
 
 
-# -- Ollama's native /api/generate: the same retries and error mapping as every other request ------------------
+# -- each failure the backend maps ----------------------------------------------------------------------------------
 
 
-def ollama(url: str, retries: int) -> OpenAIBackend:
-    spec = ModelSpec(alias="base-on-ollama", prompt_format="completion",
-                     source=Source(openai=url, model=MODEL, api="ollama"))
-    return OpenAIBackend(spec, HttpSettings(timeout=10, max_retries=retries))
+@pytest.fixture
+def stub_backend(registry: Registry, openai_stub_server: StubServer, stub: StubState) -> Iterator[OpenAIBackend]:
+    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}")
+    yield backend
+    backend.close()
 
 
-def test_ollama_native_retries_an_engine_that_is_briefly_unavailable(openai_stub_server: StubServer,
-                                                                     stub: StubState) -> None:
-    stub.unavailable = 1
-    completion = ollama(openai_stub_server.url, retries=2).complete(Request(8, prompt="Question: 2 + 2?\nAnswer:"))
-    assert completion.text == "".join(ANSWER)
-    assert [r.path for r in stub.requests] == ["/api/generate", "/api/generate"]
+def _error_of(backend: OpenAIBackend, request: Request | None = None) -> str:
+    with pytest.raises(RemoteError) as caught:
+        backend.complete(request or ask("2+2?"))
+    return caught.value.one_line()
 
 
-def test_ollama_native_gives_up_after_its_retries_in_one_line(openai_stub_server: StubServer,
-                                                              stub: StubState) -> None:
-    stub.mode = "error503"
-    with pytest.raises(RemoteError) as raised:
-        ollama(openai_stub_server.url, retries=2).complete(Request(8, prompt="Question: 2 + 2?\nAnswer:"))
-    assert raised.value.one_line() == (f"{openai_stub_server.url} ({MODEL}) failed with HTTP 503 after 3 attempts: "
-                                       "loading model, try again — check the server's log")
-    assert [r.path for r in stub.requests] == ["/api/generate"] * 3
+def test_a_server_that_is_down(registry: Registry) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    assert _error_of(remote(registry, f"{url}#m")) == f"cannot reach {url} (m) — is the server running? check the URL"
 
+
+@pytest.mark.parametrize(("mode", "retries", "message"), [
+    ("error500", 2, "failed with HTTP 500 after 3 attempts: engine crashed — check the server's log"),
+    ("error429", 1, "is rate limiting (HTTP 429) after 2 attempts — wait and try again, or use a server with more "
+                    "capacity"),
+])
+def test_http_errors_are_retried_a_bounded_number_of_times(registry: Registry, openai_stub_server: StubServer,
+                                                           stub: StubState, mode: str, retries: int,
+                                                           message: str) -> None:
+    stub.mode = mode
+    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(max_retries=retries))
+    assert _error_of(backend) == f"{openai_stub_server.url} ({MODEL}) {message}"
+    assert len(stub.requests) == retries + 1
+
+
+def test_a_server_that_never_accepts_the_connection(registry: Registry) -> None:
+    """A listening socket whose accept queue is full: Linux drops further connection attempts unanswered."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        queued = [socket.socket() for _ in range(3)]
+        for pending in queued:
+            pending.setblocking(False)
+            pending.connect_ex(("127.0.0.1", listener.getsockname()[1]))
+        backend = remote(registry, f"{url}#m", HttpSettings(timeout=30, connect_timeout=1, max_retries=0))
+        try:
+            assert _error_of(backend) == (f"cannot reach {url} (m): no connection within 1 s — is the server "
+                                          "running? check the URL and the network")
+        finally:
+            for pending in queued:
+                pending.close()
+
+
+def test_http_401_names_the_variable_to_set(registry: Registry, openai_stub_server: StubServer, stub: StubState,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    stub.mode = "error401"
+    assert _error_of(remote(registry, f"{openai_stub_server.url}#{MODEL}")).endswith(
+        "— set `api_key_env` in the model's registry entry to the environment variable that holds the API key")
+    monkeypatch.delenv("HAWKEYE_TEST_KEY", raising=False)
+    source = Source(openai=openai_stub_server.url, model=MODEL, api_key_env="HAWKEYE_TEST_KEY")
+    keyed = OpenAIBackend(ModelSpec(alias="keyed", source=source), QUICK)
+    assert _error_of(keyed) == (f"{openai_stub_server.url} ({MODEL}) refused the request (HTTP 401: Invalid API "
+                                "key) — set the environment variable HAWKEYE_TEST_KEY to the API key")
+
+
+def test_an_unknown_model_lists_the_served_ones(registry: Registry, openai_stub_server: StubServer,
+                                                stub: StubState) -> None:
+    url = openai_stub_server.url
+    assert _error_of(remote(registry, f"{url}#nope")) == \
+        f"{url} does not serve model 'nope' — use one of: {MODEL} (as {url}#MODEL)"
+
+
+def test_two_served_models_must_be_named(registry: Registry, openai_stub_server: StubServer,
+                                         stub: StubState) -> None:
+    stub.mode = "two_models"
+    url = openai_stub_server.url
+    assert _error_of(remote(registry, url)) == \
+        f"{url} serves 2 models ({MODEL}, other-model), so hawkeye cannot pick one — name one: {url}#MODEL"
+
+
+def test_a_prompt_too_long_is_a_context_overflow(stub: StubState, stub_backend: OpenAIBackend) -> None:
+    stub.mode = "context_overflow"
+    with pytest.raises(ContextOverflowError, match="maximum context length is 4096 tokens"):
+        stub_backend.complete(ask("2+2?"))
+
+
+NOT_OPENAI = "answered something that is not an OpenAI-compatible response"
+
+
+def test_garbage_json_is_not_an_openai_compatible_response(registry: Registry, openai_stub_server: StubServer,
+                                                           stub: StubState, stub_backend: OpenAIBackend) -> None:
+    stub.mode = "garbage_json"
+    assert NOT_OPENAI in _error_of(stub_backend)  # a stream of data that is not JSON
+    assert NOT_OPENAI in _error_of(remote(registry, openai_stub_server.url))  # /v1/models answering non-JSON
+
+
+def test_a_stream_of_the_wrong_shape_is_not_an_openai_compatible_response(stub: StubState,
+                                                                           stub_backend: OpenAIBackend) -> None:
+    stub.mode = "garbage_sse"
+    assert _error_of(stub_backend) == (f"{stub_backend.url} ({MODEL}) {NOT_OPENAI} — check that the URL points at "
+                                       "an OpenAI-compatible API (it usually ends in /v1)")
+
+
+def test_a_stream_cut_short_is_an_error_not_an_answer(stub: StubState, stub_backend: OpenAIBackend) -> None:
+    """A stream that ends without a finish_reason was interrupted: taking its text as the answer would score a
+    half-written (or empty) answer as if the model had given it."""
+    stub.mode = "interrupted"
+    error = _error_of(stub_backend)
+    assert "ended its answer without saying why" in error and "--interrupt_requests False" in error
+
+
+def test_a_server_that_never_answers_times_out(registry: Registry, openai_stub_server: StubServer,
+                                               stub: StubState) -> None:
+    stub.mode = "hang"
+    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(timeout=1, max_retries=0))
+    assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) did not answer within 1 s — raise the "
+                                  "timeout, or check that the server is not overloaded")
+    assert len(stub.requests) == 1
+
+
+def test_ctrl_c_while_streaming_is_not_turned_into_an_error(stub: StubState, stub_backend: OpenAIBackend) -> None:
+    def interrupt(text: str) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stub_backend.complete(ask("2+2?"), interrupt)

@@ -22,8 +22,7 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ScriptedBackend, ScriptedDriver
-from hawkeye_cli import backends
+from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend, Completion, Request
 from hawkeye_cli.cli import app
 from hawkeye_cli.errors import RemoteError
@@ -265,32 +264,6 @@ def test_serving_with_a_remote_planner(llama_server: str, tmp_path: Path) -> Non
     assert asked.exit_code == 0, asked.output
     document = json.loads(asked.stdout)
     assert reasoning == document["plan"]["cot"] and message.content == document["expansion"]["text"]
-
-
-# --- start-up failures through the CLI --------------------------------------------------------------------------
-
-def test_unloadable_model_exits_1_before_listening(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--planner", str(tmp_path / "missing.gguf"),
-                                      "--port", "0"])
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error:") and len(result.stderr.strip().splitlines()) == 1
-    assert "serving" not in result.stderr
-
-
-def test_public_address_without_key_warns_and_busy_port_is_one_line(registry: Registry) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        driver = ScriptedDriver(lambda spec: ScriptedBackend([], name=spec.alias))
-        with backends.registered("pypi", driver):
-            busy = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--port", str(port)])
-            # a documentation-only address (RFC 5737): not this machine's, so it fails to bind instead of serving
-            public = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--host", "192.0.2.1", "--port", "0"])
-    assert busy.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
-    assert "warning" not in busy.stderr
-    assert "warning: listening on 192.0.2.1 without --api-key" in public.stderr
-    assert public.exit_code == 1 and "cannot listen on 192.0.2.1" in public.stderr
 
 
 # --- scripted backends, served in-process --------------------------------------------------------------------------
