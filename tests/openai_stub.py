@@ -37,7 +37,7 @@ HANG_SECONDS = 3600.0
 
 MODES = ("inline", "reasoning_content", "reasoning", "thinking", "error500", "error503", "error429", "error401",
          "error404", "unknown_model", "context_overflow", "garbage_json", "garbage_sse", "html", "plain_text", "hang",
-         "two_models", "stop_string", "interrupted")
+         "two_models", "stop_string", "interrupted", "broken_off")
 PAGES = {"html": ("<!doctype html><html><body><h1>Welcome</h1></body></html>", "text/html"),
          "plain_text": ("Hello from a web server.", "text/plain")}
 """What a server that is not an engine answers to every request, with status 200."""
@@ -233,6 +233,8 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
             yield _chunk({"content": piece}, chat=chat)
             if stops_at_think and mode in ("reasoning_content", "reasoning", "thinking"):
                 await asyncio.sleep(HANG_SECONDS)
+        if mode == "broken_off":  # the engine dies mid-answer: the connection closes before the stream's end
+            raise ConnectionAbortedError("the stub broke the stream off")
         if mode == "interrupted":  # llama-cpp-python's server cuts a stream short when another request arrives
             completed = True
             yield "data: [DONE]\n\n"

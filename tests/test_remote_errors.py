@@ -235,6 +235,14 @@ def test_a_stream_cut_short_is_an_error_not_an_answer(stub: StubState, stub_back
     assert "ended its answer without saying why" in error and "--interrupt_requests False" in error
 
 
+def test_a_stream_broken_off_is_one_line(stub: StubState, stub_backend: OpenAIBackend) -> None:
+    """httpx2's own error while the stream is read, which the openai client does not wrap (nor retry)."""
+    stub.mode = "broken_off"
+    assert _error_of(stub_backend) == (f"{stub_backend.url} ({MODEL}) broke off the connection in the middle of an "
+                                       "answer — is the server still running? check its log")
+    assert len(stub.requests) == 1
+
+
 def test_a_server_that_never_answers_times_out(registry: Registry, openai_stub_server: StubServer,
                                                stub: StubState) -> None:
     stub.mode = "hang"

@@ -45,26 +45,30 @@ NotFound = Callable[[str], HawkeyeError]
 
 @contextmanager
 def mapped(where: str, settings: HttpSettings, *, api_key_env: str | None = None,
-           not_found: NotFound | None = None) -> Iterator[None]:
-    """Turn the client's errors into one-line errors; `where` names the endpoint (and model) in each."""
+           not_found: NotFound | None = None, streaming: bool = False) -> Iterator[None]:
+    """Turn the client's errors into one-line errors; `where` names the endpoint (and model) in each.
+
+    `streaming`: an answer is being read, after the client's retries (they cover the request up to the answer's
+    first bytes). httpx2's own errors come only from a raw stream being read (Ollama's), so they count as that too.
+    """
     try:
         yield
     except HawkeyeError:
         raise
-    except openai.APITimeoutError as exc:  # before the answer started: the client retried
+    except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
         if isinstance(exc.__cause__, httpx2.ConnectTimeout):
             raise RemoteError(f"cannot reach {where}: no connection within {settings.connect_timeout:g} s"
                               f"{_each(settings)}", fix="is the server running? check the URL and the network") \
                 from exc
-        raise timed_out(where, settings, retried=True) from exc
-    except httpx2.TimeoutException as exc:  # while a stream was read: not retried
-        raise timed_out(where, settings, retried=False) from exc
-    except openai.APIConnectionError as exc:
+        retried = not streaming and isinstance(exc, openai.APITimeoutError)
+        raise RemoteError(f"{where} did not answer within {settings.timeout:g} s{_each(settings) if retried else ''}",
+                          fix="raise the timeout, or check that the server is not overloaded") from exc
+    except (openai.APIConnectionError, httpx2.TransportError) as exc:
+        if streaming or isinstance(exc, httpx2.TransportError):
+            raise RemoteError(f"{where} broke off the connection in the middle of an answer",
+                              fix="is the server still running? check its log") from exc
         raise RemoteError(f"cannot reach {where}{_after(settings)}", fix="is the server running? check the URL") \
             from exc
-    except httpx2.TransportError as exc:
-        raise RemoteError(f"{where} broke off the connection in the middle of an answer",
-                          fix="is the server still running? check its log") from exc
     except openai.APIStatusError as exc:
         raise status_error(where, settings, exc.status_code, server_message(exc.body, exc.message),
                            api_key_env=api_key_env, not_found=not_found) from exc
@@ -94,11 +98,6 @@ def status_error(where: str, settings: HttpSettings, status: int, message: str, 
 
 def answered_404(where: str, message: str) -> RemoteError:
     return RemoteError(f"{where} answered HTTP 404 ({message})", fix=URL_FIX)
-
-
-def timed_out(where: str, settings: HttpSettings, *, retried: bool) -> RemoteError:
-    return RemoteError(f"{where} did not answer within {settings.timeout:g} s{_each(settings) if retried else ''}",
-                       fix="raise the timeout, or check that the server is not overloaded")
 
 
 def not_openai(where: str) -> RemoteError:

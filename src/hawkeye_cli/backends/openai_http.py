@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,42 +135,40 @@ class OpenAIBackend(Backend):
         chunks = 0
         with self._errors():
             stream = self._create(request)
-            try:
-                for chunk in stream:
-                    chunks += 1
-                    usage = getattr(chunk, "usage", None) or usage
-                    delta = _read_chunk(chunk)
-                    if delta is None:
-                        continue
-                    if delta.content or delta.thinking:
-                        first_delta = first_delta if first_delta is not None else time.perf_counter() - started
-                    if delta.thinking:
-                        reasoning.append(delta.thinking)
-                        streamed += 1
-                        if thinking_ends and on_text is not None:
-                            on_text(delta.thinking)
-                    if delta.content:
-                        if thinking_ends and reasoning:
-                            # Thinking came in a field of its own and is over; closing the stream stops the
-                            # generation on vLLM and llama.cpp servers (budget forcing, remotely).
-                            thinking_ended = True
-                            break
-                        text.append(delta.content)
-                        streamed += 1
-                        if on_text is not None:
-                            on_text(delta.content)
-                    server_finish = delta.finish_reason or server_finish
-                    stop_reason = delta.stop_reason if delta.stop_reason is not _UNSET else stop_reason
-            finally:
-                stream.close()
+        with self._errors(streaming=True), closing(stream):
+            for chunk in stream:
+                chunks += 1
+                usage = getattr(chunk, "usage", None) or usage
+                delta = _read_chunk(chunk)
+                if delta is None:
+                    continue
+                if delta.content or delta.thinking:
+                    first_delta = first_delta if first_delta is not None else time.perf_counter() - started
+                if delta.thinking:
+                    reasoning.append(delta.thinking)
+                    streamed += 1
+                    if thinking_ends and on_text is not None:
+                        on_text(delta.thinking)
+                if delta.content:
+                    if thinking_ends and reasoning:
+                        # Thinking came in a field of its own and is over; closing the stream stops the
+                        # generation on vLLM and llama.cpp servers (budget forcing, remotely).
+                        thinking_ended = True
+                        break
+                    text.append(delta.content)
+                    streamed += 1
+                    if on_text is not None:
+                        on_text(delta.content)
+                server_finish = delta.finish_reason or server_finish
+                stop_reason = delta.stop_reason if delta.stop_reason is not _UNSET else stop_reason
         seconds = time.perf_counter() - started
         if not chunks:  # a 200 that is no event stream at all (an HTML page, plain text, a JSON object)
             raise http_errors.not_openai(self.where)
         if server_finish is None and not thinking_ended:
             raise RequestError(f"{self.where} ended its answer without saying why (no finish_reason): the server "
-                              "interrupted or dropped the request",
-                              fix="run it again; llama-cpp-python's server needs --interrupt_requests False to "
-                                  "serve concurrent requests")
+                               "interrupted or dropped the request",
+                               fix="run it again; llama-cpp-python's server needs --interrupt_requests False to "
+                                   "serve concurrent requests")
         finish: FinishReason = "stop" if thinking_ended else _finish(server_finish, stop_reason, request)
         prompt_tokens, completion_tokens = self._accounting(request, usage, streamed, closed_early=thinking_ended)
         return Completion(
@@ -266,10 +264,11 @@ class OpenAIBackend(Backend):
 
     # -- errors -------------------------------------------------------------------------------------------------
 
-    def _errors(self) -> AbstractContextManager[None]:
-        """The client's errors as one-line errors naming this endpoint (call `model` first, so they name it)."""
+    def _errors(self, *, streaming: bool = False) -> AbstractContextManager[None]:
+        """The client's errors as one-line errors naming this endpoint (call `model` first, so they name it);
+        `streaming`: while an answer is read, where nothing is retried."""
         return http_errors.mapped(self.where, self.settings, api_key_env=self.spec.source.api_key_env,
-                                  not_found=self._not_found)
+                                  not_found=self._not_found, streaming=streaming)
 
     def _not_found(self, message: str) -> RemoteError:
         """A 404 to a request: a model the server does not serve, a kind of request it lacks, or a wrong URL. The

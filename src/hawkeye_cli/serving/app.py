@@ -155,11 +155,12 @@ def api_error(exc: Exception) -> ApiError:
 
 def _timed_out(exc: BaseException) -> bool:
     """A timeout anywhere in the error's causes: the engine was reached but did not answer in time."""
-    from openai import APITimeoutError  # heavy import, needed only when a remote engine failed
+    from httpx2 import TimeoutException  # heavy imports, needed only when a remote engine failed
+    from openai import APITimeoutError
 
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, TimeoutError | APITimeoutError):
+        if isinstance(cause, TimeoutError | APITimeoutError | TimeoutException):  # the last: Ollama's raw stream
             return True
         cause = cause.__cause__ or cause.__context__
     return False
