@@ -115,8 +115,8 @@ def create_app(state: StubState) -> FastAPI:
     @app.get("/v1/models")
     async def models() -> Response:
         state.requests.append(Recorded("/v1/models", {}))
-        if state.mode in PAGES or state.mode == "error404":
-            return _failure(state)  # type: ignore[return-value]
+        if state.mode in (*PAGES, "error404") and (failure := _failure(state)) is not None:
+            return failure  # a loading engine (503) still lists its models
         if state.mode == "hang":
             return await hang()
         if state.mode == "error401":
