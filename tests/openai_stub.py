@@ -4,14 +4,20 @@ vLLM, SGLang and Ollama cannot be installed here (GPUs, Go binaries), so this st
 streams thinking inline or in the fields those engines use (`reasoning_content`: SGLang, llama-server, DeepSeek,
 older vLLM; `reasoning`: newer vLLM, Ollama's OpenAI layer; `thinking`: Ollama native), names the stop reason
 as vLLM does, answers vLLM's and llama-cpp-python's tokenize endpoints, and fails in every way a server can
-(HTTP 500, 429, 401, 404 unknown model, 400 context overflow, garbage JSON, garbage SSE, accepting a request and never
-answering). A test picks the behaviour with `stub.mode`; the stub records each request so tests can check what
-hawkeye sent."""
+(HTTP 500, 503, 429, 401, 404 unknown model or wrong URL, 400 context overflow, garbage JSON, garbage SSE, an HTML
+page or plain text where JSON belongs, accepting a request and never answering). A test picks the behaviour with
+`stub.mode` (and `stub.unavailable` for engines that fail a few requests, then recover); the stub records each
+request so tests can check what hawkeye sent.
+
+`python tests/openai_stub.py PORT [--exit-after N]` serves it in a process of its own, which can die mid-run: with
+--exit-after it exits abruptly, as a killed engine would, once it has given N answers."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,8 +35,12 @@ REASONING_TOKENS = 7
 HANG_SECONDS = 3600.0
 """Longer than any test waits: a hanging request ends only when the client gives up or the stub stops."""
 
-MODES = ("inline", "reasoning_content", "reasoning", "thinking", "error500", "error429", "error401", "unknown_model",
-         "context_overflow", "garbage_json", "garbage_sse", "hang", "two_models", "stop_string")
+MODES = ("inline", "reasoning_content", "reasoning", "thinking", "error500", "error503", "error429", "error401",
+         "error404", "unknown_model", "context_overflow", "garbage_json", "garbage_sse", "html", "plain_text", "hang",
+         "two_models", "stop_string", "interrupted", "broken_off")
+PAGES = {"html": ("<!doctype html><html><body><h1>Welcome</h1></body></html>", "text/html"),
+         "plain_text": ("Hello from a web server.", "text/plain")}
+"""What a server that is not an engine answers to every request, with status 200."""
 
 
 @dataclass
@@ -47,6 +57,11 @@ class StubState:
     """Which tokenize endpoint the stub has: none, "vllm" (POST /tokenize, exact counts) or "extras"
     (llama-cpp-python's POST /extras/tokenize/count, which counts a BOS as well, as for Gemma), or "broken"
     (POST /tokenize answers HTTP 500)."""
+    unavailable: int = 0
+    """How many generate requests (chat, completions, Ollama's native) to answer 503 before behaving as `mode`."""
+    exit_after: int | None = None
+    """Exit the process abruptly after this many complete answers (only in a process of its own)."""
+    answered: int = 0
     requests: list[Recorded] = field(default_factory=list)
     stream_abandoned: threading.Event = field(default_factory=threading.Event)
     """Set when a client closed a stream before its end (budget forcing stops generation this way)."""
@@ -77,6 +92,19 @@ def _error(status: int, message: str, **headers: str) -> JSONResponse:
                         headers=headers)
 
 
+def _failure(state: StubState) -> Response | None:
+    """The 503 of a server that is briefly unavailable, or the answer of a server that is no engine at all."""
+    if state.mode == "error503" or state.unavailable > 0:
+        state.unavailable = max(0, state.unavailable - 1)
+        return _error(503, "loading model, try again", **{"retry-after-ms": "10"})
+    if state.mode in PAGES:
+        text, media_type = PAGES[state.mode]
+        return Response(text, media_type=media_type)
+    if state.mode == "error404":
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    return None
+
+
 def create_app(state: StubState) -> FastAPI:
     app = FastAPI()
 
@@ -87,6 +115,8 @@ def create_app(state: StubState) -> FastAPI:
     @app.get("/v1/models")
     async def models() -> Response:
         state.requests.append(Recorded("/v1/models", {}))
+        if state.mode in (*PAGES, "error404") and (failure := _failure(state)) is not None:
+            return failure  # a loading engine (503) still lists its models
         if state.mode == "hang":
             return await hang()
         if state.mode == "error401":
@@ -115,6 +145,8 @@ def create_app(state: StubState) -> FastAPI:
         """Ollama's native API: JSON lines, the answer in `response`, counts on the last (`done`) line."""
         body = await request.json()
         state.requests.append(Recorded("/api/generate", body))
+        if (failure := _failure(state)) is not None:
+            return failure
         if body.get("model") != MODEL:
             return JSONResponse({"error": f"model '{body.get('model')}' not found"}, status_code=404)
         if state.mode == "garbage_json":
@@ -141,6 +173,8 @@ def create_app(state: StubState) -> FastAPI:
         body = await request.json()
         state.requests.append(Recorded(request.url.path, body, request.headers.get("authorization")))
         mode = state.mode
+        if (failure := _failure(state)) is not None:
+            return failure
         if mode == "hang":
             return await hang()
         if mode == "error500":
@@ -199,9 +233,11 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
             yield _chunk({"content": piece}, chat=chat)
             if stops_at_think and mode in ("reasoning_content", "reasoning", "thinking"):
                 await asyncio.sleep(HANG_SECONDS)
+        if mode == "broken_off":  # the engine dies mid-answer: the connection closes before the stream's end
+            raise ConnectionAbortedError("the stub broke the stream off")
         if mode == "interrupted":  # llama-cpp-python's server cuts a stream short when another request arrives
-            yield "data: [DONE]\n\n"
             completed = True
+            yield "data: [DONE]\n\n"
             return
         if mode == "stop_string":
             yield _chunk({}, finish="stop", chat=chat, stop_reason="\n\n")
@@ -209,11 +245,19 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
             yield _chunk({}, finish="stop", chat=chat, stop_reason=None)
         if usage:  # DeepSeek's API (reasoning_content) also counts the thinking tokens; Ollama's does not
             yield _usage(11, 12, REASONING_TOKENS if mode == "reasoning_content" else None)
+        completed = True  # before the last line: a client stops reading at [DONE], and the generator with it
         yield "data: [DONE]\n\n"
-        completed = True
     finally:
         if not completed:
             state.stream_abandoned.set()
+        else:
+            _answered(state)
+
+
+def _answered(state: StubState) -> None:
+    state.answered += 1
+    if state.exit_after is not None and state.answered >= state.exit_after:
+        os._exit(1)  # the last answer has gone out; no graceful shutdown, as with `kill -9`
 
 
 class StubServer:
@@ -245,6 +289,20 @@ class StubServer:
         assert mode in MODES, mode
         self.state.mode = mode
         self.state.tokenize = tokenize
+        self.state.unavailable = 0
         self.state.requests.clear()
         self.state.stream_abandoned.clear()
         return self.state
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The OpenAI stub on 127.0.0.1:PORT, in a process of its own.")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--exit-after", type=int, help="exit abruptly after this many complete answers")
+    arguments = parser.parse_args()
+    state = StubState(exit_after=arguments.exit_after)
+    uvicorn.run(create_app(state), host="127.0.0.1", port=arguments.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,7 @@ from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Completion, Request
 from hawkeye_cli.cli import app
-from hawkeye_cli.errors import CapabilityError, RemoteError
+from hawkeye_cli.errors import CapabilityError, RequestError
 from hawkeye_cli.evaluation.results import read_results
 from openai_stub import MODEL, StubServer
 
@@ -30,12 +30,12 @@ def write_data(path: Path) -> Path:
 
 class Echo(ScriptedBackend):
     """Answers each prompt with a function of the prompt (so answers do not depend on order), overlapping calls
-    the way a serving engine does; `fail_on` makes requests that mention it fail like an engine error."""
+    the way a serving engine does; `fail_on` makes requests that mention it fail as an engine refuses one request."""
 
     def __init__(self, fail_on: str | None = None, error: Exception | None = None) -> None:
         super().__init__([], name="echo")
         self.fail_on = fail_on
-        self.error = error or RemoteError("http://127.0.0.1:9/v1 answered HTTP 500", fix="try again later")
+        self.error = error or RequestError("http://127.0.0.1:9/v1 rejected the request (HTTP 400)", fix="try again")
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
@@ -95,7 +95,7 @@ def test_failed_items_are_recorded_excluded_and_retried(tmp_path: Path) -> None:
     assert code == 0, output
     document = json.loads(output)
     assert {f["label"]: f["count"] for f in document["failed"]} == {"baseline": 1, "hawkeye@8": 1, "expander": 1}
-    assert "HTTP 500" in document["failed"][0]["example"]
+    assert "HTTP 400" in document["failed"][0]["example"]
     assert all(s["n"] == 5 for s in document["summaries"])  # failed items count in no metric
     failed = [row for row in read_results(out / "gsm8k.jsonl") if row.failed]
     assert len(failed) == 3 and {row.index for row in failed} == {2}
@@ -140,23 +140,24 @@ def test_a_run_says_how_long_it_will_take_and_how_to_stop(tmp_path: Path) -> Non
     assert "first item took" in result.stderr and "2 more at that pace" in result.stderr
 
 
-def test_a_failing_engine_over_http_gives_failed_rows_that_a_resumed_run_retries(
+def test_requests_an_engine_refuses_give_failed_rows_that_a_resumed_run_retries(
         tmp_path: Path, openai_stub_server: StubServer) -> None:
-    """The same as above through a real HTTP server (the stub answering HTTP 500, retried, then healthy)."""
+    """The same as above through a real HTTP server (the stub refusing every prompt as too long, then healthy); an
+    engine that fails outright stops the run instead (test_bench_engine_down.py)."""
     data = write_data(tmp_path / "data.jsonl")
     out = tmp_path / "results"
     endpoint = f"{openai_stub_server.url}#{MODEL}"
     args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "2", "--planner", endpoint,
             "--expander", endpoint, "--budget", "8", "--concurrency", "2", "--json"]
-    stub = openai_stub_server.reset("error500")
+    stub = openai_stub_server.reset("context_overflow")
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert {f["label"]: f["count"] for f in document["failed"]} == {"baseline": 2, "hawkeye@8": 2, "expander": 2}
-    assert "HTTP 500 after 3 attempts: engine crashed" in document["failed"][0]["example"]
+    assert "maximum context length is 4096 tokens" in document["failed"][0]["example"]
     rows = read_results(out / "gsm8k.jsonl")
     assert len(rows) == 6 and all(row.failed for row in rows)
-    assert len([r for r in stub.requests if r.path.startswith("/v1/c")]) == 6 * 3  # each request tried 3 times
+    assert len([r for r in stub.requests if r.path.startswith("/v1/c")]) == 6  # a 400 is not retried
     assert not (out / "gsm8k.png").exists()  # nothing to plot yet
     openai_stub_server.reset("inline", tokenize="vllm")  # healthy, and it counts the baseline's inline thinking
     result = CliRunner().invoke(app, args)

@@ -5,7 +5,6 @@ Every server binds 127.0.0.1 and is stopped by its fixture; nothing here reaches
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import openai
@@ -15,27 +14,14 @@ from hawkeye_cli.backends import load_backend
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Backend, Request, Sampling, split_thinking
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.openai_http import OpenAIBackend
-from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
-from hawkeye_cli.errors import CapabilityError, ContextOverflowError, RemoteError
+from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
+from hawkeye_cli.errors import CapabilityError, RemoteError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.store.registry import ModelSpec, Registry, Source
 from openai_stub import ANSWER, MODEL, REASONING_TOKENS, THINKING, StubServer, StubState
-from remote_fixtures import SMOLLM_SERVED, free_port, smollm_gguf
+from remote_fixtures import QUICK, SMOLLM_SERVED, ask, remote, smollm_gguf
 
 DECODE = DecodeSettings(budget=8, max_tokens=512)
-
-QUICK = HttpSettings(timeout=30, connect_timeout=5, max_retries=0)
-"""Failures at once; a test of retries says how many it wants."""
-
-
-def ask(question: str, max_tokens: int = 32, **fields: object) -> Request:
-    return Request(max_tokens=max_tokens, messages=({"role": "user", "content": question},), **fields)  # type: ignore[arg-type]
-
-
-def remote(registry: Registry, url: str, settings: HttpSettings = QUICK) -> OpenAIBackend:
-    backend = load_backend(registry.model(url), BackendSettings(http=settings))
-    assert isinstance(backend, OpenAIBackend)
-    return backend
 
 
 def streamed(backend: Backend, request: Request) -> tuple[str, list[str]]:
@@ -317,167 +303,3 @@ def test_count_tokens_without_a_tokenize_endpoint_is_a_capability_error(stub_bac
         stub_backend.count_tokens(["hello"])
     assert caught.value.fix == (f"use a local .gguf model in place of {MODEL} (an alias from `hawkeye models`, "
                                 "or a path)")
-
-
-# -- failures -------------------------------------------------------------------------------------------------------
-
-
-def _error_of(backend: OpenAIBackend, request: Request | None = None) -> str:
-    with pytest.raises(RemoteError) as caught:
-        backend.complete(request or ask("2+2?"))
-    return caught.value.one_line()
-
-
-def test_a_server_that_is_down(registry: Registry) -> None:
-    url = f"http://127.0.0.1:{free_port()}/v1"
-    assert _error_of(remote(registry, f"{url}#m")) == f"cannot reach {url} (m) — is the server running? check the URL"
-
-
-def test_http_500_is_retried_a_bounded_number_of_times(registry: Registry, openai_stub_server: StubServer,
-                                                       stub: StubState) -> None:
-    stub.mode = "error500"
-    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(max_retries=2))
-    assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) failed with HTTP 500 after 3 attempts: "
-                                  "engine crashed — check the server's log")
-    assert len(stub.requests) == 3
-
-
-def test_http_429_is_retried_a_bounded_number_of_times(registry: Registry, openai_stub_server: StubServer,
-                                                       stub: StubState) -> None:
-    stub.mode = "error429"
-    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(max_retries=1))
-    assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) is rate limiting (HTTP 429) after 2 attempts "
-                                  "— wait and try again, or use a server with more capacity")
-    assert len(stub.requests) == 2
-
-
-def test_a_server_that_never_accepts_the_connection(registry: Registry) -> None:
-    """A listening socket whose accept queue is full: Linux drops further connection attempts unanswered."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
-        queued = [socket.socket() for _ in range(3)]
-        for pending in queued:
-            pending.setblocking(False)
-            pending.connect_ex(("127.0.0.1", listener.getsockname()[1]))
-        backend = remote(registry, f"{url}#m", HttpSettings(timeout=30, connect_timeout=1, max_retries=0))
-        try:
-            assert _error_of(backend) == (f"cannot reach {url} (m): no connection within 1 s — is the server "
-                                          "running? check the URL and the network")
-        finally:
-            for pending in queued:
-                pending.close()
-
-
-def test_http_401_names_the_variable_to_set(registry: Registry, openai_stub_server: StubServer, stub: StubState,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    stub.mode = "error401"
-    assert _error_of(remote(registry, f"{openai_stub_server.url}#{MODEL}")).endswith(
-        "— set `api_key_env` in the model's registry entry to the environment variable that holds the API key")
-    monkeypatch.delenv("HAWKEYE_TEST_KEY", raising=False)
-    source = Source(openai=openai_stub_server.url, model=MODEL, api_key_env="HAWKEYE_TEST_KEY")
-    keyed = OpenAIBackend(ModelSpec(alias="keyed", source=source), QUICK)
-    assert _error_of(keyed) == (f"{openai_stub_server.url} ({MODEL}) refused the request (HTTP 401: Invalid API "
-                                "key) — set the environment variable HAWKEYE_TEST_KEY to the API key")
-
-
-def test_an_unknown_model_lists_the_served_ones(registry: Registry, openai_stub_server: StubServer,
-                                                stub: StubState) -> None:
-    url = openai_stub_server.url
-    assert _error_of(remote(registry, f"{url}#nope")) == \
-        f"{url} does not serve model 'nope' — use one of: {MODEL} (as {url}#MODEL)"
-
-
-def test_two_served_models_must_be_named(registry: Registry, openai_stub_server: StubServer,
-                                         stub: StubState) -> None:
-    stub.mode = "two_models"
-    url = openai_stub_server.url
-    assert _error_of(remote(registry, url)) == \
-        f"{url} serves 2 models ({MODEL}, other-model), so hawkeye cannot pick one — name one: {url}#MODEL"
-
-
-def test_a_prompt_too_long_is_a_context_overflow(stub: StubState, stub_backend: OpenAIBackend) -> None:
-    stub.mode = "context_overflow"
-    with pytest.raises(ContextOverflowError, match="maximum context length is 4096 tokens"):
-        stub_backend.complete(ask("2+2?"))
-
-
-NOT_OPENAI = "answered something that is not an OpenAI-compatible response"
-
-
-def test_garbage_json_is_not_an_openai_compatible_response(registry: Registry, openai_stub_server: StubServer,
-                                                           stub: StubState, stub_backend: OpenAIBackend) -> None:
-    stub.mode = "garbage_json"
-    assert NOT_OPENAI in _error_of(stub_backend)  # a stream of data that is not JSON
-    assert NOT_OPENAI in _error_of(remote(registry, openai_stub_server.url))  # /v1/models answering non-JSON
-
-
-def test_a_stream_of_the_wrong_shape_is_not_an_openai_compatible_response(stub: StubState,
-                                                                           stub_backend: OpenAIBackend) -> None:
-    stub.mode = "garbage_sse"
-    assert _error_of(stub_backend) == (f"{stub_backend.url} ({MODEL}) {NOT_OPENAI} — check that the URL points at "
-                                       "an OpenAI-compatible API (it usually ends in /v1)")
-
-
-def test_a_stream_cut_short_is_an_error_not_an_answer(stub: StubState, stub_backend: OpenAIBackend) -> None:
-    """A stream that ends without a finish_reason was interrupted: taking its text as the answer would score a
-    half-written (or empty) answer as if the model had given it."""
-    stub.mode = "interrupted"
-    error = _error_of(stub_backend)
-    assert "ended its answer without saying why" in error and "--interrupt_requests False" in error
-
-
-def test_a_server_that_never_answers_times_out(registry: Registry, openai_stub_server: StubServer,
-                                               stub: StubState) -> None:
-    stub.mode = "hang"
-    backend = remote(registry, f"{openai_stub_server.url}#{MODEL}", HttpSettings(timeout=1, max_retries=0))
-    assert _error_of(backend) == (f"{openai_stub_server.url} ({MODEL}) did not answer within 1 s — raise the "
-                                  "timeout, or check that the server is not overloaded")
-    assert len(stub.requests) == 1
-
-
-def test_ctrl_c_while_streaming_is_not_turned_into_an_error(stub: StubState, stub_backend: OpenAIBackend) -> None:
-    def interrupt(text: str) -> None:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        stub_backend.complete(ask("2+2?"), interrupt)
-
-
-def test_raw_prompts_on_ollama_go_to_the_native_generate_endpoint(registry: Registry, openai_stub_server: StubServer,
-                                                                  stub: StubState) -> None:
-    """Ollama's /v1/completions would wrap the prompt in the model's chat template; /api/generate with raw does not."""
-    spec = ModelSpec(alias="base-on-ollama", prompt_format="completion",
-                     source=Source(openai=openai_stub_server.url, model=MODEL, api="ollama"))
-    backend = OpenAIBackend(spec, HttpSettings(timeout=10, max_retries=0))
-    chunks: list[str] = []
-    completion = backend.complete(Request(3, prompt="Question: 2 + 2?\nAnswer:", stop=("\nQuestion:",)),
-                                  on_text=chunks.append)
-    sent = stub.requests[-1]
-    assert sent.path == "/api/generate" and sent.body["raw"] is True
-    assert sent.body["prompt"] == "Question: 2 + 2?\nAnswer:"
-    assert sent.body["options"]["num_predict"] == 3 and sent.body["options"]["stop"] == ["\nQuestion:"]
-    assert completion.text == "".join(chunks) == "The answer is "
-    assert (completion.prompt_tokens, completion.completion_tokens, completion.finish_reason) == (5, 3, "length")
-    stub.mode = "thinking"  # Ollama's native stream carries thinking in `thinking` lines of its own
-    thought = backend.complete(Request(8, prompt="Question: 2 + 2?\nAnswer:"))
-    assert (thought.reasoning, thought.reasoning_tokens) == ("".join(THINKING), len(THINKING))
-    assert thought.text == "".join(ANSWER) and thought.completion_tokens == len(THINKING) + len(ANSWER)
-    stub.mode = "inline"
-    chat_model = OpenAIBackend(spec.model_copy(update={"alias": "chat-on-ollama", "prompt_format": "chat"}),
-                               HttpSettings(timeout=10, max_retries=0))
-    chat = chat_model.complete(Request(8, messages=({"role": "user", "content": "hi"},)))  # Ollama templates it
-    assert stub.requests[-1].path == "/v1/chat/completions" and chat.text
-
-
-def test_ollama_errors_are_one_line(openai_stub_server: StubServer, stub: StubState) -> None:
-    unknown = ModelSpec(alias="x", prompt_format="completion", source=Source(openai=openai_stub_server.url,
-                                                                            model="nope", api="ollama"))
-    with pytest.raises(RemoteError, match="does not serve that model"):
-        OpenAIBackend(unknown, HttpSettings(timeout=10, max_retries=0)).complete(Request(3, prompt="q"))
-    stub.mode = "garbage_json"
-    known = ModelSpec(alias="y", prompt_format="completion", source=Source(openai=openai_stub_server.url,
-                                                                          model=MODEL, api="ollama"))
-    with pytest.raises(RemoteError, match="not Ollama's /api/generate stream"):
-        OpenAIBackend(known, HttpSettings(timeout=10, max_retries=0)).complete(Request(3, prompt="q"))

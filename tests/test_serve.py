@@ -22,19 +22,12 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ScriptedBackend, ScriptedDriver
-from hawkeye_cli import backends
+from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend, Completion, Request
-from hawkeye_cli.backends.model import Model
 from hawkeye_cli.cli import app
 from hawkeye_cli.errors import RemoteError
-from hawkeye_cli.loading import choose_pair
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.serving import Catalog, create_app
-from hawkeye_cli.serving.catalog import ServedProfile
-from hawkeye_cli.serving.jobs import ActiveJobs
-from hawkeye_cli.serving.server import GracefulServer, config, listen
 from hawkeye_cli.store.registry import Registry
+from remote_fixtures import running, scripted_client, served, stop_process
 
 QUESTION = "Tom has 3 apples and buys 5 more. How many apples does he have?"
 SERVER_OPTIONS = ["--budget", "8", "--max-tokens", "24", "--threads", "2", "--ctx", "2048"]
@@ -94,12 +87,7 @@ def serve(tmp: Path, *options: str, env: dict[str, str] | None = None) -> Iterat
                 time.sleep(0.2)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 30)
 
 
 @pytest.fixture(scope="module")
@@ -278,32 +266,6 @@ def test_serving_with_a_remote_planner(llama_server: str, tmp_path: Path) -> Non
     assert reasoning == document["plan"]["cot"] and message.content == document["expansion"]["text"]
 
 
-# --- start-up failures through the CLI --------------------------------------------------------------------------
-
-def test_unloadable_model_exits_1_before_listening(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--planner", str(tmp_path / "missing.gguf"),
-                                      "--port", "0"])
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error:") and len(result.stderr.strip().splitlines()) == 1
-    assert "serving" not in result.stderr
-
-
-def test_public_address_without_key_warns_and_busy_port_is_one_line(registry: Registry) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        driver = ScriptedDriver(lambda spec: ScriptedBackend([], name=spec.alias))
-        with backends.registered("pypi", driver):
-            busy = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--port", str(port)])
-            # a documentation-only address (RFC 5737): not this machine's, so it fails to bind instead of serving
-            public = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--host", "192.0.2.1", "--port", "0"])
-    assert busy.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
-    assert "warning" not in busy.stderr
-    assert "warning: listening on 192.0.2.1 without --api-key" in public.stderr
-    assert public.exit_code == 1 and "cannot listen on 192.0.2.1" in public.stderr
-
-
 # --- scripted backends, served in-process --------------------------------------------------------------------------
 
 class Endless(Backend):
@@ -338,39 +300,6 @@ class Failing(Backend):
 
     def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
         raise self.error
-
-
-@contextmanager
-def running(registry: Registry, planner: Backend, expander: Backend,
-            api_key: str | None = None) -> Iterator[tuple[str, GracefulServer, threading.Thread]]:
-    """The app on `planner` and `expander` as profile tiny, served as `hawkeye serve` serves it, in a thread."""
-    pair = choose_pair(registry, profile="tiny")
-    collaboration = Collaboration(Model(pair.planner, planner), Model(pair.expander, expander))
-    catalog = Catalog([ServedProfile(pair, collaboration, DecodeSettings(budget=8, max_tokens=24))])
-    active = ActiveJobs()
-    sock = listen("127.0.0.1", 0)
-    server = GracefulServer(config(create_app(catalog, api_key=api_key, active=active)), active.cancel_all)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive()
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1", server, thread
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-
-
-@contextmanager
-def served(registry: Registry, planner: Backend, expander: Backend, api_key: str | None = None) -> Iterator[str]:
-    with running(registry, planner, expander, api_key) as (url, _, _):
-        yield url
-
-
-def scripted_client(url: str, key: str = "unused", **kwargs: object) -> openai.OpenAI:
-    return openai.OpenAI(base_url=url, api_key=key, max_retries=0, **kwargs)  # type: ignore[arg-type]
 
 
 ASK = {"model": "hawkeye/tiny", "messages": [{"role": "user", "content": "What is 1 + 1?"}]}

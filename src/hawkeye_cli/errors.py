@@ -58,6 +58,11 @@ class RemoteError(HawkeyeError):
     """An OpenAI-compatible engine could not be reached, refused the request or answered nonsense."""
 
 
+class RequestError(RemoteError):
+    """The engine failed this one request (a 400 for this prompt, a stream cut short) and may well answer the
+    next: a run of many requests records it and goes on, where any other RemoteError stops it."""
+
+
 class OutputError(HawkeyeError):
     """A file hawkeye should write (results, summary, plot, output) cannot be created or appended to."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Literal
 
 from hawkeye_cli.backends.base import Backend
@@ -20,6 +21,15 @@ from hawkeye_cli.store.registry import ModelSpec, SourceKind
 Availability = Literal["present", "size mismatch", "installable", "missing", "remote"]
 
 
+@dataclass(frozen=True)
+class EndpointCheck:
+    """What asking an endpoint found (`hawkeye models --check`)."""
+
+    usable: bool
+    """It answers and serves the model."""
+    detail: str
+
+
 class Driver(ABC):
     @abstractmethod
     def availability(self, spec: ModelSpec) -> Availability:
@@ -29,8 +39,8 @@ class Driver(ABC):
         """Where the model is: its file on disk, or its endpoint; None when it is nowhere yet."""
         return None
 
-    def check(self, spec: ModelSpec, settings: BackendSettings) -> str | None:
-        """One line on whether the model answers (`hawkeye models --check`); None where there is nothing to ask."""
+    def check(self, spec: ModelSpec, settings: BackendSettings) -> EndpointCheck | None:
+        """Whether the model answers (`hawkeye models --check`); None where there is nothing to ask."""
         return None
 
     @abstractmethod
@@ -63,7 +73,7 @@ class OpenAIDriver(Driver):
     def location(self, spec: ModelSpec) -> str | None:
         return spec.source.describe()
 
-    def check(self, spec: ModelSpec, settings: BackendSettings) -> str:
+    def check(self, spec: ModelSpec, settings: BackendSettings) -> EndpointCheck:
         from hawkeye_cli.backends.openai_http import OpenAIBackend
         from hawkeye_cli.errors import RemoteError
 
@@ -71,10 +81,11 @@ class OpenAIDriver(Driver):
         try:
             served = backend.served_models()
             if spec.source.model is not None and spec.source.model not in served:
-                return f"answers, but does not serve {spec.source.model} (it serves {', '.join(served) or 'none'})"
-            return f"answers, serving {backend.model}"
+                return EndpointCheck(False, f"answers, but does not serve {spec.source.model} (it serves "
+                                            f"{', '.join(served) or 'none'})")
+            return EndpointCheck(True, f"answers, serving {backend.model}")
         except RemoteError as exc:
-            return f"does not answer: {exc.one_line()}"
+            return EndpointCheck(False, f"does not answer: {exc.one_line()}")
         finally:
             backend.close()
 

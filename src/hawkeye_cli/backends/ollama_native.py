@@ -3,6 +3,11 @@ to the model as written (its OpenAI-compatible /v1/completions applies the model
 
 The answer streams as JSON lines: `response` (and `thinking`) pieces, then a last line with `done`, `done_reason`
 and the token counts `prompt_eval_count` / `eval_count`.
+
+The request goes through the backend's `openai` client, so it has the same timeouts and retries (connection
+errors, 429 and 5xx, with backoff) as every other request to the engine; the caller maps its HTTP errors
+(backends/http_errors.py). What is Ollama's own, a stream of the wrong shape or an error line in it, is
+raised here.
 """
 
 from __future__ import annotations
@@ -13,15 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx2
+import openai
 
 from hawkeye_cli.backends.base import Completion, FinishReason, Request
-from hawkeye_cli.backends.settings import HttpSettings
-from hawkeye_cli.errors import ContextOverflowError, RemoteError
+from hawkeye_cli.errors import RemoteError, RequestError
 
 
-def generate_raw(root: str, model: str, prompt: str, request: Request, settings: HttpSettings,
+def generate_raw(client: openai.OpenAI, url: str, model: str, prompt: str, request: Request,
                  on_text: Callable[[str], None] | None, where: str) -> Completion:
-    """One completion of `prompt` as is; `root` is the server's address without /v1, `where` names it in errors."""
+    """One completion of `prompt` as is; `url` is the server's /api/generate, `where` names it in errors."""
     sampling = request.sampling
     options: dict[str, Any] = {"num_predict": request.max_tokens, "temperature": sampling.temperature,
                                "seed": sampling.seed}
@@ -30,47 +35,41 @@ def generate_raw(root: str, model: str, prompt: str, request: Request, settings:
     if sampling.temperature > 0:
         options.update(top_p=sampling.top_p, top_k=sampling.top_k, min_p=sampling.min_p)
     body = {"model": model, "prompt": prompt, "raw": True, "stream": True, "options": options}
-    timeout = httpx2.Timeout(settings.timeout, connect=settings.connect_timeout)
     started = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []
     thinking: list[str] = []
     last: dict[str, Any] = {}
+    response = client.post(url, body=body, cast_to=httpx2.Response, stream=True)
     try:
-        with httpx2.stream("POST", f"{root}/api/generate", json=body, timeout=timeout) as response:
-            if response.status_code != 200:
-                raise _refused(response, where)
-            for line in response.iter_lines():
-                if not line.strip():
-                    continue
-                part = json.loads(line)
-                if not isinstance(part, dict) or "error" in part:
-                    raise RemoteError(f"{where} failed: {part.get('error') if isinstance(part, dict) else part}",
-                                      fix="check the server's log")
-                piece, thought = (text if isinstance(text := part.get(key), str) else ""
-                                  for key in ("response", "thinking"))
-                if piece or thought:
-                    first = first if first is not None else time.perf_counter() - started
-                if thought:
-                    thinking.append(thought)
-                if piece:
-                    pieces.append(piece)
-                    if on_text is not None:
-                        on_text(piece)
-                if part.get("done"):
-                    last = part
-                    break
-    except httpx2.TimeoutException as exc:
-        raise RemoteError(f"{where} did not answer within {settings.timeout:g} s",
-                          fix="raise the timeout, or check that the server is not overloaded") from exc
-    except httpx2.TransportError as exc:
-        raise RemoteError(f"cannot reach {where}", fix="is the server running? check the URL") from exc
-    except (json.JSONDecodeError, AttributeError) as exc:
+        for line in response.iter_lines():
+            if not line.strip():
+                continue
+            part = json.loads(line)
+            if not isinstance(part, dict) or "error" in part:
+                raise RemoteError(f"{where} failed: {part.get('error') if isinstance(part, dict) else part}",
+                                  fix="check the server's log")
+            piece, thought = (text if isinstance(text := part.get(key), str) else ""
+                              for key in ("response", "thinking"))
+            if piece or thought:
+                first = first if first is not None else time.perf_counter() - started
+            if thought:
+                thinking.append(thought)
+            if piece:
+                pieces.append(piece)
+                if on_text is not None:
+                    on_text(piece)
+            if part.get("done"):
+                last = part
+                break
+    except json.JSONDecodeError as exc:
         raise RemoteError(f"{where} answered something that is not Ollama's /api/generate stream",
                           fix="check that the URL points at an Ollama server, or drop `api: ollama`") from exc
+    finally:
+        response.close()
     if not last:
-        raise RemoteError(f"{where} ended its answer without saying why (no `done`): the server dropped the request",
-                          fix="run it again")
+        raise RequestError(f"{where} ended its answer without saying why (no `done`): the server dropped the "
+                           "request", fix="run it again")
     seconds = time.perf_counter() - started
     prompt_tokens, completion_tokens = last.get("prompt_eval_count"), last.get("eval_count")
     return Completion(
@@ -90,17 +89,3 @@ def _finish(reason: object, request: Request) -> FinishReason:
     if reason == "length":
         return "length"
     return "stop" if request.stop else "eos"
-
-
-def _refused(response: httpx2.Response, where: str) -> RemoteError | ContextOverflowError:
-    response.read()
-    try:
-        message = str(response.json().get("error", response.text))
-    except (json.JSONDecodeError, AttributeError):
-        message = response.text
-    message = " ".join(message.split())[:300]
-    if response.status_code == 404:
-        return RemoteError(f"{where} does not serve that model ({message})", fix="ollama pull it, or fix the name")
-    if "context" in message.lower():
-        return ContextOverflowError(f"{where}: {message}", fix="shorten the question or raise the model's num_ctx")
-    return RemoteError(f"{where} failed with HTTP {response.status_code}: {message}", fix="check the server's log")

@@ -8,24 +8,22 @@ thinking arrives inline (`<think>…</think>` in the content) or in a field of i
 Streaming (`on_text`): it receives the text that ends up in `Completion.text`, plus thinking that arrives in a
 separate field when the request stops at `</think>` (a budget-forced plan stage streams its thinking).
 
-Every failure a user can fix becomes a RemoteError (or ContextOverflowError) naming the endpoint and the fix.
+Every failure a user can fix becomes a RemoteError (or ContextOverflowError) naming the endpoint and the fix
+(backends/http_errors.py); token counting is backends/tokenize_endpoints.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from typing import Any
 
-import httpx2
 import openai
-import pydantic
 
+from hawkeye_cli.backends import http_errors, tokenize_endpoints
 from hawkeye_cli.backends.base import (
     LOCAL_INSTEAD,
     THINK_CLOSE,
@@ -37,66 +35,16 @@ from hawkeye_cli.backends.base import (
     join_prefix,
 )
 from hawkeye_cli.backends.chat_template import ChatTemplate
+from hawkeye_cli.backends.http_errors import NotOpenAI
 from hawkeye_cli.backends.ollama_native import generate_raw
 from hawkeye_cli.backends.settings import HttpSettings
-from hawkeye_cli.errors import CapabilityError, ContextOverflowError, HawkeyeError, RemoteError
+from hawkeye_cli.backends.tokenize_endpoints import TokenCounter
+from hawkeye_cli.errors import CapabilityError, HawkeyeError, RemoteError, RequestError
 from hawkeye_cli.store.registry import ModelSpec
 
 REASONING_FIELDS = ("reasoning_content", "reasoning", "thinking")
 """Where engines put thinking: SGLang, llama-server, DeepSeek and older vLLM; newer vLLM and Ollama's OpenAI
 layer; Ollama's native API."""
-
-TOKENIZE_WORKERS = 4
-"""Concurrent tokenize requests for many texts: fewer round trips in a row, without flooding the server."""
-
-MAX_SERVER_MESSAGE = 300
-"""Characters of a server's error message kept in a one-line error."""
-
-_CONTEXT_WORDS = ("context length", "context window", "maximum context", "too long", "exceeds", "n_ctx",
-                  "max_model_len", "maximum model length")
-"""Phrases engines use when a 400 means the prompt does not fit (vLLM, llama-server, SGLang, OpenAI)."""
-
-_NO_SUCH_ENDPOINT = (400, 404, 405, 422, 501)
-"""How servers answer a tokenize request meant for another engine's endpoint."""
-
-_MALFORMED = (json.JSONDecodeError, openai.APIResponseValidationError, pydantic.ValidationError)
-
-
-class _NotOpenAI(Exception):
-    """The server's answer does not have the shape of an OpenAI-compatible response."""
-
-
-@dataclass(frozen=True)
-class _Tokenizer:
-    """A server's tokenize endpoint: where, what to send, how to read the count."""
-
-    path: str
-    body: Callable[[str, str], dict[str, Any]]
-    """(model, text) -> request body."""
-    count: Callable[[object], int | None]
-    """Response -> token count, or None when the response is not this endpoint's."""
-
-
-def _int_field(name: str) -> Callable[[object], int | None]:
-    def read(answer: object) -> int | None:
-        value = answer.get(name) if isinstance(answer, dict) else None
-        return value if isinstance(value, int) else None
-
-    return read
-
-
-def _list_length(answer: object) -> int | None:
-    tokens = answer.get("tokens") if isinstance(answer, dict) else None
-    return len(tokens) if isinstance(tokens, list) else None
-
-
-TOKENIZERS = (
-    _Tokenizer("tokenize", lambda model, text: {"model": model, "prompt": text, "add_special_tokens": False},
-               _int_field("count")),  # vLLM
-    _Tokenizer("tokenize", lambda model, text: {"content": text, "add_special": False}, _list_length),  # llama-server
-    _Tokenizer("extras/tokenize/count", lambda model, text: {"model": model, "input": text},
-               _int_field("count")),  # llama-cpp-python's server (adds BOS: see _TokenCounter.baseline)
-)
 
 
 class OpenAIBackend(Backend):
@@ -116,8 +64,8 @@ class OpenAIBackend(Backend):
             max_retries=settings.max_retries,
         )
         self._served: str | None = spec.source.model
-        self._listing: list[Any] | None = None
-        self._tokenizer: _TokenCounter | None = None
+        self._listing: list[dict[str, Any]] | None = None
+        self._tokenizer: TokenCounter | None = None
         self._tokenizer_probed = False
         self._template = ChatTemplate(spec.chat_template, name=spec.alias) if spec.chat_template else None
 
@@ -127,19 +75,22 @@ class OpenAIBackend(Backend):
     def where(self) -> str:
         return f"{self.url} ({self._served})" if self._served else self.url
 
-    def _models(self) -> list[Any]:
-        """The server's /v1/models listing, fetched once."""
+    def _models(self) -> list[dict[str, Any]]:
+        """The server's /v1/models listing, fetched once; read as plain JSON, so that an answer of another shape
+        (an HTML page, plain text) is told apart from a listing here rather than inside the client."""
         if self._listing is None:
-            with self._errors():
-                listing = list(self._client.models.list())
-            if not all(isinstance(getattr(entry, "id", None), str) for entry in listing):
-                raise self._not_openai()
-            self._listing = listing
+            with http_errors.mapped(self.where, self.settings, api_key_env=self.spec.source.api_key_env):
+                answer = self._client.get("/models", cast_to=object)
+            entries = answer.get("data") if isinstance(answer, dict) else None
+            if not isinstance(entries, list) or not all(
+                    isinstance(entry, dict) and isinstance(entry.get("id"), str) for entry in entries):
+                raise http_errors.not_openai(self.where)
+            self._listing = entries
         return self._listing
 
     def served_models(self) -> list[str]:
         """The names the server serves (GET /v1/models): asking this is how to tell that it answers."""
-        return [entry.id for entry in self._models()]
+        return [entry["id"] for entry in self._models()]
 
     @property
     def model(self) -> str:
@@ -157,18 +108,20 @@ class OpenAIBackend(Backend):
     def n_ctx(self) -> int | None:  # type: ignore[override]  # a read-only attribute, looked up on first use
         """vLLM tells its context window (`max_model_len` in /v1/models); other engines do not."""
         try:
-            entries = [entry for entry in self._models() if entry.id == self.model]
+            entries = [entry for entry in self._models() if entry["id"] == self.model]
         except RemoteError:
             return None
-        extra = (entries[0].model_extra or {}) if entries else {}
-        value = extra.get("max_model_len")
+        value = entries[0].get("max_model_len") if entries else None
         return value if isinstance(value, int) else None
 
     # -- generation ---------------------------------------------------------------------------------------------
 
     def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        model = self.model  # before any other request, so that errors name it
         if self.spec.source.api == "ollama" and (raw := self._prompt_text(request)) is not None:
-            return generate_raw(self.root, self.model, raw, request, self.settings, on_text, self.where)
+            with self._errors():
+                return generate_raw(self._client, f"{self.root}/api/generate", model, raw, request, on_text,
+                                    self.where)
         started = time.perf_counter()
         thinking_ends = THINK_CLOSE in request.stop
         text: list[str] = []
@@ -179,43 +132,43 @@ class OpenAIBackend(Backend):
         server_finish: str | None = None
         stop_reason: object = _UNSET
         thinking_ended = False
+        chunks = 0
         with self._errors():
             stream = self._create(request)
-            try:
-                for chunk in stream:
-                    usage = getattr(chunk, "usage", None) or usage
-                    delta = _read_chunk(chunk)
-                    if delta is None:
-                        continue
-                    if delta.content or delta.thinking:
-                        first_delta = first_delta if first_delta is not None else time.perf_counter() - started
-                    if delta.thinking:
-                        reasoning.append(delta.thinking)
-                        streamed += 1
-                        if thinking_ends and on_text is not None:
-                            on_text(delta.thinking)
-                    if delta.content:
-                        if thinking_ends and reasoning:
-                            # Thinking came in a field of its own and is over; closing the stream stops the
-                            # generation on vLLM and llama.cpp servers (budget forcing, remotely).
-                            thinking_ended = True
-                            break
-                        text.append(delta.content)
-                        streamed += 1
-                        if on_text is not None:
-                            on_text(delta.content)
-                    server_finish = delta.finish_reason or server_finish
-                    stop_reason = delta.stop_reason if delta.stop_reason is not _UNSET else stop_reason
-            except _NotOpenAI:
-                raise self._not_openai() from None
-            finally:
-                stream.close()
+        with self._errors(streaming=True), closing(stream):
+            for chunk in stream:
+                chunks += 1
+                usage = getattr(chunk, "usage", None) or usage
+                delta = _read_chunk(chunk)
+                if delta is None:
+                    continue
+                if delta.content or delta.thinking:
+                    first_delta = first_delta if first_delta is not None else time.perf_counter() - started
+                if delta.thinking:
+                    reasoning.append(delta.thinking)
+                    streamed += 1
+                    if thinking_ends and on_text is not None:
+                        on_text(delta.thinking)
+                if delta.content:
+                    if thinking_ends and reasoning:
+                        # Thinking came in a field of its own and is over; closing the stream stops the
+                        # generation on vLLM and llama.cpp servers (budget forcing, remotely).
+                        thinking_ended = True
+                        break
+                    text.append(delta.content)
+                    streamed += 1
+                    if on_text is not None:
+                        on_text(delta.content)
+                server_finish = delta.finish_reason or server_finish
+                stop_reason = delta.stop_reason if delta.stop_reason is not _UNSET else stop_reason
         seconds = time.perf_counter() - started
+        if not chunks:  # a 200 that is no event stream at all (an HTML page, plain text, a JSON object)
+            raise http_errors.not_openai(self.where)
         if server_finish is None and not thinking_ended:
-            raise RemoteError(f"{self.where} ended its answer without saying why (no finish_reason): the server "
-                              "interrupted or dropped the request",
-                              fix="run it again; llama-cpp-python's server needs --interrupt_requests False to "
-                                  "serve concurrent requests")
+            raise RequestError(f"{self.where} ended its answer without saying why (no finish_reason): the server "
+                               "interrupted or dropped the request",
+                               fix="run it again; llama-cpp-python's server needs --interrupt_requests False to "
+                                   "serve concurrent requests")
         finish: FinishReason = "stop" if thinking_ended else _finish(server_finish, stop_reason, request)
         prompt_tokens, completion_tokens = self._accounting(request, usage, streamed, closed_early=thinking_ended)
         return Completion(
@@ -280,9 +233,8 @@ class OpenAIBackend(Backend):
         if not isinstance(prompt, int):
             sent = self._prompt_text(request) or "".join(m["content"] for m in request.messages) + request.prefix
             try:
-                counter = self._counter()
-                prompt = counter.count([sent])[0] if counter is not None else 0
-            except HawkeyeError:  # the completion is done; an estimate is not worth losing it for
+                prompt = self.count_tokens([sent])[0]
+            except HawkeyeError:  # no tokenize endpoint, or it failed: an estimate is not worth the completion
                 prompt = 0
         return prompt, streamed
 
@@ -294,18 +246,15 @@ class OpenAIBackend(Backend):
             raise CapabilityError(f"{self.where} has no tokenize endpoint hawkeye knows (vLLM /tokenize, "
                                   "llama-server /tokenize, llama-cpp-python /extras/tokenize/count), so it "
                                   "cannot count tokens", fix=LOCAL_INSTEAD.format(name=self.name))
-        return counter.count(texts)
+        with self._errors():
+            return counter.count(texts)
 
-    def _counter(self) -> _TokenCounter | None:
+    def _counter(self) -> TokenCounter | None:
         """The server's tokenize endpoint, probed once."""
         if not self._tokenizer_probed:
-            for tokenizer in TOKENIZERS:
-                counter = _TokenCounter(self, tokenizer)
-                with self._errors():
-                    works = counter.works()
-                if works:
-                    self._tokenizer = counter
-                    break
+            model = self.model
+            with self._errors():
+                self._tokenizer = tokenize_endpoints.probe(self._post, model)
             self._tokenizer_probed = True
         return self._tokenizer
 
@@ -315,119 +264,27 @@ class OpenAIBackend(Backend):
 
     # -- errors -------------------------------------------------------------------------------------------------
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """Turn the openai client's typed errors into one-line errors naming the endpoint and the fix."""
+    def _errors(self, *, streaming: bool = False) -> AbstractContextManager[None]:
+        """The client's errors as one-line errors naming this endpoint (call `model` first, so they name it);
+        `streaming`: while an answer is read, where nothing is retried."""
+        return http_errors.mapped(self.where, self.settings, api_key_env=self.spec.source.api_key_env,
+                                  not_found=self._not_found, streaming=streaming)
+
+    def _not_found(self, message: str) -> RemoteError:
+        """A 404 to a request: a model the server does not serve, a kind of request it lacks, or a wrong URL. The
+        listing it asks for maps its own 404 plainly, so a URL that answers 404 to everything ends here."""
         try:
-            yield
-        except HawkeyeError:
-            raise
-        except openai.APITimeoutError as exc:
-            if isinstance(exc.__cause__, httpx2.ConnectTimeout):
-                raise RemoteError(f"cannot reach {self.where}: no connection within "
-                                  f"{self.settings.connect_timeout:g} s",
-                                  fix="is the server running? check the URL and the network") from exc
-            raise RemoteError(f"{self.where} did not answer within {self.settings.timeout:g} s",
-                              fix="raise the timeout, or check that the server is not overloaded") from exc
-        except openai.APIConnectionError as exc:
-            raise RemoteError(f"cannot reach {self.where}",
-                              fix="is the server running? check the URL") from exc
-        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-            raise RemoteError(f"{self.where} refused the request (HTTP {exc.status_code}: {_server_message(exc)})",
-                              fix=self._key_fix()) from exc
-        except openai.NotFoundError as exc:
-            raise self._not_found(exc) from exc
-        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-            message = _server_message(exc)
-            if any(word in message.lower() for word in _CONTEXT_WORDS):
-                raise ContextOverflowError(f"{self.where}: {message}",
-                                           fix="shorten the question or use a model with a longer context") \
-                    from exc
-            raise RemoteError(f"{self.where} rejected the request (HTTP {exc.status_code}: {message})",
-                              fix="check the server's options and the model's registry entry") from exc
-        except openai.RateLimitError as exc:
-            raise RemoteError(f"{self.where} is rate limiting (HTTP 429) after {self._tries()}",
-                              fix="wait and try again, or use a server with more capacity") from exc
-        except openai.APIStatusError as exc:
-            raise RemoteError(f"{self.where} failed with HTTP {exc.status_code} after {self._tries()}: "
-                              f"{_server_message(exc)}", fix="check the server's log") from exc
-        except (*_MALFORMED, openai.APIError) as exc:
-            raise self._not_openai() from exc
-
-    def _tries(self) -> str:
-        tries = self.settings.max_retries + 1
-        return f"{tries} attempt{'s' if tries > 1 else ''}"
-
-    def _not_openai(self) -> RemoteError:
-        return RemoteError(f"{self.where} answered something that is not an OpenAI-compatible response",
-                           fix="check that the URL points at an OpenAI-compatible API (it usually ends in /v1)")
-
-    def _key_fix(self) -> str:
-        key_env = self.spec.source.api_key_env
-        if key_env is None:
-            return ("set `api_key_env` in the model's registry entry to the environment variable that holds "
-                    "the API key")
-        if not os.environ.get(key_env):
-            return f"set the environment variable {key_env} to the API key"
-        return f"check the API key in {key_env}"
-
-    def _not_found(self, exc: openai.NotFoundError) -> RemoteError:
-        try:
-            names = [entry.id for entry in self._models()]
+            names = self.served_models()
         except RemoteError:
-            return RemoteError(f"{self.where} answered HTTP 404 ({_server_message(exc)})",
-                               fix="check the URL (an OpenAI-compatible API usually ends in /v1)")
+            return http_errors.answered_404(self.where, message)
         if self._served in names:
-            return RemoteError(f"{self.where} answered HTTP 404 ({_server_message(exc)})",
+            return RemoteError(f"{self.where} answered HTTP 404 ({message})",
                                fix="the server may not support this kind of request; check its options")
         return RemoteError(f"{self.url} does not serve model '{self._served}'",
                            fix=f"use one of: {', '.join(names) or 'none listed'} (as {self.url}#MODEL)")
 
     def close(self) -> None:
         self._client.close()
-
-
-class _TokenCounter:
-    """Counts tokens with one of the server's tokenize endpoints, several texts at once."""
-
-    def __init__(self, backend: OpenAIBackend, tokenizer: _Tokenizer) -> None:
-        self._backend = backend
-        self._tokenizer = tokenizer
-        self.baseline = 0
-        """Tokens the endpoint counts for an empty text (a BOS it adds), taken off every count."""
-
-    def works(self) -> bool:
-        """Whether this endpoint answers with this endpoint's answer; other failures are the server's, raised."""
-        try:
-            self.baseline = self._raw("")
-            self._raw("hawkeye")
-        except openai.APIStatusError as exc:
-            if exc.status_code in _NO_SUCH_ENDPOINT:
-                return False
-            raise
-        except (_NotOpenAI, *_MALFORMED):
-            return False
-        return True
-
-    def count(self, texts: Sequence[str]) -> list[int]:
-        def one(text: str) -> int:
-            try:
-                return max(0, self._raw(text) - self.baseline)
-            except _NotOpenAI:
-                raise self._backend._not_openai() from None
-
-        if len(texts) <= 1:
-            with self._backend._errors():
-                return [one(text) for text in texts]
-        with self._backend._errors(), ThreadPoolExecutor(max_workers=min(TOKENIZE_WORKERS, len(texts))) as pool:
-            return list(pool.map(one, texts))
-
-    def _raw(self, text: str) -> int:
-        answer = self._backend._post(self._tokenizer.path, self._tokenizer.body(self._backend.model, text))
-        count = self._tokenizer.count(answer)
-        if count is None:
-            raise _NotOpenAI
-        return count
 
 
 _UNSET: Any = object()
@@ -446,7 +303,7 @@ def _read_chunk(chunk: object) -> _Delta | None:
     """The first choice of a streamed chunk (chat or text completion); None for a usage-only chunk."""
     choices = getattr(chunk, "choices", None)
     if not isinstance(choices, list):
-        raise _NotOpenAI
+        raise NotOpenAI
     if not choices:
         return None
     choice = choices[0]
@@ -460,7 +317,7 @@ def _read_chunk(chunk: object) -> _Delta | None:
         content = getattr(choice, "text", None)
         thinking = ""
     if content is not None and not isinstance(content, str):
-        raise _NotOpenAI
+        raise NotOpenAI
     finish = getattr(choice, "finish_reason", None)
     stop_reason = next((extra_choice[key] for key in ("stop_reason", "matched_stop") if key in extra_choice), _UNSET)
     return _Delta(content or "", thinking, finish if isinstance(finish, str) else None, stop_reason)
@@ -486,15 +343,3 @@ def _finish(server_finish: str | None, stop_reason: object, request: Request) ->
     if stop_reason is not _UNSET:
         return "stop" if isinstance(stop_reason, str) else "eos"
     return "stop" if request.stop and server_finish is not None else "eos"
-
-
-def _server_message(exc: openai.APIStatusError) -> str:
-    """The server's own error message on one line: OpenAI's error.message, FastAPI's detail, or the body."""
-    body = exc.body
-    message: object = body
-    if isinstance(body, dict):
-        error = body.get("error")
-        message = (error.get("message") if isinstance(error, dict) else error) or body.get("message") \
-            or body.get("detail") or body
-    text = " ".join(str(message if message is not None else exc.message).split())
-    return text if len(text) <= MAX_SERVER_MESSAGE else text[: MAX_SERVER_MESSAGE - 1] + "…"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from contextlib import closing, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -24,9 +24,6 @@ from hawkeye_cli.outputs import require_outputs, writable_fix, write_each, write
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
 from hawkeye_cli.store.registry import load_registry
-
-if TYPE_CHECKING:
-    from typer._click.core import Context  # typer vendors click; its Context is what TyperGroup passes
 
 _HELP = "\n\n".join([
     "Compress the chain of thought (CoT) of every JSONL record in PATH and write the records, plus "
@@ -59,7 +56,9 @@ class RunByDefault(TyperGroup):
     Done before parsing (not in resolve_command) so that options may come before FILE as well.
     """
 
-    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """`ctx` is typed Any: the class TyperGroup passes is private (typer vendors click as typer._click), and
+        typer's public Context is a subclass, which an override may not narrow to."""
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
@@ -91,7 +90,8 @@ def compress_cot(
         bool, typer.Option("--verify", help="Run the expander on each compressed CoT and score its answer.")
     ] = False,
     scorer: Annotated[
-        str | None, typer.Option("--scorer", help="surprisal: the scoring model.", show_default="the expander")
+        str | None, typer.Option("--scorer", help="surprisal: the scoring model.", show_default="the expander",
+                                 callback=options.model_name)
     ] = None,
     export_sft: Annotated[
         Path | None, typer.Option("--export-sft", help="Also write chat-format SFT records here.")

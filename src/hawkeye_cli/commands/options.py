@@ -20,7 +20,15 @@ from hawkeye_cli.loading import Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.pipeline.budget import StopWhen, resolve
 from hawkeye_cli.pipeline.collaborate import OnDisagree
-from hawkeye_cli.store.registry import BudgetChoice, Effort, Registry, parse_budget
+from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, BudgetChoice, Effort, Registry, endpoint_problem, parse_budget
+
+
+def model_name(value: str | None) -> str | None:
+    """An option naming a model: an endpoint URL is checked here, where the error can name the option."""
+    if value is not None and value.startswith(("http://", "https://")) and (problem := endpoint_problem(value)):
+        raise typer.BadParameter(f"{problem}; give one like {ENDPOINT_EXAMPLE}")
+    return value
+
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 
@@ -38,11 +46,11 @@ class ModelOptions:
     ] = None
     planner: Annotated[
         str | None, typer.Option("--planner", help="Planner model: alias, .gguf path, or endpoint URL "
-                                 "(#MODEL after it names the served model).")
+                                 "(#MODEL after it names the served model).", callback=model_name)
     ] = None
     expander: Annotated[
         str | None, typer.Option("--expander", help="Expander model: alias, .gguf path, or endpoint URL "
-                                 "(#MODEL after it names the served model).")
+                                 "(#MODEL after it names the served model).", callback=model_name)
     ] = None
     budget: Annotated[
         str | None,

@@ -52,7 +52,7 @@ def serve(
         catalog = load_catalog([(pair, models.decode(pair), models.max_budget or pair.profile.max_budget)
                                 for pair in pairs], models.backend_settings(), stop_when=models.stop_when)
     sock = server.listen(host, port)
-    where = f"http://{host}:{sock.getsockname()[1]}/v1"
+    where = server.base_url(host, sock.getsockname()[1])
     for served in catalog.served.values():
         stderr.print(f"serving {served.model_id} ({served.pair.planner.alias} plans, {served.pair.expander.alias} "
                      f"answers; budget {label(served.defaults.budget)}, max tokens {served.defaults.max_tokens}) "

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError
+from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError, RequestError
 from hawkeye_cli.evaluation.datasets import Problem
 from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, result_key, task_label
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
@@ -70,8 +70,9 @@ def tasks_for(modes: Sequence[Mode], budgets: Sequence[Budget]) -> list[Task]:
 def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup, problem: Problem,
              task: Task) -> ItemResult:
     """Solve one problem in one mode and score it against the gold answer (scoring.verdict: all three metrics);
-    a request that failed (an engine error, a question too long for the context) gives a failed row that says
-    why, which a resumed run retries."""
+    a request that failed for this item's own reason (a question too long for the context, a request the engine
+    rejected or cut short) gives a failed row that says why, which a resumed run retries. Any other engine error
+    is raised: every further item would fail the same way."""
     started = time.perf_counter()
     identity: dict[str, Any] = {
         "index": problem.index, "mode": task.mode, "budget": None if task.budget is None else value(task.budget),
@@ -81,7 +82,7 @@ def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup,
     }
     try:
         outcome: dict[str, Any] = _solve(collaboration, decode, problem, task)
-    except (RemoteError, ContextOverflowError) as exc:
+    except (RequestError, ContextOverflowError) as exc:
         outcome = {"answer": None, "strict": None, "flexible": None, "correct": False, "correct_strict": False,
                    "correct_flexible": False, "stages": {}, "cot_tokens": None, "truncated": None,
                    "error": exc.one_line()}
@@ -151,9 +152,20 @@ class Bench:
 
         With `concurrency` > 1, up to that many items are in flight at once: a serving engine batches them, while
         a local llama.cpp model still runs one request at a time. Only this thread writes rows, as items finish;
-        greedy rows do not depend on that order. On Ctrl-C, or an error that is not one item's (a failed request
-        is), no further item starts; those in flight finish and are saved.
+        greedy rows do not depend on that order. On Ctrl-C, or an error that is not one item's (an engine that
+        cannot be reached, times out or fails), no further item starts; those in flight finish and are saved.
         """
+        try:
+            self._compute(collaboration, decode, on_result, concurrency)
+        except RemoteError as exc:
+            saved = len(self.saved)
+            raise RemoteError(f"{exc.message} (the run stopped there; {saved} new result{'s' if saved != 1 else ''} "
+                              f"saved in {self.store.path})",
+                              fix=f"{exc.fix or 'check the engine'}, then run the same command again: it resumes") \
+                from exc
+
+    def _compute(self, collaboration: Collaboration, decode: DecodeSettings,
+                 on_result: Callable[[Task, ItemResult], None] | None, concurrency: int) -> None:
         todo = [(p, t) for p in self.problems for t in self.tasks if self.key(p, t) not in self.store]
         if concurrency == 1:
             for problem, task in todo:

@@ -11,7 +11,7 @@ from rich.filesize import decimal
 from rich.markup import escape
 from rich.table import Table
 
-from hawkeye_cli.backends import Availability
+from hawkeye_cli.backends import Availability, EndpointCheck
 from hawkeye_cli.store.model_files import Sha256Check
 from hawkeye_cli.store.registry import ModelSpec, Registry
 
@@ -22,7 +22,7 @@ class ModelRow:
     availability: Availability
     location: str | None
     """The file on disk or the endpoint; None when the model is nowhere yet."""
-    check: str | None = None
+    check: EndpointCheck | None = None
     """Whether an endpoint answers, when asked for with --check."""
 
     @property
@@ -46,7 +46,7 @@ class ModelRow:
             "present": self.availability in ("present", "size mismatch"),
             "path": self.location if self.availability != "remote" else None,
             "endpoint": self.location if self.availability == "remote" else None,
-            "check": self.check,
+            "check": self.check.detail if self.check else None,
             "reasoning": spec.reasoning,
             "prompt_format": spec.prompt_format,
             "cost": spec.cost.model_dump(),
@@ -66,9 +66,15 @@ def models_document(registry: Registry, rows: list[ModelRow], default_profile: s
     }
 
 
+ALIAS_MIN_WIDTH = 20
+"""The alias column never narrows below this: it is what the rest of the row is about."""
+
+
 def render_models(console: Console, registry: Registry, rows: list[ModelRow], default_profile: str) -> None:
+    """The models table (what an endpoint check found is a mark there and a line of its own under it, so that a
+    long answer never squeezes the table), then the profiles table."""
     models = Table(title="Models", title_justify="left")
-    models.add_column("alias · source", overflow="fold", ratio=1)
+    models.add_column("alias · source", overflow="fold", ratio=1, min_width=ALIAS_MIN_WIDTH)
     models.add_column("roles", no_wrap=True)
     for column in ("quant", "params"):
         models.add_column(column, no_wrap=True)
@@ -85,9 +91,13 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
             spec.quantization or "",
             spec.parameters or "",
             decimal(row.size) if row.size else ("" if row.availability == "remote" else "?"),
-            status_style[row.availability] + (f"\n{escape(row.check)}" if row.check else ""),
+            status_style[row.availability] + (f" {_CHECK_MARK[row.check.usable]}" if row.check else ""),
         )
     console.print(models)
+    for row in rows:
+        if row.check is not None:
+            console.print(f"{_CHECK_MARK[row.check.usable]} [bold]{row.spec.alias}[/] {escape(row.check.detail)}",
+                          highlight=False)
     profiles = Table(title="Profiles", title_justify="left")
     profiles.add_column("profile · description", overflow="fold", ratio=1)
     for column in ("planner", "expander", "budget"):
@@ -98,6 +108,9 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
                          profile.expander, str(profile.budget))
     console.print(profiles)
     console.print(f"Registry: {' + '.join(str(f) for f in registry.files)}", highlight=False)
+
+
+_CHECK_MARK = {True: "[green]✓[/]", False: "[red]✗[/]"}
 
 
 def sha256_checks_document(checks: list[Sha256Check]) -> dict[str, Any]:
@@ -111,7 +124,8 @@ def sha256_checks_document(checks: list[Sha256Check]) -> dict[str, Any]:
 
 def render_sha256_checks(console: Console, checks: list[Sha256Check]) -> None:
     """One line per model: whether its file matches, and against whose sha256."""
-    mark = {"ok": "[green]✓[/]", "mismatch": "[red]✗[/]", "not on disk": "[dim]·[/]", "no sha256 known": "[yellow]?[/]"}
+    mark = {"ok": "[green]✓[/]", "mismatch": "[red]✗[/]", "not on disk": "[dim]·[/]", "no sha256 known": "[yellow]?[/]",
+            "remote": "[dim]·[/]"}
     for check in checks:
         if check.status == "ok":
             detail = f"sha256 {_short(check.expected)} matches the {check.expected_from}"
@@ -121,6 +135,8 @@ def render_sha256_checks(console: Console, checks: list[Sha256Check]) -> None:
             detail = f"sha256 {_short(check.actual)}, the {check.expected_from} says {_short(check.expected)}"
         elif check.status == "not on disk":
             detail = check.spec.source.describe()
+        elif check.status == "remote":
+            detail = f"served at {check.spec.source.describe()}: no file on this machine, nothing to verify"
         else:
             detail = "neither the registry nor the Hugging Face cache gives one"
         where = f" · {check.path}" if check.path is not None else ""

@@ -14,15 +14,17 @@ Math-Verify guards itself with ``signal.alarm``, which works only in a process's
 C code (``\boxed{9^{9^{9^{9}}}}`` computes a huge integer and never returns). So it runs in a child process,
 in that process's main thread with Math-Verify's own timeouts, and the caller, in any thread, waits at most
 ``DEADLINE_SECONDS`` per output; past it the child is killed (and restarted for the next output) and the output
-scores wrong. Calls from several threads take turns.
+scores wrong. Calls from several threads take turns. The child's answers are read by a thread of their own into a
+queue, which a caller waits on with a timeout: that works on every platform (select() on pipes is POSIX only).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
-import select
+import queue
 import subprocess
 import sys
 import threading
@@ -41,6 +43,8 @@ TAIL_CHARS = 2000
 DEADLINE_SECONDS = 20.0
 """The most one output may take to score; past it the output scores wrong."""
 STARTUP_SECONDS = 120.0
+STOP_SECONDS = 5.0
+"""Bound on the wait for the reader thread once the child is killed (its output ends at once)."""
 READY = "ready"
 """The child's first line, once Math-Verify is imported."""
 
@@ -122,33 +126,35 @@ class MathVerifyProcess:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
         self._ready = False
+        self._lines: queue.Queue[str] = queue.Queue()
+        """The child's output lines, then "" once it has exited (a fresh queue for each child)."""
+        self._reader: threading.Thread | None = None
 
     def check(self, gold: str | None, output: str) -> tuple[bool, str | None]:
         """(equivalent, extracted answer); (False, None) when the child ran past the deadline or died. With no
         gold, only the answer is read."""
         with self._lock:
             process = self._started()
-            assert process.stdin is not None and process.stdout is not None
+            assert process.stdin is not None
             try:
                 process.stdin.write(json.dumps([gold, output]) + "\n")
                 process.stdin.flush()
-                if select.select([process.stdout], [], [], self.deadline)[0]:
-                    correct, answer = json.loads(process.stdout.readline())
-                    return bool(correct), answer
-            except (OSError, ValueError):  # the child died: a broken pipe, or an empty reply
+                correct, answer = json.loads(self._lines.get(timeout=self.deadline))
+                return bool(correct), answer
+            except (queue.Empty, OSError, ValueError):  # past the deadline, or the child died: a broken pipe, "" read
                 pass
             self._stop()
             return False, None
-
-    def close(self) -> None:
-        with self._lock:
-            self._stop()
 
     def start(self) -> None:
         """Start the child without waiting for it: importing SymPy takes a second or more, which then passes while
         the caller's models work."""
         with self._lock:
             self._spawned()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
 
     def _spawned(self) -> subprocess.Popen[str]:
         if self._process is None or self._process.poll() is not None:
@@ -162,29 +168,46 @@ class MathVerifyProcess:
                 start_new_session=True,  # Ctrl-C in the terminal is the parent's to handle
             )
             self._ready = False
+            self._lines = queue.Queue()
+            self._reader = threading.Thread(target=_read_lines, args=(self._process, self._lines), daemon=True,
+                                            name="math-verify-reader")
+            self._reader.start()
         return self._process
 
     def _started(self) -> subprocess.Popen[str]:
         process = self._spawned()
         if not self._ready:
-            assert process.stdout is not None
             # Importing SymPy takes seconds on a busy machine: that is not the first output's time.
-            ready = select.select([process.stdout], [], [], STARTUP_SECONDS)[0]
-            if not ready or process.stdout.readline().strip() != READY:
+            with contextlib.suppress(queue.Empty):
+                self._ready = self._lines.get(timeout=STARTUP_SECONDS).strip() == READY
+            if not self._ready:
                 self._stop()
                 raise HawkeyeError(f"Math-Verify's scoring process did not start within {STARTUP_SECONDS:.0f} s",
                                    fix="see what fails: python -m hawkeye_cli.scoring.math_verify_child")
-            self._ready = True
         return process
 
     def _stop(self) -> None:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
+            if self._reader is not None:
+                self._reader.join(timeout=STOP_SECONDS)  # it reads to the end of the dead child's output
             for pipe in (self._process.stdin, self._process.stdout):
                 if pipe is not None:
                     pipe.close()
         self._process = None
+        self._reader = None
+
+
+def _read_lines(process: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
+    """Every line the child writes, then "" when its output ends (it exited or was killed)."""
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            lines.put(line)
+    except (OSError, ValueError):  # the pipe closed under it, or the child wrote something that is not UTF-8
+        pass
+    lines.put("")
 
 
 DEFAULT_CHECKER = MathVerifyProcess()

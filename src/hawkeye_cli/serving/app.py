@@ -1,7 +1,7 @@
 """The OpenAI-compatible app: /v1/models, /v1/chat/completions (plan → expand, streamed or not) and /health.
 
-The plan is the reply's reasoning (`reasoning_content`, which chat UIs show as thinking) and the expander's
-answer its content. Only the last user message is read (see ChatCompletionRequest.question). Every failure is
+The plan is the reply's reasoning (`reasoning_content` and `reasoning`, which chat UIs show as thinking) and the
+expander's answer its content. Only the last user message is read (see ChatCompletionRequest.question). Every failure is
 answered as an OpenAI error object with its HTTP status; none stops the server.
 """
 
@@ -64,12 +64,12 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
             raise ApiError(401, "Missing or incorrect API key: send the header 'Authorization: Bearer <key>' "
                            "with the key given to hawkeye serve --api-key.", code="invalid_api_key")
 
-    @app.get("/health")
+    @app.api_route("/health", methods=["GET", "HEAD"])
     async def health() -> dict[str, Any]:
         return {"status": "ok", "models": [served.model_id for served in catalog.served.values()],
                 "in_flight": len(jobs)}
 
-    @app.get("/v1/models", dependencies=[Depends(require_key)])
+    @app.api_route("/v1/models", methods=["GET", "HEAD"], dependencies=[Depends(require_key)])
     async def list_models() -> dict[str, Any]:
         return {"object": "list", "data": [
             {"id": served.model_id, "object": "model", "created": 0, "owned_by": "hawkeye",
@@ -115,8 +115,13 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
     @app.exception_handler(RequestValidationError)
     async def answer_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problem = exc.errors()[0]
+        if problem["type"] == "json_invalid":  # its loc is the character where decoding failed, not a field
+            error = ApiError(400, f"Invalid request: the body is not valid JSON at character {problem['loc'][-1]}: "
+                             f"{problem['ctx']['error']}.")
+            return JSONResponse(error.body(), status_code=400)
         where = ".".join(str(part) for part in problem["loc"] if part != "body")
-        error = ApiError(400, f"Invalid request: {where or 'body'}: {problem['msg']}.", param=where or None)
+        message = problem["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own message
+        error = ApiError(400, f"Invalid request: {where or 'body'}: {message}.", param=where or None)
         return JSONResponse(error.body(), status_code=400)
 
     @app.exception_handler(HTTPException)
@@ -151,11 +156,12 @@ def api_error(exc: Exception) -> ApiError:
 
 def _timed_out(exc: BaseException) -> bool:
     """A timeout anywhere in the error's causes: the engine was reached but did not answer in time."""
-    from openai import APITimeoutError  # heavy import, needed only when a remote engine failed
+    from httpx2 import TimeoutException  # heavy imports, needed only when a remote engine failed
+    from openai import APITimeoutError
 
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, TimeoutError | APITimeoutError):
+        if isinstance(cause, TimeoutError | APITimeoutError | TimeoutException):  # the last: Ollama's raw stream
             return True
         cause = cause.__cause__ or cause.__context__
     return False
@@ -190,16 +196,18 @@ async def _cancel_on_disconnect(request: Request, job: Job) -> None:
 
 async def _sse(job: Job, first: Text | Done, completion_id: str, model: str,
                include_usage: bool) -> AsyncIterator[str]:
-    """Plan text as reasoning_content deltas, then answer text as content deltas, the finish reason, usage when
-    asked for, then [DONE]. A client that disconnects cancels this generator, and with it the job."""
+    """Plan text as reasoning deltas (both names), then answer text as content deltas, the finish reason, usage
+    when asked for, then [DONE]. A client that disconnects cancels this generator, and with it the job."""
     event: Text | Done | Failed = first
     role = {"role": "assistant"}
+    plan = _Stripped()
     try:
         while True:
             if isinstance(event, Text):
-                field = "reasoning_content" if event.stage == "plan" else "content"
-                yield _data(schemas.chunk(completion_id, model, {**role, field: event.text}))
-                role = {}
+                delta = schemas.reasoning(plan.next(event.text)) if event.stage == "plan" else {"content": event.text}
+                if any(delta.values()):
+                    yield _data(schemas.chunk(completion_id, model, {**role, **delta}))
+                    role = {}
             elif isinstance(event, Done):
                 reason = schemas.finish_reason(event.result.expansion.completion.finish_reason)
                 yield _data({**schemas.chunk(completion_id, model, {}, reason), **schemas.agreement(event.result)})
@@ -213,6 +221,24 @@ async def _sse(job: Job, first: Text | Done, completion_id: str, model: str,
         yield "data: [DONE]\n\n"
     finally:
         await _stop(job)
+
+
+class _Stripped:
+    """Streamed text as the whole reply has it stripped (the plan is: split_thinking): no whitespace before the
+    first word, and whitespace held back until more text follows it, so none is sent at the end."""
+
+    def __init__(self) -> None:
+        self._started = False
+        self._held = ""
+
+    def next(self, piece: str) -> str:
+        if not self._started:
+            piece = piece.lstrip()
+            self._started = bool(piece)
+        text = self._held + piece
+        sent = text.rstrip()
+        self._held = text[len(sent):]
+        return sent
 
 
 def _data(payload: dict[str, Any]) -> str:

@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from hawkeye_cli.backends.base import CUT_SHORT, FinishReason
 from hawkeye_cli.pipeline import AskResult, StageResult
 from hawkeye_cli.pipeline.budget import value
 
 ErrorType = Literal["invalid_request_error", "authentication_error", "not_found_error", "api_error"]
+
+
+def _unicode(text: str) -> str:
+    """Text a model can read and a reply can carry: JSON may hold a lone surrogate ("\\ud800"), which is no
+    character, and UTF-8, which every tokenizer and every answer is written in, cannot encode it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"not valid Unicode: a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+                         f"{exc.start}") from None
+    return text
+
+
+UnicodeText = Annotated[str, AfterValidator(_unicode)]
 
 
 class _Lenient(BaseModel):
@@ -40,13 +54,18 @@ class ChatMessage(_Lenient):
             return self.content
         return "\n".join(part.text for part in self.content or () if part.type == "text" and part.text)
 
+    @model_validator(mode="after")
+    def _readable(self) -> ChatMessage:
+        _unicode(self.text)
+        return self
+
 
 class StreamOptions(_Lenient):
     include_usage: bool = False
 
 
 class ChatCompletionRequest(_Lenient):
-    model: str
+    model: UnicodeText
     messages: list[ChatMessage] = Field(min_length=1)
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
@@ -124,8 +143,14 @@ def _stage_usage(stage: StageResult) -> dict[str, Any]:
             "completion_tokens": completion.completion_tokens, "seconds": round(completion.seconds, 4)}
 
 
+def reasoning(text: str) -> dict[str, str]:
+    """The plan under both names engines give thinking: vLLM renamed `reasoning_content` to `reasoning`
+    (vllm-project/vllm#27752), and clients read one or the other, so engines send both while that settles."""
+    return {"reasoning_content": text, "reasoning": text}
+
+
 def completion_body(completion_id: str, model: str, result: AskResult) -> dict[str, Any]:
-    message = {"role": "assistant", "content": result.expansion.text, "reasoning_content": result.plan.cot}
+    message = {"role": "assistant", "content": result.expansion.text, **reasoning(result.plan.cot)}
     return {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": message,

@@ -33,6 +33,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def base_url(host: str, port: int) -> str:
+    """The URL clients use: an IPv6 address goes in brackets (RFC 3986), http://[::1]:8080/v1."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
+
+
 def listen(host: str, port: int) -> socket.socket:
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]

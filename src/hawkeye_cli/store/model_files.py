@@ -179,7 +179,7 @@ def _package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-Sha256Status = Literal["ok", "mismatch", "not on disk", "no sha256 known"]
+Sha256Status = Literal["ok", "mismatch", "not on disk", "no sha256 known", "remote"]
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,8 @@ def check_sha256(spec: ModelSpec, on_read: Callable[[int], object] | None = None
 
     `on_read(bytes)` follows the file's bytes as they are dealt with: all at once when it needs no hashing.
     """
+    if spec.source.openai is not None:  # served by an engine elsewhere: no file here, and none to fetch
+        return Sha256Check(spec, None, "remote")
     path = local_path(spec)
     if path is None:
         return Sha256Check(spec, None, "not on disk")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,6 +20,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ENDPOINT_EXAMPLE = "http://127.0.0.1:8000/v1, or http://HOST:PORT/v1#MODEL to name the served model"
+
+
+def endpoint_problem(name: str) -> str | None:
+    """What keeps `name`, an endpoint URL (with #MODEL or not), from being one; None when nothing does."""
+    url = name.partition("#")[0]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it: a ValueError for a port that is no number in 0-65535
+    except ValueError:
+        return f"'{url}' is not an endpoint URL (its port is not a number from 0 to 65535)"
+    if parts.scheme not in ("http", "https"):
+        return f"'{url}' is not an endpoint URL (it starts with neither http:// nor https://)"
+    if not parts.hostname:
+        return f"'{url}' is not an endpoint URL (it names no host)"
+    return None
+
+
 SourceKind = Literal["hf", "pypi", "path", "openai"]
 _KINDS: tuple[SourceKind, ...] = ("hf", "pypi", "path", "openai")
 
@@ -29,7 +48,7 @@ class Source(_Strict):
     hf: str | None = None
     pypi: str | None = None
     path: Path | None = None
-    openai: str | None = Field(default=None, pattern=r"^https?://")
+    openai: str | None = None
     """Base URL of an OpenAI-compatible API, e.g. http://gpu-box:8000/v1."""
     model: str | None = None
     """openai: the served model's name; may be left out when the server serves exactly one model."""
@@ -46,6 +65,14 @@ class Source(_Strict):
     assemble: bool = False
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     size: int | None = Field(default=None, gt=0)
+
+    @field_validator("openai")
+    @classmethod
+    def _endpoint(cls, url: str | None) -> str | None:
+        problem = endpoint_problem(url) if url is not None else None
+        if problem:
+            raise ValueError(f"{problem}; give one like {ENDPOINT_EXAMPLE}")
+        return url
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -151,6 +178,9 @@ class Registry:
         if name in self._by_name:
             return self._by_name[name]
         if name.startswith(("http://", "https://")):
+            problem = endpoint_problem(name)
+            if problem:  # named on the command line or by a caller, not in a registry file
+                raise RegistryError(problem, fix=f"give one like {ENDPOINT_EXAMPLE}")
             url, _, served = name.partition("#")
             source = _validate(Source, {"openai": url.rstrip("/"), "model": served or None}, self.files, name)
             return ModelSpec(alias=served or url, source=source, description="remote endpoint")
