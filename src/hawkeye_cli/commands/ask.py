@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
+from hawkeye_cli import ledger
 from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
-from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.console import print_warning, stderr, stdout
 from hawkeye_cli.store.registry import load_registry
 
 
@@ -38,6 +39,7 @@ def ask(
     ctx: options.Ctx = LlamaCppSettings.n_ctx,
     timeout: options.Timeout = HttpSettings.timeout,
     verbose: options.Verbose = False,
+    no_log: options.NoLog = False,
 ) -> None:
     """Answer QUESTION: the planner thinks briefly, the expander writes the full answer."""
     if stream and json_output:
@@ -59,10 +61,13 @@ def ask(
         result = collaboration.ask(text.strip(), budget, compare=compare, observer=progress)
     finally:
         progress.close()
+    document = ask_document(result, pair, decode)
     if json_output:
-        typer.echo(json.dumps(ask_document(result, pair, decode), ensure_ascii=False, indent=2))
-        return
-    render_ask(stdout, result, streamed=stream, reasoning_planner=pair.planner.reasoning)
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        render_ask(stdout, result, streamed=stream, reasoning_planner=pair.planner.reasoning)
+    if not no_log:
+        ledger.record(document, "ask", warn=print_warning)
 
 
 def _question_text(question: str) -> str:

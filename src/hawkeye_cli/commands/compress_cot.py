@@ -7,12 +7,12 @@ import json
 from collections.abc import Callable
 from contextlib import closing, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from hawkeye_cli.commands import options
+from hawkeye_cli.commands.groups import DefaultCommandGroup
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_records, open_input, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, RunSummary, compressor_for, output_key, verifier_for
@@ -24,9 +24,6 @@ from hawkeye_cli.outputs import require_outputs, writable_fix, write_each, write
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
 from hawkeye_cli.store.registry import load_registry
-
-if TYPE_CHECKING:
-    from typer._click.core import Context  # typer vendors click; its Context is what TyperGroup passes
 
 _HELP = "\n\n".join([
     "Compress the chain of thought (CoT) of every JSONL record in PATH and write the records, plus "
@@ -53,16 +50,10 @@ STDIN_FILE = Path("/dev/stdin")
 """Standard input as a file, so that `compress-cot - -o X < X` is refused like `compress-cot X -o X`."""
 
 
-class RunByDefault(TyperGroup):
-    """`compress-cot FILE ...` stands for `compress-cot run FILE ...`: only a subcommand's name selects another.
+class RunByDefault(DefaultCommandGroup):
+    """`compress-cot FILE ...` stands for `compress-cot run FILE ...`."""
 
-    Done before parsing (not in resolve_command) so that options may come before FILE as well.
-    """
-
-    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
-            args = [DEFAULT_COMMAND, *args]
-        return super().parse_args(ctx, args)
+    default_command = DEFAULT_COMMAND
 
 
 app = typer.Typer(

@@ -43,6 +43,9 @@ Timeout = Annotated[
     float, typer.Option("--timeout", min=1, help="Seconds one request to a remote engine may take.")
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")]
+NoLog = Annotated[
+    bool, typer.Option("--no-log", help="Do not record questions in hawkeye's ledger (hawkeye logs).")
+]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 
 T = TypeVar("T", int, float)

@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
+from hawkeye_cli import ledger
 from hawkeye_cli.backends.settings import HttpSettings, LlamaCppSettings
 from hawkeye_cli.commands import options
-from hawkeye_cli.engine import choose_pair
-from hawkeye_cli.reporting.ask import profile_notice
-from hawkeye_cli.reporting.console import stderr
+from hawkeye_cli.engine import Pair, choose_pair
+from hawkeye_cli.pipeline import AskResult, DecodeSettings
+from hawkeye_cli.reporting.ask import ask_document, profile_notice
+from hawkeye_cli.reporting.console import print_warning, stderr
 from hawkeye_cli.serving import create_app, load_catalog, server
 from hawkeye_cli.serving.jobs import ActiveJobs
 from hawkeye_cli.store.registry import load_registry
@@ -42,6 +44,7 @@ def serve(
     ctx: options.Ctx = LlamaCppSettings.n_ctx,
     timeout: options.Timeout = HttpSettings.timeout,
     verbose: options.Verbose = False,
+    no_log: options.NoLog = False,
 ) -> None:
     """Serve plan → expand as an OpenAI-compatible API: the plan is the reply's reasoning, the answer its content."""
     if not server.is_loopback(host) and not api_key:
@@ -70,4 +73,10 @@ def serve(
                      f"at {where}", highlight=False, soft_wrap=True)
     stderr.print("Ctrl-C stops the server.", highlight=False)
     active = ActiveJobs()
-    server.run(create_app(catalog, api_key=api_key, active=active), sock, stop_generations=active.cancel_all)
+    app = create_app(catalog, api_key=api_key, active=active, on_answer=None if no_log else record_served)
+    server.run(app, sock, stop_generations=active.cancel_all)
+
+
+def record_served(pair: Pair, decode: DecodeSettings, result: AskResult) -> None:
+    """In the ledger as `ask` records it (from a worker thread: the ledger opens a connection per entry)."""
+    ledger.record(ask_document(result, pair, decode), "serve", warn=print_warning)

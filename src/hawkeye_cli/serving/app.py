@@ -13,7 +13,7 @@ import secrets
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
@@ -24,7 +24,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hawkeye_cli.engine import Pair
 from hawkeye_cli.errors import ContextOverflowError, DataError, HawkeyeError, RemoteError
+from hawkeye_cli.pipeline import AskResult, DecodeSettings
 from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
 from hawkeye_cli.serving.jobs import ActiveJobs, Done, Failed, GenerationCancelled, Job, Text
@@ -42,8 +44,10 @@ _JOB_LOGS = "hawkeye_job_logs"
 """Request-state flag: the job writes this request's log line itself, once generation has stopped."""
 
 
-def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJobs | None = None) -> FastAPI:
-    """`active`: the running jobs, for a server that stops them when it shuts down."""
+def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJobs | None = None,
+               on_answer: Callable[[Pair, DecodeSettings, AskResult], None] | None = None) -> FastAPI:
+    """`active`: the running jobs, for a server that stops them when it shuts down. `on_answer`: called from the
+    worker thread with each answered request, before its answer is sent (the ledger records it)."""
     jobs = ActiveJobs() if active is None else active
 
     @asynccontextmanager
@@ -86,11 +90,15 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
         started = time.perf_counter()
         setattr(request.state, _JOB_LOGS, True)
 
+        collaboration = selection.served.for_request(body)
+
         def log_end(job: Job) -> None:
             jobs.discard(job)
             _log_job(request, selection, job, time.perf_counter() - started)
+            if on_answer is not None and isinstance(job.end, Done):
+                on_answer(selection.served.pair, collaboration.settings, job.end.result)
 
-        job = Job(selection.served.for_request(body), question, selection.budget, log_end)
+        job = Job(collaboration, question, selection.budget, log_end)
         jobs.add(job)
         job.start()
         completion_id = schemas.new_completion_id()
