@@ -164,7 +164,7 @@ class Ledger:
     @staticmethod
     def _latest_baseline(db: sqlite3.Connection, planner: str) -> Baseline | None:
         row = db.execute("SELECT * FROM baselines WHERE planner = ? ORDER BY id DESC LIMIT 1", (planner,)).fetchone()
-        return None if row is None else Baseline(**{name: row[name] for name in row.keys()})  # noqa: SIM118
+        return None if row is None else Baseline(**dict(row))
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
