@@ -32,7 +32,10 @@ def test_two_processes_writing_at_once_lose_no_entry(registry: Registry, tmp_pat
                                 stderr=subprocess.PIPE, text=True, env=env) for tag in ("first", "second")]
     start.touch()
     log = Ledger(paths.ledger_path())
-    seen = [log.count() for _ in range(20)]  # reading meanwhile: WAL readers never wait for the writers
+    seen = []
+    for _ in range(20):  # reading meanwhile: WAL readers never wait for the writers, and see whole entries
+        seen.append(log.count())
+        assert all(len(item.entry.stages) == 3 for item in log.entries(count=5))
     outcomes = [(writer.wait(timeout=600), writer.stderr.read() if writer.stderr else "") for writer in writers]
     assert outcomes == [(0, ""), (0, "")]
     assert seen == sorted(seen)

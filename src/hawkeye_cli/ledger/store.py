@@ -118,15 +118,18 @@ class Ledger:
         where, parameters = _filter(query, since)
         limit = "" if count is None else f"LIMIT {int(count)}"
         baseline_columns = ", ".join(f"b.{name} AS b_{name}" for name in (*BASELINE_COLUMNS, "recorded_utc"))
+        chosen = f"SELECT e.id FROM entries e {where} ORDER BY e.id DESC {limit}"
         with self._connection() as db:
+            db.execute("BEGIN")  # one snapshot for both queries, whatever is written meanwhile
             rows = db.execute(f"SELECT e.*, {baseline_columns} FROM entries e "
-                              f"LEFT JOIN baselines b ON b.id = e.baseline_id {where} ORDER BY e.id DESC {limit}",
-                              parameters).fetchall()[::-1]
+                              f"LEFT JOIN baselines b ON b.id = e.baseline_id WHERE e.id IN ({chosen}) "
+                              "ORDER BY e.id", parameters).fetchall()
             stages: dict[int, list[StageRow]] = {row["id"]: [] for row in rows}
-            found = db.execute(f"SELECT * FROM stages WHERE entry_id IN ({_marks(len(stages))}) "
-                               "ORDER BY entry_id, position", list(stages))
+            found = db.execute(f"SELECT * FROM stages WHERE entry_id IN ({chosen}) ORDER BY entry_id, position",
+                               parameters)
             for stage in found:
                 stages[stage["entry_id"]].append(StageRow(*(stage[name] for name in STAGE_COLUMNS)))
+            db.execute("COMMIT")
         return [_logged(row, tuple(stages[row["id"]])) for row in rows]
 
     def totals(self, *, since: datetime | None = None) -> list[Totals]:
