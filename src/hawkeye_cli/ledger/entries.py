@@ -8,7 +8,7 @@ here or in the database.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from hawkeye_cli.backends.base import CUT_SHORT
@@ -95,11 +95,10 @@ def entry_of(document: Mapping[str, Any], source: Source) -> Entry:
     models = document.get("models") or {}
     settings = document.get("settings") or {}
     stage_dicts = list(_stage_dicts(document))
-    stages = tuple(_stage_row(stage) for stage in stage_dicts)
     plan = document.get("plan") or {}
     expansion = document.get("expansion") or {}
     agree = document.get("agree")
-    return Entry(
+    entry = Entry(
         source=source,
         profile=document.get("profile"),
         planner=models.get("planner"),
@@ -115,9 +114,11 @@ def entry_of(document: Mapping[str, Any], source: Source) -> Entry:
         final_answer=document.get("final_answer"),
         stop_reason=document.get("stop_reason"),
         agree=None if agree is None else float(agree),
-        stages=stages,
-        measured=_measured(stages, same_clock=len({stage.get("clock") for stage in stage_dicts}) == 1),
+        stages=tuple(_stage_row(stage) for stage in stage_dicts),
+        measured=None,
     )
+    same_clock = len({stage.get("clock") for stage in stage_dicts}) == 1
+    return replace(entry, measured=_measured(entry, same_clock=same_clock))
 
 
 def _stage_dicts(document: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -138,15 +139,11 @@ def _stage_row(stage: Mapping[str, Any]) -> StageRow:
                     stage["seconds"], stage["cost"], stage["finish_reason"])
 
 
-def _measured(stages: tuple[StageRow, ...], *, same_clock: bool) -> Saving | None:
-    baseline = next((stage for stage in stages if stage.stage == BASELINE_STAGE), None)
+def _measured(entry: Entry, *, same_clock: bool) -> Saving | None:
+    """Against the entry's baseline stage, if it has one; seconds only when every stage has the same clock."""
+    baseline = next((stage for stage in entry.stages if stage.stage == BASELINE_STAGE), None)
     if baseline is None:
         return None
-    ours = [stage for stage in stages if stage.stage != BASELINE_STAGE]
-    return Saving(
-        kind="measured",
-        tokens=baseline.completion_tokens - sum(stage.completion_tokens for stage in ours),
-        seconds=baseline.seconds - sum(stage.seconds for stage in ours) if same_clock else None,
-        cost=baseline.cost - sum(stage.cost for stage in ours),
-        lower_bound=baseline.finish_reason in CUT_SHORT,
-    )
+    return Saving(kind="measured", tokens=baseline.completion_tokens - entry.tokens,
+                  seconds=baseline.seconds - entry.seconds if same_clock else None,
+                  cost=baseline.cost - entry.cost, lower_bound=baseline.finish_reason in CUT_SHORT)
