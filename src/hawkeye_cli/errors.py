@@ -69,3 +69,7 @@ class OutputError(HawkeyeError):
 
 class FileInUseError(HawkeyeError):
     """Another hawkeye process holds the file's lock: two runs appending to one file would write everything twice."""
+
+
+class LedgerError(HawkeyeError):
+    """The savings ledger (logs.db) cannot be read or written: a question is then answered but not recorded."""

@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
+from hawkeye_cli import ledger
 from hawkeye_cli.commands import options
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.pipeline import Collaboration
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
-from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.console import print_warning, stderr, stdout
 from hawkeye_cli.store.registry import load_registry
 
 
@@ -27,6 +28,7 @@ def ask(
         bool, typer.Option("--stream", help="Stream the plan, then the answer, as they are written.")
     ] = False,
     json_output: options.Json = False,
+    no_log: options.NoLog = False,
     *,
     models: options.ModelOptions,
 ) -> None:
@@ -49,10 +51,13 @@ def ask(
         result = collaboration.ask(text.strip(), decode, compare=compare, observer=progress)
     finally:
         progress.close()
+    document = ask_document(result, pair, decode)
     if json_output:
-        typer.echo(json.dumps(ask_document(result, pair, decode), ensure_ascii=False, indent=2))
-        return
-    render_ask(stdout, result, streamed=stream, reasoning_planner=planner.reasoning)
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        render_ask(stdout, result, streamed=stream, reasoning_planner=planner.reasoning)
+    if not no_log:
+        ledger.record(document, "ask", warn=print_warning)
 
 
 def _question_text(question: str) -> str:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hawkeye_cli import ledger
 from hawkeye_cli.commands import options
 from hawkeye_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED
 from hawkeye_cli.evaluation.datasets import Fields, load_dataset
@@ -23,7 +24,7 @@ from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import Collaboration, prompts
 from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
-from hawkeye_cli.reporting.console import print_error, stderr, stdout
+from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import BudgetChoice, load_registry, parse_budget
@@ -132,6 +133,7 @@ def run_bench(
             throughput = Throughput.of(bench.saved, concurrency, time.perf_counter() - started)
         summaries = summarize(bench.results())
         failed = failures(bench.saved)
+    ledger.record_baselines(summaries, dataset=benchmark.name, max_tokens=decode.max_tokens, warn=print_warning)
     meta = {
         "dataset": dataset.source,
         "problems": {"offset": offset, "count": len(problems)},

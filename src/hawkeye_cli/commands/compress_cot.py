@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from hawkeye_cli.commands import options
+from hawkeye_cli.commands.groups import DefaultCommandGroup
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_records, open_input, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, RunSummary, compressor_for, output_key, verifier_for
@@ -50,18 +50,10 @@ STDIN_FILE = Path("/dev/stdin")
 """Standard input as a file, so that `compress-cot - -o X < X` is refused like `compress-cot X -o X`."""
 
 
-class RunByDefault(TyperGroup):
-    """`compress-cot FILE ...` stands for `compress-cot run FILE ...`: only a subcommand's name selects another.
+class RunByDefault(DefaultCommandGroup):
+    """`compress-cot FILE ...` stands for `compress-cot run FILE ...`."""
 
-    Done before parsing (not in resolve_command) so that options may come before FILE as well.
-    """
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        """`ctx` is typed Any: the class TyperGroup passes is private (typer vendors click as typer._click), and
-        typer's public Context is a subclass, which an override may not narrow to."""
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
-            args = [DEFAULT_COMMAND, *args]
-        return super().parse_args(ctx, args)
+    default_command = DEFAULT_COMMAND
 
 
 app = typer.Typer(

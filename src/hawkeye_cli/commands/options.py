@@ -31,6 +31,9 @@ def model_name(value: str | None) -> str | None:
 
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+NoLog = Annotated[
+    bool, typer.Option("--no-log", help="Do not record questions in hawkeye's ledger (hawkeye logs).")
+]
 
 T = TypeVar("T", int, float)
 Value = TypeVar("Value")

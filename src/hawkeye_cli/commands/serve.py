@@ -6,10 +6,13 @@ from typing import Annotated
 
 import typer
 
+from hawkeye_cli import ledger
 from hawkeye_cli.commands import options
+from hawkeye_cli.loading import Pair
+from hawkeye_cli.pipeline import AskResult, DecodeSettings
 from hawkeye_cli.pipeline.budget import label
-from hawkeye_cli.reporting.ask import profile_notice
-from hawkeye_cli.reporting.console import stderr
+from hawkeye_cli.reporting.ask import ask_document, profile_notice
+from hawkeye_cli.reporting.console import print_warning, stderr
 from hawkeye_cli.serving import create_app, load_catalog, server
 from hawkeye_cli.serving.jobs import ActiveJobs
 from hawkeye_cli.store.registry import load_registry
@@ -33,6 +36,7 @@ def serve(
         typer.Option("--api-key", envvar="HAWKEYE_API_KEY", show_envvar=True,
                      help="Require 'Authorization: Bearer KEY' on every /v1 request."),
     ] = None,
+    no_log: options.NoLog = False,
     *,
     models: options.ModelOptions,
 ) -> None:
@@ -59,4 +63,10 @@ def serve(
                      f"at {where}", highlight=False, soft_wrap=True)
     stderr.print("Ctrl-C stops the server.", highlight=False)
     active = ActiveJobs()
-    server.run(create_app(catalog, api_key=api_key, active=active), sock, stop_generations=active.cancel_all)
+    app = create_app(catalog, api_key=api_key, active=active, on_answer=None if no_log else record_served)
+    server.run(app, sock, stop_generations=active.cancel_all)
+
+
+def record_served(pair: Pair, decode: DecodeSettings, result: AskResult) -> None:
+    """In the ledger as `ask` records it (from a worker thread: the ledger opens a connection per entry)."""
+    ledger.record(ask_document(result, pair, decode), "serve", warn=print_warning)

@@ -13,7 +13,7 @@ import secrets
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +25,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hawkeye_cli.errors import ContextOverflowError, DataError, HawkeyeError, RemoteError
+from hawkeye_cli.loading import Pair
+from hawkeye_cli.pipeline import AskResult, DecodeSettings
 from hawkeye_cli.pipeline.budget import value
 from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
@@ -43,8 +45,10 @@ _JOB_LOGS = "hawkeye_job_logs"
 """Request-state flag: the job writes this request's log line itself, once generation has stopped."""
 
 
-def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJobs | None = None) -> FastAPI:
-    """`active`: the running jobs, for a server that stops them when it shuts down."""
+def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJobs | None = None,
+               on_answer: Callable[[Pair, DecodeSettings, AskResult], None] | None = None) -> FastAPI:
+    """`active`: the running jobs, for a server that stops them when it shuts down. `on_answer`: called from the
+    worker thread with each answered request, before its answer is sent (the ledger records it)."""
     jobs = ActiveJobs() if active is None else active
 
     @asynccontextmanager
@@ -87,11 +91,15 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
         started = time.perf_counter()
         setattr(request.state, _JOB_LOGS, True)
 
+        decode = selection.decode(body)
+
         def log_end(job: Job) -> None:
             jobs.discard(job)
             _log_job(request, selection, job, time.perf_counter() - started)
+            if on_answer is not None and isinstance(job.end, Done):
+                on_answer(selection.served.pair, decode, job.end.result)
 
-        job = Job(selection.served.collaboration, question, selection.decode(body), log_end)
+        job = Job(selection.served.collaboration, question, decode, log_end)
         jobs.add(job)
         job.start()
         completion_id = schemas.new_completion_id()

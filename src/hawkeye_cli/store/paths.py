@@ -19,6 +19,8 @@ from hawkeye_cli.outputs import write_problem
 APP_NAME = "hawkeye"
 HOME_ENV = "HAWKEYE_HOME"
 USER_REGISTRY_ENV = "HAWKEYE_MODELS"
+NO_LOG_ENV = "HAWKEYE_NO_LOG"
+"""Set (to anything but 0 or nothing), hawkeye records nothing in its ledger, as after `hawkeye logs off`."""
 
 
 def data_dir() -> Path:
@@ -46,6 +48,16 @@ def explicit_user_registry() -> Path | None:
 def assembled_models_dir() -> Path:
     """GGUF files that hawkeye builds locally from PyPI packages that ship them in parts."""
     return data_dir() / "models"
+
+
+def ledger_path() -> Path:
+    """The savings ledger (`hawkeye logs`): one SQLite database of every question asked and served."""
+    return data_dir() / "logs.db"
+
+
+def ledger_off_marker() -> Path:
+    """While this file exists, nothing is recorded in the ledger (`hawkeye logs off` makes it)."""
+    return data_dir() / "logs-off"
 
 
 def make_data_dir(directory: Path) -> Path:
