@@ -87,7 +87,8 @@ def test_two_asks_and_a_served_request_are_listed_with_their_stage_tokens(record
     assert [entry["source"] for entry in entries] == ["ask", "ask", "serve"]
     assert [entry["question"] for entry in entries] == [QUESTION, OTHER, OTHER]
     for entry, asked in zip(entries, recorded.asked, strict=False):
-        expected = [asked["plan"], asked["expansion"]] + ([asked["baseline"]["stage"]] if asked["baseline"] else [])
+        expected = [asked["plan"], *asked["stages"].values(), asked["expansion"]] + (
+            [asked["baseline"]["stage"]] if asked["baseline"] else [])
         assert [(s["stage"], s["model"], s["prompt_tokens"], s["completion_tokens"], s["seconds"]) for s in
                 entry["stages"]] == [(s["stage"], s["model"], s["prompt_tokens"], s["completion_tokens"], s["seconds"])
                                      for s in expected]
@@ -97,7 +98,7 @@ def test_two_asks_and_a_served_request_are_listed_with_their_stage_tokens(record
     usage = recorded.served.usage.model_extra["stages"]
     served = entries[2]
     assert [(s["stage"], s["completion_tokens"], s["prompt_tokens"]) for s in served["stages"]] == [
-        (name, usage[name]["completion_tokens"], usage[name]["prompt_tokens"]) for name in ("plan", "expand")]
+        (name, usage[name]["completion_tokens"], usage[name]["prompt_tokens"]) for name in ("plan", "probe", "expand")]
     assert served["answer"] == recorded.served.choices[0].message.content
 
 
@@ -167,7 +168,8 @@ def test_eight_concurrent_served_requests_lose_no_entry(recorded: Recorded, serv
     assert all(answer is not None for answer in answers)
     served = [entry for entry in listed("-n", "0") if entry["question"] in questions]
     assert sorted(entry["question"] for entry in served) == sorted(questions)
-    assert all(entry["source"] == "serve" and len(entry["stages"]) == 2 for entry in served)
+    assert all(entry["source"] == "serve" and [s["stage"] for s in entry["stages"]] == ["plan", "probe", "expand"]
+               for entry in served)
     assert "warning" not in server.log()
 
 

@@ -35,7 +35,7 @@ def test_two_processes_writing_at_once_lose_no_entry(registry: Registry, tmp_pat
     seen = []
     for _ in range(20):  # reading meanwhile: WAL readers never wait for the writers, and see whole entries
         seen.append(log.count())
-        assert all(len(item.entry.stages) == 3 for item in log.entries(count=5))
+        assert all(len(item.entry.stages) == 4 for item in log.entries(count=5))
     outcomes = [(writer.wait(timeout=600), writer.stderr.read() if writer.stderr else "") for writer in writers]
     assert outcomes == [(0, ""), (0, "")]
     assert seen == sorted(seen)
@@ -43,7 +43,8 @@ def test_two_processes_writing_at_once_lose_no_entry(registry: Registry, tmp_pat
     assert sorted(item.entry.question for item in entries) == sorted(
         f"{tag}-{n}" for tag in ("first", "second") for n in range(ENTRIES_EACH))
     assert len({item.id for item in entries}) == 2 * ENTRIES_EACH
-    assert all([stage.stage for stage in item.entry.stages] == ["plan", "expand", "baseline"] for item in entries)
+    assert all([stage.stage for stage in item.entry.stages] == ["plan", "probe", "expand", "baseline"]
+               for item in entries)
     assert all(item.saving is not None and item.saving.kind == "measured" for item in entries)
     writers_in_order = [item.entry.question.split("-")[0] for item in entries]
     assert sum(a != b for a, b in itertools.pairwise(writers_in_order)) > 1  # they did write at once
