@@ -63,6 +63,10 @@ class Request:
     """The assistant's reply starts with this text, which the model continues (not part of the returned text)."""
     stop: tuple[str, ...] = ()
     sampling: Sampling = field(default_factory=Sampling)
+    thinking_budget: int | None = None
+    """Thinking tokens an engine that enforces budgets itself should allow (sent in its own field)."""
+    effort: str | None = None
+    """An effort level for a planner that takes only one (OpenAI's reasoning_effort, Ollama's think)."""
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (not self.messages):
@@ -189,7 +193,9 @@ class RequestSession(Session):
         """Tokens the last step's prompt and reply took: what a probe continues."""
 
     def extend(self, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
-        step = replace(self.request, prefix=self.request.prefix + self.text, max_tokens=max_tokens)
+        budget = None if self.request.thinking_budget is None else max_tokens  # the engine counts the new tokens
+        step = replace(self.request, prefix=self.request.prefix + self.text, max_tokens=max_tokens,
+                       thinking_budget=budget)
         scanner = StopScanner(self.request.stop, on_text, start=self.text)
         completion = self.backend.complete(step, on_text=scanner.stream)
         piece = completion.text if completion.reasoning is None else completion.reasoning
@@ -202,7 +208,7 @@ class RequestSession(Session):
 
     def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
         step = replace(self.request, prefix=self.request.prefix + self.text + text, max_tokens=max_tokens,
-                       stop=stop, sampling=GREEDY)
+                       stop=stop, sampling=GREEDY, thinking_budget=None, effort=None)
         completion = self.backend.complete(step)
         own = max(0, completion.prompt_tokens - self._context) if self._context else completion.prompt_tokens
         output = completion.text if completion.reasoning is None else completion.reasoning

@@ -37,6 +37,11 @@ class Model:
         return self.spec.prompt_format == "completion"
 
     @property
+    def effort_only(self) -> bool:
+        """A hosted planner that takes an effort level and nothing else: it cannot be continued or probed."""
+        return self.spec.source.thinking_budget == "effort"
+
+    @property
     def n_ctx(self) -> int | None:
         return self.backend.n_ctx
 

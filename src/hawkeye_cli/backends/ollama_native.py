@@ -34,7 +34,9 @@ def generate_raw(client: openai.OpenAI, url: str, model: str, prompt: str, reque
         options["stop"] = list(request.stop)
     if sampling.temperature > 0:
         options.update(top_p=sampling.top_p, top_k=sampling.top_k, min_p=sampling.min_p)
-    body = {"model": model, "prompt": prompt, "raw": True, "stream": True, "options": options}
+    body: dict[str, Any] = {"model": model, "prompt": prompt, "raw": True, "stream": True, "options": options}
+    if request.effort is not None:
+        body["think"] = request.effort
     started = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []

@@ -196,6 +196,11 @@ class OpenAIBackend(Backend):
         if sampling.temperature > 0:  # greedy ignores them, and hosted APIs reject fields they do not know
             common["top_p"] = sampling.top_p
             extra_body.update(top_k=sampling.top_k, min_p=sampling.min_p)
+        field = self.spec.source.thinking_budget
+        if request.thinking_budget is not None and field in BUDGET_FIELDS:
+            extra_body.update(BUDGET_FIELDS[field](request.thinking_budget))
+        if request.effort is not None and field == "effort":
+            common["reasoning_effort"] = request.effort  # Ollama's OpenAI layer maps it to its `think` level
         prompt = self._prompt_text(request)
         if prompt is not None:
             return self._client.completions.create(prompt=prompt, extra_body=extra_body or None, **common)
@@ -208,10 +213,13 @@ class OpenAIBackend(Backend):
         return self._client.chat.completions.create(messages=messages, extra_body=extra_body or None, **common)
 
     def _prompt_text(self, request: Request) -> str | None:
-        """The text to send to /v1/completions, or None for a chat request the server templates itself."""
+        """The text to send to /v1/completions, or None for a chat request the server templates itself. A chat
+        request that continues a reply (the adaptive planner's rounds and probes) is rendered here when the registry
+        gives the model's chat template: a raw prompt is continued by every engine, a chat message only by some."""
         if request.prompt is not None:
             return join_prefix(request.prompt, request.prefix)
-        if self.spec.prompt_format != "completion":
+        continues = request.prefix.strip() not in ("", THINK_OPEN)
+        if self.spec.prompt_format != "completion" and not (continues and self._template is not None):
             return None
         if self._template is None:
             raise RemoteError(f"{self.name} has prompt_format `completion` but no chat template to render "
@@ -286,6 +294,15 @@ class OpenAIBackend(Backend):
     def close(self) -> None:
         self._client.close()
 
+
+BUDGET_FIELDS: dict[str, Callable[[int], dict[str, Any]]] = {
+    "vllm": lambda tokens: {"thinking_token_budget": tokens},
+    "llama-server": lambda tokens: {"thinking_budget_tokens": tokens, "reasoning_budget_tokens": tokens},
+    "sglang": lambda tokens: {"custom_params": {"thinking_budget": tokens}},
+}
+"""Where each engine takes a thinking budget it enforces: vLLM's request field (with --reasoning-parser),
+llama-server's (newer builds read reasoning_budget_tokens first, older ones only thinking_budget_tokens; the
+server's own --reasoning-budget must be -1), SGLang's custom parameter (with --enable-strict-thinking)."""
 
 _UNSET: Any = object()
 

@@ -16,10 +16,11 @@ from hawkeye_cli.backends.base import MIN_ANSWER_TOKENS, Completion, Request, Sa
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
-from hawkeye_cli.pipeline.budget import Adaptive, Budget, most_tokens
+from hawkeye_cli.pipeline.budget import DEFAULT_EFFORT, Adaptive, Budget, most_tokens
 from hawkeye_cli.pipeline.probing import Planning, Probe
 from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
+from hawkeye_cli.store.registry import AUTO
 
 OnDisagree = Literal["keep", "resume"]
 """When the expander's answer is not the planner's: keep it (and say so), or let the planner think further from
@@ -160,8 +161,14 @@ class Collaboration:
 
     def _session(self, question: str, settings: DecodeSettings) -> Session:
         request = prompts.plan_request(self.planner.spec, question, budget=most_tokens(settings.budget),
-                                       sampling=settings.sampling)
+                                       sampling=settings.sampling, effort=self._effort(settings.budget))
         return self.planner.backend.session(request)
+
+    def _effort(self, budget: Budget) -> str | None:
+        """The level passed through to a planner that takes only an effort: the adaptive stop's name."""
+        if not self.planner.effort_only or not isinstance(budget, Adaptive):
+            return None
+        return DEFAULT_EFFORT if budget.name == AUTO else budget.name
 
     def _planning(self, session: Session, question: str, settings: DecodeSettings,
                   observer: Observer | None) -> Planning:
@@ -174,7 +181,8 @@ class Collaboration:
             return read_answer(completion.text), completion
 
         agree_check = isinstance(settings.budget, Adaptive) and settings.budget.stop_when == "agree"
-        return Planning(session, settings.budget, self.answers.probe(self.planner.spec),
+        probe = None if self.planner.effort_only else self.answers.probe(self.planner.spec)
+        return Planning(session, settings.budget, probe,
                         check=check if agree_check else None,
                         on_text=lambda chunk: watcher.text("plan", chunk), on_probe=watcher.probed)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from hawkeye_cli.backends.base import Completion, FinishReason, Session
-from hawkeye_cli.pipeline.budget import Adaptive, Budget
+from hawkeye_cli.pipeline.budget import Adaptive, Budget, most_tokens
 from hawkeye_cli.pipeline.prompts import PROBE_STOPS, PROBE_TOKENS
 from hawkeye_cli.scoring.verdict import read_answer, same_answer
 
@@ -49,11 +49,12 @@ class Probe:
 class Planning:
     """One question's thinking: `think` until a stop, and `resume` (`--on-disagree resume`) from where it stopped."""
 
-    def __init__(self, session: Session, budget: Budget, probe: tuple[str, str], *, check: Check | None = None,
+    def __init__(self, session: Session, budget: Budget, probe: tuple[str, str] | None, *, check: Check | None = None,
                  on_text: Callable[[str], None] | None = None, on_probe: Callable[[Probe], None] | None = None) -> None:
         self.session = session
         self.budget = budget
-        self.lead, self.mark = probe
+        self.probe = probe
+        """(lead, mark) of the probe; None for a planner that cannot be probed (it thinks once, to the budget)."""
         self.check = check
         self.on_text = on_text
         self.on_probe = on_probe
@@ -74,10 +75,11 @@ class Planning:
         return self.probes[-1].answer if self.probes else None
 
     def think(self) -> StopReason:
-        if isinstance(self.budget, int):
-            ended = self._round(self.budget)
-            self._probe()
-            self.stop = ended or "budget"
+        if isinstance(self.budget, int) or self.probe is None:
+            ended = self._round(most_tokens(self.budget))
+            if self.probe is not None:
+                self._probe()
+            self.stop = ended or ("budget" if isinstance(self.budget, int) else "cap")
             return self.stop
         return self._adaptive(self.budget)
 
@@ -132,9 +134,11 @@ class Planning:
         return None if completion.finish_reason == "length" else "ended"
 
     def _probe(self) -> Probe:
-        completion = self.session.probe(self.lead + self.mark, PROBE_TOKENS, PROBE_STOPS)
+        assert self.probe is not None, "a planner that cannot be probed is not"
+        lead, mark = self.probe
+        completion = self.session.probe(lead + mark, PROBE_TOKENS, PROBE_STOPS)
         round_text = self.rounds[-1].text if self.rounds else ""
-        probe = Probe(self.tokens, read_answer(self.mark + completion.text), completion,
+        probe = Probe(self.tokens, read_answer(mark + completion.text), completion,
                       bool(HEDGING.search(round_text) or HEDGING.search(completion.text)))
         self.probes.append(probe)
         if self.on_probe is not None:

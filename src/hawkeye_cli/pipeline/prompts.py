@@ -79,14 +79,17 @@ NO_THINKING = f"{THINK_OPEN}\n\n{THINK_CLOSE}\n\n"
 """An empty thinking block: a reasoning model answers at once."""
 
 
-def plan_request(spec: ModelSpec, question: str, *, budget: int, sampling: Sampling) -> Request:
-    """The planner's concise reasoning, cut at `budget` tokens (budget forcing)."""
+def plan_request(spec: ModelSpec, question: str, *, budget: int, sampling: Sampling,
+                 effort: str | None = None) -> Request:
+    """The planner's concise reasoning, cut at `budget` tokens (budget forcing); a reasoning planner's engine is
+    also told the budget (or, when it takes only that, the effort level)."""
     if spec.prompt_format == "completion":
         return Request(budget, prompt=f"Question: {question}\n{PLAN_INSTRUCTION}\nReasoning:",
-                       stop=COMPLETION_STOPS, sampling=sampling)
+                       stop=COMPLETION_STOPS, sampling=sampling, effort=effort)
     return Request(budget, messages=({"role": "user", "content": f"{question}\n\n{PLAN_INSTRUCTION}"},),
                    prefix=THINKING if spec.reasoning else "", stop=(THINK_CLOSE,) if spec.reasoning else (),
-                   sampling=sampling)
+                   sampling=sampling, thinking_budget=budget if spec.reasoning and effort is None else None,
+                   effort=effort)
 
 
 def baseline_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,

@@ -39,6 +39,7 @@ def endpoint_problem(name: str) -> str | None:
 
 
 SourceKind = Literal["hf", "pypi", "path", "openai"]
+ThinkingBudgetField = Literal["vllm", "llama-server", "sglang", "effort"]
 _KINDS: tuple[SourceKind, ...] = ("hf", "pypi", "path", "openai")
 
 
@@ -60,6 +61,12 @@ class Source(_Strict):
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """openai: engine-specific fields sent with every request, e.g. {repeat_penalty: 1.0} for llama-cpp-python's
     server, whose default 1.1 makes greedy answers differ from the in-process run."""
+    thinking_budget: ThinkingBudgetField | None = None
+    """openai: how the engine takes a planner's thinking budget, which it then enforces itself (hawkeye still cuts
+    the stream at the budget): `vllm` (thinking_token_budget; needs --reasoning-parser), `llama-server`
+    (thinking_budget_tokens, and reasoning_budget_tokens, which some builds read), `sglang`
+    (custom_params.thinking_budget; enforced with --enable-strict-thinking), or `effort` for a hosted planner that
+    takes only an effort level (reasoning_effort; Ollama's think): it gets the level passed through."""
     file: str | None = None
     revision: str = "main"
     assemble: bool = False
