@@ -93,22 +93,16 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
                 f"{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (…/v1) of the real `python -m llama_cpp.server` serving SmolLM2-135M-Instruct (started through
-    tests/llama_server.py, which loads the model without llama.cpp's crashing AMX kernels, as hawkeye does).
-
-    What it does differently from vLLM or llama-server, found by running it (llama-cpp-python 0.3.36): it ignores
-    `stream_options.include_usage` (a stream carries no usage, so hawkeye's fallback counting is what runs), it
-    samples with repeat_penalty 1.1 unless a request says otherwise, and it tokenizes at
-    /extras/tokenize/count only.
-    """
+@contextmanager
+def llama_cpp_server(model: Path, alias: str, log: Path, *, verbose: bool = False) -> Iterator[str]:
+    """A real `python -m llama_cpp.server` on 127.0.0.1 serving `model` as `alias` (started through
+    tests/llama_server.py, which loads the model without llama.cpp's crashing AMX kernels, as hawkeye does); its
+    output goes to `log` (`verbose`: with llama-cpp-python's own lines, such as its prefix-cache hits)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [sys.executable, str(Path(__file__).parent / "llama_server.py"), "--model", str(smollm_gguf()),
-               "--model_alias", SMOLLM_SERVED, "--n_ctx", "2048", "--n_threads", "2",
-               "--host", "127.0.0.1", "--port", str(port), "--verbose", "False",
+    command = [sys.executable, str(Path(__file__).parent / "llama_server.py"), "--model", str(model),
+               "--model_alias", alias, "--n_ctx", "2048", "--n_threads", "2",
+               "--host", "127.0.0.1", "--port", str(port), "--verbose", str(verbose),
                "--interrupt_requests", "False"]  # queue concurrent requests, as serving engines do
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
@@ -117,6 +111,20 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (…/v1) of the real llama_cpp.server serving SmolLM2-135M-Instruct.
+
+    What it does differently from vLLM or llama-server, found by running it (llama-cpp-python 0.3.36): it ignores
+    `stream_options.include_usage` (a stream carries no usage, so hawkeye's fallback counting is what runs), it
+    samples with repeat_penalty 1.1 unless a request says otherwise, and it tokenizes at
+    /extras/tokenize/count only.
+    """
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with llama_cpp_server(smollm_gguf(), SMOLLM_SERVED, log) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
