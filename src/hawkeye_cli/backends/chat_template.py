@@ -7,8 +7,8 @@ special tokens, so `segments` tells it apart from the message contents it embeds
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import NoReturn
 
@@ -55,19 +55,11 @@ class ChatTemplate:
 
         The markup is found by rendering the request once more with a placeholder for each content: searching
         the rendered text for a content would take a content that repeats earlier markup (a question that is
-        just `<|im_start|>user`) for that markup, and the question's text for markup.
+        just `<|im_start|>user`) for that markup, and the question's text for markup. That skeleton depends only on
+        the roles and the prefix, so it is rendered once for each shape of request.
         """
         rendered = self.render(request)
-        holders = [f"{_HOLDER}{index}{_HOLDER}" for index in range(len(request.messages))]
-        skeleton = self.render(replace(request, messages=tuple(
-            {**message, "content": holder} for message, holder in zip(request.messages, holders, strict=True))))
-        markup: list[str] = []
-        for holder in holders:
-            before, found, skeleton = skeleton.partition(holder)
-            if not found:
-                raise self._rewrites()
-            markup.append(before)
-        markup.append(skeleton)
+        markup = self._markup(tuple(message["role"] for message in request.messages), request.prefix)
         pieces: list[tuple[str, bool]] = []
         position = 0
         for before, message in zip(markup, request.messages, strict=False):
@@ -85,6 +77,21 @@ class ChatTemplate:
             raise self._rewrites()
         pieces.append((markup[-1], True))
         return [(text, is_markup) for text, is_markup in pieces if text]
+
+    @functools.lru_cache(maxsize=16)  # noqa: B019 - a template lives as long as its model, for the whole process
+    def _markup(self, roles: tuple[str, ...], prefix: str) -> list[str]:
+        """The markup around and between the messages of a request of this shape, in order."""
+        holders = [f"{_HOLDER}{index}{_HOLDER}" for index in range(len(roles))]
+        skeleton = join_prefix(self._render([{"role": role, "content": holder}
+                                             for role, holder in zip(roles, holders, strict=True)]), prefix)
+        markup: list[str] = []
+        for holder in holders:
+            before, found, skeleton = skeleton.partition(holder)
+            if not found:
+                raise self._rewrites()
+            markup.append(before)
+        markup.append(skeleton)
+        return markup
 
     def _rewrites(self) -> RegistryError:
         return RegistryError(f"the chat template of {self.name} rewrites message text, so hawkeye cannot keep user "
