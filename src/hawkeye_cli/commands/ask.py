@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from hawkeye_cli.engine import choose_pair, load_collaboration
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.store.registry import load_registry
 
 
@@ -60,7 +60,7 @@ def ask(
     finally:
         progress.close()
     if json_output:
-        typer.echo(json.dumps(ask_document(result, pair, decode), ensure_ascii=False, indent=2))
+        print_document(ask_document(result, pair, decode))
         return
     render_ask(stdout, result, streamed=stream, reasoning_planner=pair.planner.reasoning)
 

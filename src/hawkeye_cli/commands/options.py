@@ -7,9 +7,10 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings
+from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
 from hawkeye_cli.engine import Pair
 from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.reporting.console import stderr
 
 Profile = Annotated[
     str | None, typer.Option("--profile", "-p", help="Planner + expander pair from the registry (hawkeye models).")
@@ -31,8 +32,21 @@ MaxTokens = Annotated[
 ]
 Temperature = Annotated[float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")]
 Seed = Annotated[int, typer.Option("--seed", help="Sampling seed.")]
+
+
+def _usable_threads(threads: int | None) -> int | None:
+    """More threads than usable cores make llama.cpp crawl (8 tokens: 56 s instead of 0.6 s on 2 cores)."""
+    usable = usable_cores()
+    if threads is None or threads <= usable:
+        return threads
+    stderr.print(f"[yellow]warning:[/] --threads {threads} is more than the {usable} cores this process may use; "
+                 f"using {usable}", highlight=False, soft_wrap=True)
+    return usable
+
+
 Threads = Annotated[
-    int | None, typer.Option("--threads", min=1, help="CPU threads for llama.cpp.", show_default="all usable cores")
+    int | None, typer.Option("--threads", min=1, help="CPU threads for llama.cpp.", show_default="all usable cores",
+                             callback=_usable_threads)
 ]
 GpuLayers = Annotated[
     int | None, typer.Option("--gpu-layers", help="Layers on the GPU; -1 all.",
