@@ -4,30 +4,19 @@ one OUT/summary.json held only the last; `bench report` still reports both."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ScriptedBackend, ScriptedDriver
-from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Completion, Request
 from hawkeye_cli.cli import app
-
-
-class Answering(ScriptedBackend):
-    def __init__(self) -> None:
-        super().__init__([])
-
-    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
-        self.outputs = ["#### 5 so \\boxed{5}"]
-        return super().complete(request, on_text)
+from scripted_models import Answering, scripted_models
 
 
 @pytest.fixture(autouse=True)
-def scripted_models() -> Iterator[None]:
-    with backends.registered("pypi", ScriptedDriver(lambda spec: Answering())):
+def answering() -> Iterator[None]:
+    with scripted_models(Answering("#### 5 so \\boxed{5}")):
         yield
 
 

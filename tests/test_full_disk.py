@@ -9,18 +9,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import ScriptedBackend, ScriptedDriver
-from hawkeye_cli import backends, jsonl
-from hawkeye_cli.backends.base import Completion, Request
+from hawkeye_cli import jsonl
 from hawkeye_cli.cli import app
 from hawkeye_cli.evaluation.results import read_results
+from scripted_models import scripted_models
 
 FULL = Path("/dev/full")
 TRACES = Path(__file__).parent / "data" / "traces.jsonl"
@@ -35,53 +33,49 @@ def errors(result: Result | subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 
 
-class Answering(ScriptedBackend):
-    def __init__(self) -> None:
-        super().__init__([])
-
-    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
-        self.outputs = ["#### 2"]
-        return super().complete(request, on_text)
-
-
 @pytest.fixture
-def bench_args(tmp_path: Path, request: pytest.FixtureRequest) -> list[str]:
+def bench_args(tmp_path: Path) -> Iterator[list[str]]:
     """bench gsm8k on four problems with scripted models (the disk is the subject here, not the models)."""
-    stack = ExitStack()
-    stack.enter_context(backends.registered("pypi", ScriptedDriver(lambda spec: Answering())))
-    request.addfinalizer(stack.close)
     data = tmp_path / "data.jsonl"
     data.write_text("".join(json.dumps(problem) + "\n" for problem in PROBLEMS))
-    return ["bench", "gsm8k", "--data", str(data), "--profile", "tiny", "--modes", "expander"]
+    with scripted_models():
+        yield ["bench", "gsm8k", "--data", str(data), "--profile", "tiny", "--modes", "expander"]
 
 
-def test_bench_results_on_a_full_disk(tmp_path: Path, bench_args: list[str]) -> None:
+@pytest.mark.parametrize(("name", "fix"), [
+    ("gsm8k.jsonl", f"use another --out; {RESUME}"),
+    ("gsm8k.summary.json", "use --out with a writable folder"),
+])
+def test_bench_files_on_a_full_disk(tmp_path: Path, bench_args: list[str], name: str, fix: str) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "gsm8k.jsonl").symlink_to(FULL)
+    (out / name).symlink_to(FULL)
 
     result = CliRunner().invoke(app, [*bench_args, "--out", str(out)])
 
     assert result.exit_code == 1
-    assert errors(result) == [f"error: cannot write {out / 'gsm8k.jsonl'}: No space left on device — free space on "
-                              f"its disk, or use another --out; {RESUME}"]
+    assert errors(result) == [f"error: cannot write {out / name}: No space left on device — free space on its disk, "
+                              f"or {fix}"]
 
 
 def test_a_disk_that_fills_during_bench_keeps_every_finished_result(
     tmp_path: Path, bench_args: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    room = [2 * 1024]  # bytes left: room for a few result lines, then half of one
+    out = tmp_path / "out"
+    results = out / "gsm8k.jsonl"
+    room = [2 * 1024]  # bytes left on the disk of the results: a few result lines, then half of one
+    real_write = os.write
 
     def write(fd: int, data: bytes) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}") != str(results):
+            return real_write(fd, data)
         if room[0] <= 0:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        written = os.pwrite(fd, data[: room[0]], os.fstat(fd).st_size)
+        written = real_write(fd, data[: room[0]])
         room[0] -= written
         return written
 
     monkeypatch.setattr(jsonl.os, "write", write)
-    out = tmp_path / "out"
-    results = out / "gsm8k.jsonl"
 
     result = CliRunner().invoke(app, [*bench_args, "--out", str(out)])
 
@@ -98,19 +92,6 @@ def test_a_disk_that_fills_during_bench_keeps_every_finished_result(
     assert again.exit_code == 0, again.output
     assert f"{saved} results already in" in again.stderr
     assert results.read_bytes().startswith(kept) and len(read_results(results)) == len(PROBLEMS)
-
-
-def test_a_bench_summary_on_a_full_disk(tmp_path: Path, bench_args: list[str]) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "gsm8k.summary.json").symlink_to(FULL)
-
-    result = CliRunner().invoke(app, [*bench_args, "--out", str(out)])
-
-    assert result.exit_code == 1
-    assert errors(result) == [f"error: cannot write {out / 'gsm8k.summary.json'}: No space left on device — free space "
-                              "on its disk, or use --out with a writable folder"]
-    assert len(read_results(out / "gsm8k.jsonl")) == len(PROBLEMS)
 
 
 def test_compress_cot_output_on_a_full_disk(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ so the signal arrives while llama.cpp runs, every time, and the wrapper changes 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -57,15 +58,20 @@ def test_serve_interrupted_while_a_model_loads() -> None:
     assert done.stderr.splitlines() == ["interrupted"]  # never "serving … at http://…"
 
 
-@pytest.mark.parametrize("delay", [0.2, 0.6])
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.3, 0.6])
 def test_ask_interrupted_at_any_early_moment(delay: float) -> None:
-    """Ctrl-C during the imports, or whatever comes next: 130 and one word, never a traceback or an answer."""
+    """Ctrl-C during the imports, or whatever comes next: one word and 130, never a traceback or an answer.
+
+    130 as a shell reports it: the process exits 130, or, under `python -m`, dies of SIGINT after exiting cleanly
+    when the interrupt passed through code compiled from a string (a dataclass being created while it is
+    imported): CPython then re-raises the signal at exit, whoever handled the KeyboardInterrupt.
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen([sys.executable, "-m", "hawkeye_cli", "ask", "What is 2 + 3?", "--profile", "tiny",
                                 "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     time.sleep(delay)
-    process.send_signal(2)
+    process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=300)
 
-    assert process.returncode == EXIT_INTERRUPTED, stderr
+    assert process.returncode in (EXIT_INTERRUPTED, -signal.SIGINT), stderr
     assert (stdout, stderr.splitlines()) == ("", ["interrupted"])

@@ -5,18 +5,14 @@ joins their document as its `error`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import ScriptedBackend, ScriptedDriver
-from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Completion, Request
 from hawkeye_cli.cli import app
+from scripted_models import Answering, scripted_models
 
 
 def invoke(*args: str) -> Result:
@@ -76,6 +72,7 @@ def test_usage_errors_are_documents_too(args: list[str]) -> None:
     assert result.exit_code == 2
     error = document(result)["error"]
     assert error["code"] == "usage_error" and error["message"]
+    assert error["fix"] == f"see: hawkeye {args[0]} --help"
 
 
 def test_usage_errors_without_json_stay_as_typer_prints_them() -> None:
@@ -86,23 +83,6 @@ def test_usage_errors_without_json_stay_as_typer_prints_them() -> None:
 # --- failures after a document was made: bench ------------------------------------------------------------------
 
 
-class Answering(ScriptedBackend):
-    """Answers every prompt alike; on call `interrupt_at` it is Ctrl-C instead."""
-
-    def __init__(self, interrupt_at: int | None = None, meanwhile: Callable[[], object] | None = None) -> None:
-        super().__init__([])
-        self.interrupt_at = interrupt_at
-        self.meanwhile = meanwhile
-
-    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
-        if len(self.prompts) + 1 == self.interrupt_at:
-            raise KeyboardInterrupt
-        if self.meanwhile is not None:
-            self.meanwhile()
-        self.outputs = ["#### 2"]
-        return super().complete(request, on_text)
-
-
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     path = tmp_path / "data.jsonl"
@@ -111,25 +91,17 @@ def data(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def models() -> Iterator[Callable[[Answering], None]]:
-    """Plugs in one scripted backend for every model of the run."""
-    with ExitStack() as stack:
-        yield lambda backend: stack.enter_context(backends.registered("pypi", ScriptedDriver(lambda spec: backend)))
-
-
 def bench(data: Path, out: Path) -> Result:
     return invoke("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny", "--modes",
                   "expander", "--json")
 
 
 def test_a_plot_that_cannot_be_written_joins_the_summary_as_its_error(
-    data: Path, tmp_path: Path, models: Callable[[Answering], None]
+    data: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    models(Answering(meanwhile=lambda: (out / "gsm8k.png").mkdir(exist_ok=True)))
-
-    result = bench(data, out)
+    with scripted_models(Answering(meanwhile=lambda: (out / "gsm8k.png").mkdir(exist_ok=True))):
+        result = bench(data, out)
 
     assert result.exit_code == 1
     summary = document(result)
@@ -139,12 +111,11 @@ def test_a_plot_that_cannot_be_written_joins_the_summary_as_its_error(
 
 
 def test_ctrl_c_is_a_document_that_says_how_to_resume(
-    data: Path, tmp_path: Path, models: Callable[[Answering], None]
+    data: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    models(Answering(interrupt_at=2))
-
-    result = bench(data, out)
+    with scripted_models(Answering(interrupt_at=2)):
+        result = bench(data, out)
 
     assert result.exit_code == 130
     error = document(result)["error"]

@@ -7,19 +7,16 @@ from __future__ import annotations
 import codecs
 import io
 import json
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ScriptedBackend, ScriptedDriver
-from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Completion, Request
 from hawkeye_cli.cli import app
 from hawkeye_cli.evaluation.results import read_results
 from hawkeye_cli.jsonl import jsonl_lines
+from scripted_models import Answering, scripted_models
 
 SEPARATORS = "\u2028\u2029\x0c\x1c\x85\r"
 """What str.splitlines() splits at besides \\n; json.dumps(ensure_ascii=False) writes the first two raw."""
@@ -48,25 +45,13 @@ def test_a_bom_is_skipped_only_where_a_file_starts() -> None:
 
 
 @pytest.fixture
-def scripted_models(request: pytest.FixtureRequest) -> None:
-    """Scripted planner and expander in place of the tiny models: these tests are about reading files."""
-    driver = ScriptedDriver(lambda spec: Answering())
-    stack = ExitStack()
-    stack.enter_context(backends.registered("pypi", driver))
-    request.addfinalizer(stack.close)
-
-
-class Answering(ScriptedBackend):
-    def __init__(self) -> None:
-        super().__init__([])
-
-    def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
-        self.outputs = ["48 + 24 = 72 #### 72"]
-        return super().complete(request, on_text)
+def answering() -> Iterator[None]:
+    with scripted_models(Answering("48 + 24 = 72 #### 72")):
+        yield
 
 
 @pytest.mark.parametrize("bom", [False, True], ids=["plain", "bom"])
-def test_bench_reads_every_problem_of_such_a_file(tmp_path: Path, scripted_models: None, bom: bool) -> None:
+def test_bench_reads_every_problem_of_such_a_file(tmp_path: Path, answering: None, bom: bool) -> None:
     rows = [{"question": QUESTION, "answer": "#### 72"}, {"question": "What is 2 + 3?", "answer": "#### 5"}]
     data = jsonl(tmp_path / "data.jsonl", rows, bom=bom)
     out = tmp_path / "out"
@@ -79,7 +64,7 @@ def test_bench_reads_every_problem_of_such_a_file(tmp_path: Path, scripted_model
     assert sorted(row.index for row in read_results(out / "gsm8k.jsonl")) == [0, 1]
 
 
-def test_a_results_file_with_a_bom_reads_and_resumes(tmp_path: Path, scripted_models: None) -> None:
+def test_a_results_file_with_a_bom_reads_and_resumes(tmp_path: Path, answering: None) -> None:
     data = jsonl(tmp_path / "data.jsonl", [{"question": QUESTION, "answer": "#### 72"}])
     out = tmp_path / "out"
     args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny", "--modes", "expander"]

@@ -33,8 +33,9 @@ class _FriendlyErrors(TyperGroup):
                 except HawkeyeError as exc:
                     failure = exc
                 except typer.TyperException as exc:  # click's usage errors: typer prints them its own way
+                    context = getattr(exc, "ctx", None)
                     error = error_fields("usage_error" if exc.exit_code == EXIT_USAGE else "error",
-                                         exc.format_message(), None)
+                                         exc.format_message(), context and f"see: {context.command_path} --help")
                     raise
                 error = error_fields(failure.code, failure.message, failure.fix)
                 print_error(failure)
