@@ -1,15 +1,19 @@
 """Throughput of `hawkeye compress-cot` per method on a file of real reasoning traces.
 
 Usage: python benchmarks/compress_cot.py TRACES.jsonl [--methods filter,surprisal,rewrite] [--ratio 0.35]
-       [--limit N] [--rewrite-limit 10] [--ctx N] [--threads N] [--profile tiny] [--out DIR] [--smoke]
+       [--limit N] [--rewrite-limit 10] [--ctx N] [--threads N] [--profile tiny] [--out DIR]
+       [--repetitive-kb 100,300,1000] [--smoke]
 
 e.g. TRACES.jsonl = ../shared/data/cot-traces/r1-distill-qwen-7b_math500.jsonl (120 DeepSeek-R1-Distill-Qwen-7B
 traces on MATH-500). Per method: records/s (reading, compressing and writing; model loading reported apart),
 the achieved ratio, how many records met the target within the tolerance, the fraction whose compressed CoT
 still holds the final answer, and for surprisal the scorer's tokens/s (one forward pass per record). rewrite
 generates up to ratio x CoT tokens per record with the planner, so it runs on the first --rewrite-limit
-records only. --smoke: one record of the test suite's traces per method at ratio 0.2 with a 1,024-token context,
-to check that the script runs (CI).
+records only. With filter, one CoT made of the first trace's opening sentences repeated to each size of
+--repetitive-kb is compressed on its own: the seconds per MB should stay about the same from size to size (the
+filter is near-linear; it used to take 6 s for 100 KB and 36 s for 300 KB). --smoke: one record of the test
+suite's traces per method at ratio 0.2 with a 1,024-token context, and a 20 KB repetitive CoT, to check that the
+script runs (CI).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from pathlib import Path
 from typing import cast, get_args
 
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
-from hawkeye_cli.compression.records import Fields, JsonlOutput, read_records
+from hawkeye_cli.compression.compressor import Compressor
+from hawkeye_cli.compression.records import Fields, JsonlOutput, Trace, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key
 from hawkeye_cli.compression.stats import OutputStats
 from hawkeye_cli.errors import HawkeyeError
@@ -36,6 +41,7 @@ SMOKE_TRACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "traces.
 SMOKE_LIMIT = 1
 SMOKE_RATIO = 0.2
 SMOKE_CTX = 1024
+SMOKE_REPETITIVE_KB = "20"
 
 
 def main() -> None:
@@ -50,6 +56,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--profile", default="tiny")
     parser.add_argument("--out", type=Path, help="Keep each method's output here (default: a temporary folder).")
+    parser.add_argument("--repetitive-kb", default="100,300,1000",
+                        help="filter: sizes in KB of one repetitive CoT, comma-separated.")
     parser.add_argument("--smoke", action="store_true", help="One bundled record per method.")
     args = parser.parse_args()
     if not set(args.methods.split(",")) <= set(get_args(Method)):
@@ -57,7 +65,7 @@ def main() -> None:
     methods = [cast(Method, method) for method in args.methods.split(",")]  # checked just above
     if args.smoke:
         args.traces, args.limit, args.rewrite_limit = SMOKE_TRACES, SMOKE_LIMIT, SMOKE_LIMIT
-        args.ratio, args.ctx = SMOKE_RATIO, SMOKE_CTX
+        args.ratio, args.ctx, args.repetitive_kb = SMOKE_RATIO, SMOKE_CTX, SMOKE_REPETITIVE_KB
     elif args.traces is None:
         parser.error("give TRACES.jsonl, or --smoke")
     if not args.traces.is_file():
@@ -88,7 +96,6 @@ def main() -> None:
             ):
                 records = itertools.islice(read_records(stream, Fields()), limit)
                 summary = CompressionRun(compressor, [args.ratio], source=str(args.traces)).run(records, out)
-            models.close()
             stats = written.ratios[args.ratio]
             line = (
                 f"{method:<9} {stats.records:4d} records in {summary.seconds:7.2f}s = "
@@ -103,6 +110,23 @@ def main() -> None:
             if summary.skipped:
                 line += f" · skipped {dict(summary.skip_reasons)}"
             print(line, flush=True)
+            if method == "filter":
+                _repetitive(compressor, args.traces, [int(kb) for kb in args.repetitive_kb.split(",")], args.ratio)
+            models.close()
+
+
+def _repetitive(compressor: Compressor, traces: Path, sizes_kb: list[int], ratio: float) -> None:
+    """One long CoT that says the same few sentences again and again, as a looping model writes them."""
+    with traces.open("rb") as stream:
+        first = next(trace for trace in read_records(stream, Fields()) if isinstance(trace, Trace))
+    paragraph = " ".join(first.thinking.split(". ")[:4]) + ".\n"
+    for kb in sizes_kb:
+        cot = (paragraph * (kb * 1000 // len(paragraph) + 1))[: kb * 1000]
+        started = time.perf_counter()
+        [compression] = compressor.compress(first.question, cot, [ratio])
+        seconds = time.perf_counter() - started
+        print(f"filter    repetitive CoT of {kb:5d} KB in {seconds:7.2f}s = {seconds / (kb / 1000):6.2f} s/MB · "
+              f"ratio {compression.ratio:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def test_ctrl_c_keeps_finished_rows_and_says_how_to_resume(
     assert "interrupted" in result.stderr and "3 of 6 results saved" in result.stderr
     resume = result.stderr.split("resume with: ")[1].strip()
     assert resume.startswith("hawkeye bench gsm8k --data ") and "--limit 2" in resume and "--seed 3" in resume
-    assert not (out / "summary.json").exists()
+    assert not (out / "gsm8k.summary.json").exists()
 
     again = scripted_models()
     result = run_bench(data, out, "--limit", "2", "--seed", "3")
@@ -161,7 +161,7 @@ def test_run_writes_summary_and_plot_and_report_reprints_them(
     result = run_bench(data, out, "--limit", "3", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document == json.loads((out / "summary.json").read_text())
+    assert document == json.loads((out / "gsm8k.summary.json").read_text())
     assert document["dataset"] == str(data) and document["problems"] == {"offset": 0, "count": 3}
     assert "#### N" in document["prompt"]["final_answer"]
     by_label = {s["label"]: s for s in document["summaries"]}
@@ -238,7 +238,7 @@ def _real_tiny_models_end_to_end(data: Path, tmp_path: Path, loaded: list[str]) 
             assert r.budget == 16 and r.stages["plan"]["completion_tokens"] <= 16 and r.cot_tokens is not None
     for name in ("accuracy", "strict", "flex", "speedup", "CoT kept", "cost saving"):
         assert name in result.stdout
-    assert (out / "summary.json").is_file() and (out / "gsm8k.png").is_file()
+    assert (out / "gsm8k.summary.json").is_file() and (out / "gsm8k.png").is_file()
 
     again = CliRunner().invoke(app, args)  # same command: everything is resumed, nothing recomputed
     assert again.exit_code == 0 and loaded == ["gemma3-270m", "smollm2-135m-instruct"]

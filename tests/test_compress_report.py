@@ -140,7 +140,7 @@ def test_report_writes_what_it_can_and_reports_each_failure_on_one_line(
     result = invoke("report", str(verified_output), "--summary", str(summary), "--plot", str(plot))
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"error: cannot write {summary}: No space left on device "
-                                     "— use --summary with a writable folder")
+                                     "— free space on its disk, or use --summary with a writable folder")
     assert "Redundancy curve" in result.stdout  # the table came first
     assert plot.read_bytes().startswith(b"\x89PNG")  # and the other file was still written
 

@@ -101,7 +101,7 @@ def test_a_summary_that_cannot_be_written_loses_neither_the_table_nor_the_plot(
     request: pytest.FixtureRequest,
 ) -> None:
     out = tmp_path / "results"
-    use_scripted_models(request, meanwhile=lambda: (out / "summary.json").mkdir(exist_ok=True))
+    use_scripted_models(request, meanwhile=lambda: (out / "gsm8k.summary.json").mkdir(exist_ok=True))
 
     result = run_bench(data, out)
 
@@ -109,7 +109,7 @@ def test_a_summary_that_cannot_be_written_loses_neither_the_table_nor_the_plot(
     assert "hawkeye@4" in result.stdout and "accuracy" in result.stdout  # the table came first
     assert (out / "gsm8k.png").read_bytes().startswith(b"\x89PNG")
     assert error_lines(result) == [
-        f"error: cannot write {out / 'summary.json'}: Is a directory — use --out with a writable folder"
+        f"error: cannot write {out / 'gsm8k.summary.json'}: Is a directory — use --out with a writable folder"
     ]
     assert "Traceback" not in result.output
 
@@ -118,7 +118,7 @@ def test_each_output_that_fails_gets_its_own_line(data: Path, tmp_path: Path, re
     out = tmp_path / "results"
 
     def spoil() -> None:
-        for name in ("summary.json", "gsm8k.png"):
+        for name in ("gsm8k.summary.json", "gsm8k.png"):
             (out / name).mkdir(exist_ok=True)
 
     use_scripted_models(request, meanwhile=spoil)
@@ -127,7 +127,7 @@ def test_each_output_that_fails_gets_its_own_line(data: Path, tmp_path: Path, re
     assert result.exit_code == 1
     assert json.loads(result.stdout)["summaries"][0]["label"] == "hawkeye@4"
     assert [line.split(":")[1].strip() for line in error_lines(result)] == [
-        "cannot write " + str(out / "summary.json"), "cannot write " + str(out / "gsm8k.png")]
+        "cannot write " + str(out / "gsm8k.summary.json"), "cannot write " + str(out / "gsm8k.png")]
 
 
 def test_report_prints_the_table_even_when_the_plot_cannot_be_written(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import typer
@@ -9,23 +10,41 @@ from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
 from hawkeye_cli.commands import ask, bench, compress_cot, logs, models, pull, score, serve, verify
-from hawkeye_cli.errors import EXIT_INTERRUPTED, HawkeyeError
-from hawkeye_cli.reporting.console import print_error, stderr
+from hawkeye_cli.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, HawkeyeError, Interrupted
+from hawkeye_cli.outputs import discard_stdout
+from hawkeye_cli.reporting.console import print_error
+from hawkeye_cli.reporting.documents import error_fields, release_documents
 
 
 class _FriendlyErrors(TyperGroup):
-    """Turns errors a user can fix into one line on stderr and exit code 1 (usage errors stay 2)."""
+    """Errors a user can fix as one line on stderr and the exit code errors.py names (usage errors stay typer's,
+    exit 2); with --json also as a document on stdout (reporting/documents.py). A closed stdout is a quiet exit."""
 
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """Passes its arguments through untouched: typer's Context base class is private (it vendors click)."""
+        as_json = "--json" in itertools.takewhile(lambda arg: arg != "--", args[0].args)
+        error: dict[str, Any] | None = None
         try:
-            return super().invoke(*args, **kwargs)
-        except HawkeyeError as exc:
-            print_error(exc)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            stderr.print("[yellow]interrupted[/]")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            try:
+                try:
+                    return super().invoke(*args, **kwargs)
+                except KeyboardInterrupt:
+                    failure: HawkeyeError = Interrupted("interrupted")
+                except HawkeyeError as exc:
+                    failure = exc
+                except typer.TyperException as exc:  # click's usage errors: typer prints them its own way
+                    context = getattr(exc, "ctx", None)
+                    error = error_fields("usage_error" if exc.exit_code == EXIT_USAGE else "error",
+                                         exc.format_message(), context and f"see: {context.command_path} --help")
+                    raise
+                error = error_fields(failure.code, failure.message, failure.fix)
+                print_error(failure)
+                raise typer.Exit(failure.exit_code) from None
+            finally:
+                release_documents(error if as_json else None)
+        except BrokenPipeError:
+            discard_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
 
 
 app = typer.Typer(
@@ -64,7 +83,3 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Efficient reasoning by model collaboration."""
-
-
-def main() -> None:
-    app()

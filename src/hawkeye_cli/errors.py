@@ -9,12 +9,18 @@ EXIT_USAGE = 2
 """A usage error (click's own code for bad options)."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C (128 + SIGINT), as shells report it."""
+EXIT_BROKEN_PIPE = 141
+"""The reader of standard output went away (`| head`): 128 + SIGPIPE, what other commands report."""
 
 
 class HawkeyeError(Exception):
-    """A failure caused by input or environment, not by a bug; `fix` tells the user what to do."""
+    """A failure caused by input or environment, not by a bug; `fix` tells the user what to do.
+
+    `code` names the kind of failure in --json error documents: stable, so scripts may branch on it.
+    """
 
     exit_code = EXIT_ERROR
+    code = "error"
 
     def __init__(self, message: str, fix: str | None = None) -> None:
         super().__init__(message)
@@ -29,33 +35,49 @@ class HawkeyeError(Exception):
 class RegistryError(HawkeyeError):
     """models.yaml (bundled or user) is invalid or names something that does not exist."""
 
+    code = "registry_error"
+
 
 class ModelNotAvailableError(HawkeyeError):
     """A model's file is not on disk; only `hawkeye pull` may fetch it."""
+
+    code = "model_not_available"
 
 
 class HubError(HawkeyeError):
     """The Hugging Face hub could not be reached or refused the request."""
 
+    code = "hub_error"
+
 
 class IntegrityError(HawkeyeError):
     """A model file is corrupt, truncated or does not match its registered checksum."""
+
+    code = "integrity_error"
 
 
 class ContextOverflowError(HawkeyeError):
     """The prompt does not fit in the model's context window."""
 
+    code = "context_overflow"
+
 
 class DataError(HawkeyeError):
     """An input data file is missing or malformed."""
+
+    code = "data_error"
 
 
 class CapabilityError(HawkeyeError):
     """A backend lacks what a command needs (token counting, per-token scoring)."""
 
+    code = "capability_error"
+
 
 class RemoteError(HawkeyeError):
     """An OpenAI-compatible engine could not be reached, refused the request or answered nonsense."""
+
+    code = "remote_error"
 
 
 class RequestError(RemoteError):
@@ -66,10 +88,28 @@ class RequestError(RemoteError):
 class OutputError(HawkeyeError):
     """A file hawkeye should write (results, summary, plot, output) cannot be created or appended to."""
 
+    code = "output_error"
+
 
 class FileInUseError(HawkeyeError):
     """Another hawkeye process holds the file's lock: two runs appending to one file would write everything twice."""
 
+    code = "file_in_use"
+
+
+class OutOfMemoryError(HawkeyeError):
+    """A model's context (--ctx) does not fit in the machine's memory."""
+
+    code = "out_of_memory"
+
+
+class Interrupted(HawkeyeError):
+    """Ctrl-C: the run stopped, keeping what it had written; the message says what, the fix how to go on."""
+
+    exit_code = EXIT_INTERRUPTED
+    code = "interrupted"
 
 class LedgerError(HawkeyeError):
     """The savings ledger (logs.db) cannot be read or written: a question is then answered but not recorded."""
+
+    code = "ledger_error"

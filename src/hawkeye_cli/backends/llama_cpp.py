@@ -5,11 +5,13 @@ from __future__ import annotations
 import codecs
 import ctypes
 import functools
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import llama_cpp
 
@@ -23,8 +25,11 @@ from hawkeye_cli.backends.base import (
 from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
 from hawkeye_cli.backends.llama_session import LlamaSession
 from hawkeye_cli.backends.settings import LlamaCppSettings
-from hawkeye_cli.errors import ContextOverflowError, IntegrityError
+from hawkeye_cli.errors import ContextOverflowError, IntegrityError, OutOfMemoryError
 from hawkeye_cli.store.registry import ModelSpec
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
 
 _verbose_logs = False
 
@@ -75,6 +80,73 @@ def amx_kernels_off() -> Iterator[None]:
             llama_cpp.llama_cpp.llama_model_default_params = defaults
 
 
+_context_patched = threading.Lock()
+
+
+@contextmanager
+def _interrupts_kept() -> Iterator[None]:
+    """Ctrl-C while llama.cpp loads a model stops hawkeye, as at any other moment.
+
+    llama.cpp logs through a Python callback (above), and Python raises KeyboardInterrupt wherever Python code runs
+    next, often inside that callback; an exception cannot pass back through C, so ctypes hands it to
+    sys.unraisablehook (which prints to the /dev/null llama-cpp-python puts stderr on while loading) and the load
+    goes on as if nothing happened. Here the hook notes it, and it is raised again once the load returns.
+    """
+    interrupted = threading.Event()
+    previous = sys.unraisablehook
+
+    def note(unraisable: UnraisableHookArgs) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            interrupted.set()
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = note
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+        if interrupted.is_set():
+            raise KeyboardInterrupt  # in place of the load's result or error: the user asked to stop
+
+
+def _kv_cache_bytes(model: llama_cpp.llama_model_p, n_ctx: int) -> int:
+    """K and V of every position in every layer, at llama.cpp's defaults (f16, full-size for sliding windows)."""
+    n_head = max(llama_cpp.llama_model_n_head(model), 1)
+    head = llama_cpp.llama_model_n_embd(model) // n_head
+    key = _metadata_int(model, "attention.key_length") or head
+    value = _metadata_int(model, "attention.value_length") or head
+    f16 = 2
+    return n_ctx * llama_cpp.llama_model_n_layer(model) * llama_cpp.llama_model_n_head_kv(model) * (key + value) * f16
+
+
+def _metadata_int(model: llama_cpp.llama_model_p, key: str) -> int | None:
+    """An integer of the model's GGUF metadata, under its architecture's prefix (`gemma3.attention.key_length`)."""
+    buffer = ctypes.create_string_buffer(256)
+    architecture = llama_cpp.llama_model_meta_val_str(model, b"general.architecture", buffer, len(buffer))
+    if architecture < 0:
+        return None
+    name = f"{buffer.value.decode()}.{key}".encode()
+    if llama_cpp.llama_model_meta_val_str(model, name, buffer, len(buffer)) < 0:
+        return None
+    try:
+        return int(buffer.value)
+    except ValueError:
+        return None
+
+
+def _memory_bytes() -> int | None:
+    """The machine's physical memory; None where the platform does not say (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"
+
+
 def default_gpu_layers() -> int:
     """All layers on the GPU when llama.cpp was built with Metal/CUDA/Vulkan, none otherwise."""
     return -1 if llama_cpp.llama_supports_gpu_offload() else 0
@@ -113,7 +185,7 @@ class LlamaCppBackend(Backend):
 
     def _load(self, n_ctx: int, *, logits_all: bool) -> llama_cpp.Llama:
         try:
-            with amx_kernels_off():
+            with _interrupts_kept(), amx_kernels_off(), self._context_checked():
                 return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, logits_all=logits_all,
                                        n_threads=self._threads, n_threads_batch=self._threads,
                                        n_gpu_layers=self._gpu_layers, verbose=self._verbose)
@@ -121,6 +193,37 @@ class LlamaCppBackend(Backend):
             raise IntegrityError(f"llama.cpp could not load {self.path} ({exc})",
                                  fix=f"the file may be corrupt or of an unsupported architecture; {self._load_fix}") \
                 from exc
+
+    @contextmanager
+    def _context_checked(self) -> Iterator[None]:
+        """llama_cpp.Llama creates the context (--ctx tokens of KV cache) right after loading the weights, and one
+        too big for memory fails after seconds of trying as "Failed to create llama_context", which would read as
+        a bad model file. In between, with the model loaded, this estimates the cache against the machine's memory
+        (all on the CPU; a GPU's memory is llama.cpp's to judge), and names --ctx when either says no."""
+        create = llama_cpp.llama_cpp.llama_init_from_model
+
+        def checked(model: llama_cpp.llama_model_p, params: llama_cpp.llama_context_params) -> object:
+            memory = _memory_bytes()
+            needed = _kv_cache_bytes(model, params.n_ctx)
+            if self._gpu_layers == 0 and memory is not None and needed > memory:
+                raise self._too_big(model, params.n_ctx, f"its context would need about {_gib(needed)} of memory, "
+                                                          f"and this machine has {_gib(memory)}")
+            context = create(model, params)
+            if context is None:
+                raise self._too_big(model, params.n_ctx, "llama.cpp could not allocate its context")
+            return context
+
+        with _context_patched:
+            llama_cpp.llama_cpp.llama_init_from_model = checked
+            try:
+                yield
+            finally:
+                llama_cpp.llama_cpp.llama_init_from_model = create
+
+    def _too_big(self, model: llama_cpp.llama_model_p, n_ctx: int, why: str) -> OutOfMemoryError:
+        trained = llama_cpp.llama_model_n_ctx_train(model)
+        return OutOfMemoryError(f"--ctx {n_ctx} does not fit in memory for {self.name}: {why}",
+                                fix=f"use a smaller --ctx ({self.name} was trained for {trained} tokens)")
 
     def _token_text(self, token: int) -> str:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token >= 0 else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.pipeline import Collaboration
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import print_warning, stderr, stdout
+from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.store.registry import load_registry
 
 
@@ -53,7 +53,7 @@ def ask(
         progress.close()
     document = ask_document(result, pair, decode)
     if json_output:
-        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        print_document(document)
     else:
         render_ask(stdout, result, streamed=stream, reasoning_planner=planner.reasoning)
     if not no_log:

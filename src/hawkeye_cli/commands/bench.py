@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import time
 from collections.abc import Callable
@@ -14,10 +13,10 @@ import typer
 
 from hawkeye_cli import ledger
 from hawkeye_cli.commands import options
-from hawkeye_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED
+from hawkeye_cli.errors import Interrupted
 from hawkeye_cli.evaluation.datasets import Fields, load_dataset
 from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
-from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path
+from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path, summary_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
 from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
 from hawkeye_cli.loading import LoadedModels
@@ -25,11 +24,10 @@ from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import Collaboration, prompts
 from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
+from hawkeye_cli.reporting.documents import json_text, print_document
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import BudgetChoice, load_registry, parse_budget
-
-SUMMARY_FILE = "summary.json"
 
 app = typer.Typer(
     help="Benchmarks: accuracy, tokens, latency and cost of hawkeye vs the planner alone.", no_args_is_help=True
@@ -48,8 +46,8 @@ def _help(benchmark: Benchmark) -> str:
         "both compare numbers only (18.0 = 18), so they never match a gold that is not a number.",
         f"Data: {benchmark.hub_repo} ({benchmark.hub_file}) through the Hugging Face cache, or --data "
         f"FILE.jsonl with {benchmark.data_format()}. Each result is saved to OUT/{benchmark.name}.jsonl as it "
-        f"finishes, and running the same command again resumes. At the end OUT also gets {SUMMARY_FILE} and "
-        f"{benchmark.name}.png.",
+        f"finishes, and running the same command again resumes. At the end OUT also gets "
+        f"{summary_path(Path(), benchmark.name)} and {benchmark.name}.png.",
     ])
 
 
@@ -89,7 +87,7 @@ def run_bench(
     benchmark = BENCHMARKS[context.info_name or ""]
     chosen_modes = _parse_modes(modes)
     directory = out or paths.default_results_dir()
-    for output in (results_path(directory, benchmark.name), directory / SUMMARY_FILE,
+    for output in (results_path(directory, benchmark.name), summary_path(directory, benchmark.name),
                    directory / f"{benchmark.name}.png"):
         require_writable(output, "--out")
     pair = models.pair(load_registry())
@@ -123,13 +121,8 @@ def run_bench(
                 with BenchProgress(stderr, tasks, len(problems), done) as progress:
                     bench.run(collaboration, decode, progress.advance, concurrency=concurrency)
             except KeyboardInterrupt:
-                stderr.print(
-                    f"[yellow]interrupted[/] · {len(bench.results())} of {len(problems) * len(tasks)} results saved "
-                    f"in {store.path}\nresume with: {_command_line(context)}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-                raise typer.Exit(EXIT_INTERRUPTED) from None
+                raise Interrupted(f"interrupted · {len(bench.results())} of {len(problems) * len(tasks)} results "
+                                  f"saved in {store.path}", fix=f"resume with: {_command_line(context)}") from None
             throughput = Throughput.of(bench.saved, concurrency, time.perf_counter() - started)
         summaries = summarize(bench.results())
         failed = failures(bench.saved)
@@ -168,28 +161,28 @@ def report(
 
 def _finish(directory: Path, benchmark: Benchmark, summaries: list[Summary], failed: list[Failures],
             json_output: bool, *, write_summary: bool, fix: str, **meta: Any) -> None:
-    """Tables (or JSON) on stdout first, then the plot and, with `write_summary`, summary.json into `directory`:
+    """Tables (or JSON) on stdout first, then the plot and, with `write_summary`, the summary into `directory`:
     a file that cannot be written costs only itself, with its own error line and exit status 1."""
     results = results_path(directory, benchmark.name)
     document = summary_document(summaries, benchmark.name, failed, results=str(results), **meta)
     if json_output:
-        typer.echo(json.dumps(document, indent=2))
+        print_document(document)
     else:
         render_summary(stdout, summaries, benchmark.title, failed, meta.get("run"))
     writes: list[tuple[Path, Callable[[Path], object]]] = []
     if write_summary:
-        writes.append((directory / SUMMARY_FILE,
-                       lambda path: path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")))
+        writes.append((summary_path(directory, benchmark.name),
+                       lambda path: path.write_text(json_text(document) + "\n", encoding="utf-8")))
     if summaries:  # every item failed: no point to plot
         writes.append((directory / f"{benchmark.name}.png",
                        lambda path: plot_accuracy_vs_tokens(summaries, path, benchmark.title)))
     written, unwritten = write_each(writes, fix)
     also = "".join(f" · {path}" for path in written)
     stderr.print(f"results: {results}{also}", highlight=False, soft_wrap=True)
-    for error in unwritten:
+    for error in unwritten[:-1]:
         print_error(error)
     if unwritten:
-        raise typer.Exit(EXIT_ERROR)
+        raise unwritten[-1]
 
 
 def _parse_modes(text: str) -> list[Mode]:

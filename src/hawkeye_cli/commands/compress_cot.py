@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable
 from contextlib import closing, nullcontext
 from pathlib import Path
@@ -18,11 +17,12 @@ from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_re
 from hawkeye_cli.compression.run import CompressionRun, Method, RunSummary, compressor_for, output_key, verifier_for
 from hawkeye_cli.compression.sft import sft_key
 from hawkeye_cli.compression.stats import OutputStats, read_output
-from hawkeye_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, DataError
+from hawkeye_cli.errors import DataError, Interrupted
 from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.outputs import require_outputs, writable_fix, write_each, write_text
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, stderr, stdout
+from hawkeye_cli.reporting.documents import json_text, print_document
 from hawkeye_cli.store.registry import load_registry
 
 _HELP = "\n\n".join([
@@ -162,9 +162,9 @@ def _finish(stats: OutputStats, document: dict[str, Any], output: str, json_outp
             plot: Path | None, run: RunSummary | None = None) -> None:
     """The table (or JSON) first, so that nothing printed is lost, then --summary and --plot: a file that cannot
     be written is reported on its own line, after writing the others, and exits 1."""
-    text = json.dumps(document, indent=2)
+    text = json_text(document)
     if json_output:
-        typer.echo(text)
+        print_document(document)
     else:
         render_summary(stderr if output == STDIO else stdout, stats, output, run)
     writes: dict[str, tuple[Path, Callable[[Path], object]]] = {}
@@ -173,12 +173,13 @@ def _finish(stats: OutputStats, document: dict[str, Any], output: str, json_outp
     if plot is not None:
         writes["--plot"] = (plot, lambda file: plot_curve(stats, file))
     failures = [error for option, write in writes.items() for error in write_each([write], writable_fix(option))[1]]
-    for failure in failures:
+    for failure in failures[:-1]:
         print_error(failure)
     if failures:
-        raise typer.Exit(EXIT_ERROR)
+        raise failures[-1]
     if run is not None and run.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise Interrupted("interrupted", fix=None if output == STDIO else f"run the same command again: it resumes "
+                          f"from {output}")
 
 
 def _parse_ratios(text: str) -> list[float]:

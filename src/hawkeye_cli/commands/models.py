@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from hawkeye_cli.backends.settings import BackendSettings, HttpSettings
 from hawkeye_cli.commands import options
 from hawkeye_cli.loading import default_profile
 from hawkeye_cli.reporting.console import stdout
+from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.models import ModelRow, models_document, render_models
 from hawkeye_cli.store.registry import load_registry
 
@@ -31,6 +31,6 @@ def list_models(
                              driver.check(spec, probe) if check else None))
     default = default_profile(registry).name
     if json_output:
-        typer.echo(json.dumps(models_document(registry, rows, default), indent=2))
+        print_document(models_document(registry, rows, default))
     else:
         render_models(stdout, registry, rows, default)

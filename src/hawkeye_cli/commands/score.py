@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, get_args
 
@@ -12,6 +11,7 @@ from hawkeye_cli.commands import options
 from hawkeye_cli.evaluation.score_file import Scored, ScoreSummary, score_file, verdicts_file
 from hawkeye_cli.outputs import require_outputs
 from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.score import render_score, report_skipped, score_document
 from hawkeye_cli.scoring.verdict import AnswerFormat
 
@@ -40,12 +40,12 @@ def score(
     records = score_file(path, output_field, gold_field, task)  # type: ignore[arg-type]
     scored: list[Scored] = []
     skipped = 0
-    with verdicts_file(out) as verdicts, stderr.status(f"Scoring {path}…"):
+    with verdicts_file(out) as write_verdict, stderr.status(f"Scoring {path}…"):
         for record in records:
             if isinstance(record, Scored):
                 scored.append(record)
-                if verdicts is not None:
-                    verdicts.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+                if write_verdict is not None:
+                    write_verdict(record)
             else:
                 skipped += 1
                 report_skipped(stderr, record)
@@ -53,7 +53,7 @@ def score(
     if json_output:
         document = score_document(summary, output_field=output_field, gold_field=gold_field, task=task,
                                   verdicts=None if out is None else str(out))
-        typer.echo(json.dumps(document, indent=2))
+        print_document(document)
     else:
         render_score(stdout, summary)
     if out is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from hawkeye_cli.commands import options
 from hawkeye_cli.errors import IntegrityError
 from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.models import render_sha256_checks, sha256_checks_document
 from hawkeye_cli.store.model_files import check_sha256, local_path, repair_advice
 from hawkeye_cli.store.registry import load_registry
@@ -37,7 +37,7 @@ def verify(
         task = progress.add_task("sha256", total=total)
         checks = [check_sha256(spec, lambda done: progress.advance(task, done)) for spec in specs]
     if json_output:
-        typer.echo(json.dumps(sha256_checks_document(checks), indent=2))
+        print_document(sha256_checks_document(checks))
     else:
         render_sha256_checks(stdout, checks)
     bad = [check.spec for check in checks if check.status == "mismatch"]

@@ -92,11 +92,36 @@ class StepCompressor(Compressor):
             extra = next((i for i in order if i not in kept and used + costs[i] <= limit), None)
             if extra is not None:
                 kept.add(extra)
-        text = join(cot, [steps[i] for i in sorted(kept)])
-        tokens = self.tokenizer.count(text)
         droppable = [i for i in reversed(order) if i in kept and not steps[i].final]
-        while tokens > limit and droppable:
-            kept.discard(droppable.pop(0))
-            text = join(cot, [steps[i] for i in sorted(kept)])
-            tokens = self.tokenizer.count(text)
+        text, tokens = self._fewest_dropped(cot, steps, kept, droppable, limit)
         return Compression(text, total, tokens, target)
+
+    def _fewest_dropped(self, cot: str, steps: list[Step], kept: set[int], droppable: list[int],
+                        limit: float) -> tuple[str, int]:
+        """The kept steps joined, without the fewest first ones of `droppable` that bring the real count within
+        `limit` (or without all of them), and that count.
+
+        Found by doubling, then halving, the number dropped: a few counts of the whole text, where one count per
+        dropped step would make a long CoT quadratic. The count falls as steps go, so this finds the number that
+        dropping them one by one would.
+        """
+
+        def without(count: int) -> tuple[str, int]:
+            text = join(cot, [steps[i] for i in sorted(kept.difference(droppable[:count]))])
+            return text, self.tokenizer.count(text)
+
+        fits, result = 0, without(0)
+        if result[1] <= limit or not droppable:
+            return result
+        too_few = 0  # dropping this many is known not to fit
+        while result[1] > limit and fits < len(droppable):
+            too_few, fits = fits, min(max(2 * fits, 1), len(droppable))
+            result = without(fits)
+        while fits - too_few > 1:
+            middle = (too_few + fits) // 2
+            attempt = without(middle)
+            if attempt[1] <= limit:
+                fits, result = middle, attempt
+            else:
+                too_few = middle
+        return result

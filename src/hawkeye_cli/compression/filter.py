@@ -9,6 +9,7 @@ equations go, latest first, until the budget is met.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 
 from hawkeye_cli.backends.base import Backend
@@ -31,6 +32,8 @@ _HEDGING = re.compile(
 _WORD = re.compile(r"[a-z]{4,}")
 _REPEAT_OVERLAP = 0.8
 _QUESTION_OVERLAP = 0.6
+_MAX_CANDIDATES = 256
+"""Earlier steps compared with one step at most, the latest first: what keeps a CoT of a few common words linear."""
 
 
 class FilterCompressor(StepCompressor):
@@ -58,14 +61,14 @@ def _cut_filler(step: Step) -> Step:
 def redundancy(question: str, steps: list[Step]) -> list[str | None]:
     """Per step, why it is redundant (repeat, question, hedging, filler), or None; new math never is."""
     question_words = set(_WORD.findall(question.lower()))
-    earlier: list[set[str]] = []
+    step_words = [frozenset(_WORD.findall(step.text.lower())) for step in steps]
+    earlier = _EarlierSteps(step_words)
     labels: list[str | None] = []
-    for step in steps:
-        words = set(_WORD.findall(step.text.lower()))
+    for step, words in zip(steps, step_words, strict=True):
         label = None
         if step.new_math:
             pass
-        elif any(_overlap(words, seen) >= _REPEAT_OVERLAP for seen in earlier if len(seen) >= 3):
+        elif earlier.has_repeat_of(words):
             label = "repeat"
         elif len(words) >= 3 and len(words & question_words) / len(words) >= _QUESTION_OVERLAP:
             label = "question"
@@ -74,9 +77,54 @@ def redundancy(question: str, steps: list[Step]) -> list[str | None]:
         elif not words and not step.math:
             label = "filler"
         labels.append(label)
-        earlier.append(words)
+        earlier.add(words)
     return labels
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+class _EarlierSteps:
+    """The word sets of the steps so far (those of 3 words or more), indexed so that finding one that a new step
+    repeats (word overlap, Jaccard, at least _REPEAT_OVERLAP) takes time near-linear in the CoT, not quadratic.
+
+    Prefix filtering (Chaudhuri et al. 2006; PPJoin, Xiao et al. 2008): with each set's words in one global order,
+    rarest first, two sets of n and m words that overlap by a fraction t or more share a word among the first
+    n - floor(t n) + 1 of one and the first m - floor(t m) + 1 of the other. So only sets that share a word of
+    those prefixes are compared, and identical sets are kept once. Rare words make the candidates few; in text
+    made of a few common words they are not, and then the latest _MAX_CANDIDATES are compared.
+    """
+
+    def __init__(self, all_steps: list[frozenset[str]]) -> None:
+        frequency = Counter(word for words in all_steps for word in words)
+        self._order = {word: (count, word) for word, count in frequency.items()}
+        self._sets: list[frozenset[str]] = []
+        self._known: set[frozenset[str]] = set()
+        self._by_word: dict[str, list[int]] = {}
+
+    def has_repeat_of(self, words: frozenset[str]) -> bool:
+        if words in self._known:
+            return True
+        compared: set[int] = set()
+        for word in self._prefix(words):
+            for index in reversed(self._by_word.get(word, [])):
+                if len(compared) >= _MAX_CANDIDATES:
+                    return False
+                if index not in compared:
+                    compared.add(index)
+                    if _overlap(words, self._sets[index]) >= _REPEAT_OVERLAP:
+                        return True
+        return False
+
+    def add(self, words: frozenset[str]) -> None:
+        if len(words) < 3 or words in self._known:
+            return
+        self._known.add(words)
+        self._sets.append(words)
+        for word in self._prefix(words):
+            self._by_word.setdefault(word, []).append(len(self._sets) - 1)
+
+    def _prefix(self, words: frozenset[str]) -> list[str]:
+        ordered = sorted(words, key=self._order.__getitem__)
+        return ordered[: len(words) - int(_REPEAT_OVERLAP * len(words)) + 1]
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine
+from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, Line, jsonl_lines, unreadable
 
 STDIO = "-"
 
@@ -84,11 +84,12 @@ def _drop_open_tag(text: str) -> str:
     return after if opened else text
 
 
-def parse_record(text: str, line: int, fields: Fields) -> Trace | BadRecord:
+def parse_record(source: Line, fields: Fields) -> Trace | BadRecord:
+    line = source.number
     try:
-        data = json.loads(text.rstrip("\r\n"))
-    except json.JSONDecodeError as exc:
-        return BadRecord(line, f"malformed JSON ({exc.msg}, column {exc.colno})")
+        data = source.value()
+    except ValueError as exc:
+        return BadRecord(line, unreadable(exc))
     if not isinstance(data, dict):
         return BadRecord(line, f"not a JSON object ({type(data).__name__})")
     values: dict[str, str] = {}
@@ -108,23 +109,18 @@ def parse_record(text: str, line: int, fields: Fields) -> Trace | BadRecord:
 
 
 def read_records(stream: IO[bytes], fields: Fields) -> Iterator[Trace | BadRecord]:
-    """Every non-blank line, parsed; bytes are decoded per line so that one bad line spoils only itself."""
-    for line, raw in enumerate(stream, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield BadRecord(line, f"not UTF-8 (byte {exc.start + 1})")
-            continue
-        if text.strip():
-            yield parse_record(text, line, fields)
+    """Every non-blank line, parsed as it is read; each is decoded alone, so one bad line spoils only itself."""
+    for line in jsonl_lines(stream):
+        yield parse_record(line, fields)
 
 
 def count_records(path: str) -> int | None:
-    """Non-blank lines of a file, for the progress bar; None for standard input, which can be read only once."""
-    if path == STDIO:
+    """Non-blank lines of a regular file, for the progress bar; None for anything else (standard input, a pipe,
+    a FIFO, <(command)), which can be read only once: the run reads it as it comes."""
+    if path == STDIO or not Path(path).is_file():
         return None
     with Path(path).open("rb") as handle:
-        return sum(1 for raw in handle if raw.strip())
+        return sum(1 for _ in jsonl_lines(handle))
 
 
 def open_input(path: str) -> AbstractContextManager[IO[bytes]]:

@@ -15,11 +15,16 @@ Keep-rules, marked on each step here and honoured by compressor.select:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-_DISPLAY = re.compile(r"\\\[.*?\\\]|\$\$.*?\$\$|\\begin\{([A-Za-z]+\*?)\}.*?\\end\{\1\}", re.DOTALL)
-_INLINE = re.compile(r"\\\(.*?\\\)|\$[^$\n]+\$")
+# Math runs from an opening delimiter to the first closing one after it (\[...\], $$...$$, \begin{env}...\end{env};
+# inline \(...\) and $...$ within a line), found with str.find rather than lazy regexes, which rescan the rest of
+# the text for every opening delimiter that is never closed.
+_DISPLAY_OPEN = re.compile(r"\\\[|\$\$|\\begin\{([A-Za-z]+\*?)\}")
+_INLINE_OPEN = re.compile(r"\\\(|\$")
+_DOLLAR_MATH = re.compile(r"\$[^$\n]+\$")
 _LINE = re.compile(r"[^\n]+")
 # A sentence ends at . ! or ? followed by a space and what starts a sentence; decimals like 2.5 have no space.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9\\($*\[])")
@@ -59,10 +64,10 @@ def segment(cot: str, question: str = "") -> list[Step]:
     """The steps of `cot` in order, with their keep-rule marks (numbers in `question` are not new)."""
     spans: list[tuple[int, int, bool]] = []
     position = 0
-    for block in _DISPLAY.finditer(cot):
-        spans.extend((start, end, False) for start, end in _prose(cot, position, block.start()))
-        spans.append((block.start(), block.end(), True))
-        position = block.end()
+    for block_start, block_end in _display_math(cot):
+        spans.extend((start, end, False) for start, end in _prose(cot, position, block_start))
+        spans.append((block_start, block_end, True))
+        position = block_end
     spans.extend((start, end, False) for start, end in _prose(cot, position, len(cot)))
     seen = facts(question)
     steps: list[Step] = []
@@ -80,13 +85,67 @@ def segment(cot: str, question: str = "") -> list[Step]:
     return steps
 
 
+class _Closers:
+    """Where closing delimiters occur in text[:end]; one that is missing after some position is not looked for
+    again after it, so that many unclosed openings cost no more than one."""
+
+    def __init__(self, text: str, end: int) -> None:
+        self._text = text
+        self._end = end
+        self._missing_from: dict[str, int] = {}
+
+    def after(self, closer: str, position: int) -> int:
+        """Where the first `closer` at or after `position` ends, or -1."""
+        if self._missing_from.get(closer, self._end + 1) <= position:
+            return -1
+        found = self._text.find(closer, position, self._end)
+        if found < 0:
+            self._missing_from[closer] = position
+            return -1
+        return found + len(closer)
+
+
+def _display_math(cot: str) -> Iterator[tuple[int, int]]:
+    closers = _Closers(cot, len(cot))
+    position = 0
+    while (opened := _DISPLAY_OPEN.search(cot, position)) is not None:
+        environment = opened.group(1)
+        closer = "$$" if opened.group() == "$$" else "\\]" if environment is None else f"\\end{{{environment}}}"
+        end = closers.after(closer, opened.end())
+        if end < 0:
+            position = opened.start() + 1
+        else:
+            yield opened.start(), end
+            position = end
+
+
+def _inline_math(cot: str, start: int, end: int) -> list[tuple[int, int]]:
+    closers = _Closers(cot, end)
+    spans: list[tuple[int, int]] = []
+    position = start
+    while (opened := _INLINE_OPEN.search(cot, position, end)) is not None:
+        if opened.group() == "$":
+            dollar = _DOLLAR_MATH.match(cot, opened.start(), end)
+            close = dollar.end() if dollar else -1
+        else:
+            close = closers.after("\\)", opened.end())
+        if close < 0:
+            position = opened.start() + 1
+        else:
+            spans.append((opened.start(), close))
+            position = close
+    return spans
+
+
 def _prose(cot: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Sentence spans, whitespace-trimmed, of the lines of cot[start:end]."""
     for line in _LINE.finditer(cot, start, end):
-        inline = [m.span() for m in _INLINE.finditer(cot, line.start(), line.end())]
+        inline = _inline_math(cot, line.start(), line.end())
+        starts = [a for a, _ in inline]
         begin = line.start()
         for cut in _SENTENCE_BREAK.finditer(cot, line.start(), line.end()):
-            if not any(a < cut.start() < b for a, b in inline):
+            inside = bisect_left(starts, cut.start()) - 1  # the last math span opening before the cut
+            if inside < 0 or inline[inside][1] <= cut.start():
                 yield from _trimmed(cot, begin, cut.start())
                 begin = cut.end()
         yield from _trimmed(cot, begin, line.end())

@@ -12,6 +12,7 @@ from typing import Any
 
 from hawkeye_cli.errors import DataError, HubError
 from hawkeye_cli.evaluation.tasks import Benchmark
+from hawkeye_cli.jsonl import jsonl_lines
 from hawkeye_cli.scoring.verdict import gold_of
 from hawkeye_cli.store.hub import fetch_dataset_file
 
@@ -72,19 +73,19 @@ def load_dataset(benchmark: Benchmark, data: Path | None = None, fields: Fields 
 
 def read_jsonl(path: Path, benchmark: Benchmark, fields: Fields, source: str | None = None) -> Dataset:
     expected = benchmark.data_format(fields.question, fields.answer)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise DataError(f"cannot read {path}: {reason}", fix=f"--data wants {expected}") from exc
     rows: list[tuple[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append((f"{path} line {number}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path} line {number}: invalid JSON ({exc.msg})", fix=f"--data wants {expected}") from exc
+    try:
+        with path.open("rb") as stream:
+            for line in jsonl_lines(stream):
+                where = f"{path} line {line.number}"
+                try:
+                    rows.append((where, line.value()))
+                except UnicodeDecodeError as exc:
+                    raise DataError(f"{where}: not UTF-8 text", fix=f"--data wants {expected}") from exc
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{where}: invalid JSON ({exc.msg})", fix=f"--data wants {expected}") from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}", fix=f"--data wants {expected}") from exc
     return _dataset(source or str(path), rows, benchmark, fields)
 
 

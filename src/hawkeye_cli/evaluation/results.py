@@ -122,6 +122,11 @@ def results_path(directory: Path, benchmark: str) -> Path:
     return directory / f"{benchmark}.jsonl"
 
 
+def summary_path(directory: Path, benchmark: str) -> Path:
+    """One summary per benchmark, so that benchmarks sharing an --out (even at the same time) keep theirs."""
+    return directory / f"{benchmark}.summary.json"
+
+
 def read_results(path: Path) -> list[ItemResult]:
     """The rows of a results file, each key once; a torn last line is skipped, any other bad line is an error."""
     if not path.is_file():

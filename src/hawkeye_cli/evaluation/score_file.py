@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO
 
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.evaluation.metrics import Rate
+from hawkeye_cli.jsonl import Line, jsonl_lines, unreadable
+from hawkeye_cli.outputs import cannot_write
 from hawkeye_cli.scoring.verdict import AnswerFormat, Verdict, gold_of, score
 
 
@@ -50,6 +52,9 @@ class ScoreSummary:
 
     @classmethod
     def of(cls, source: str, scored: list[Scored], skipped: int) -> ScoreSummary:
+        if not scored and not skipped:
+            raise DataError(f"{source} is empty: it holds no records",
+                            fix="give a JSONL file with one JSON object per line")
         if not scored:
             raise DataError(f"{source} holds no record that could be scored",
                             fix="check --output-field and --gold-field against the file's fields")
@@ -70,45 +75,55 @@ def score_file(path: Path, output_field: str, gold_field: str,
 
 
 @contextmanager
-def verdicts_file(path: Path | None) -> Iterator[TextIO | None]:
-    """`path` opened for the per-record verdicts (None: not wanted); DataError when it cannot be written.
+def verdicts_file(path: Path | None) -> Iterator[Callable[[Scored], None] | None]:
+    """How to write each verdict to `path` (None: not wanted); OutputError when it cannot be written.
 
     The verdicts go to a temporary file beside `path` that replaces it only when scoring is done, so an
-    interrupted run leaves an earlier verdicts file whole.
+    interrupted run or a full disk leaves an earlier verdicts file whole.
     """
     if path is None:
         yield None
         return
+    fix = f"use another --out; {path} is left as it was"
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         stream = partial.open("w", encoding="utf-8")
     except OSError as exc:
-        raise DataError(f"cannot write {path}: {exc.strerror}", fix="choose another --out") from exc
+        raise cannot_write(path, exc, fix) from exc
+
+    def write(scored: Scored) -> None:
+        try:
+            stream.write(json.dumps(scored.to_dict(), ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise cannot_write(path, exc, fix) from exc
+
     try:
-        with stream:
-            yield stream
+        yield write
+        try:
+            stream.close()  # the last of the buffer is written here
+        except OSError as exc:
+            raise cannot_write(path, exc, fix) from exc
         partial.replace(path)
     finally:
+        with suppress(OSError):
+            stream.close()
         partial.unlink(missing_ok=True)
 
 
 def _score_lines(stream: BinaryIO, output_field: str, gold_field: str,
                  answer_format: AnswerFormat) -> Iterator[Scored | Skipped]:
     with stream:
-        for number, raw in enumerate(stream, start=1):
-            if raw.strip():
-                yield _score_line(number, raw, output_field, gold_field, answer_format)
+        for line in jsonl_lines(stream):
+            yield _score_line(line, output_field, gold_field, answer_format)
 
 
-def _score_line(number: int, raw: bytes, output_field: str, gold_field: str,
-                answer_format: AnswerFormat) -> Scored | Skipped:
+def _score_line(line: Line, output_field: str, gold_field: str, answer_format: AnswerFormat) -> Scored | Skipped:
+    number = line.number
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return Skipped(number, f"not UTF-8 (byte {exc.start + 1})")
-    except json.JSONDecodeError as exc:
-        return Skipped(number, f"malformed JSON ({exc.msg}, column {exc.colno})")
+        data = line.value()
+    except ValueError as exc:
+        return Skipped(number, unreadable(exc))
     if not isinstance(data, dict):
         return Skipped(number, f"not a JSON object ({type(data).__name__})")
     output, reference = data.get(output_field), data.get(gold_field)

@@ -25,8 +25,12 @@ CUT = {"length": ("cut at --max-tokens", "raise --max-tokens"),
 
 
 def profile_notice(pair: Pair) -> str | None:
-    """Said when hawkeye fell back to the demo models, so nobody mistakes their quality for the method's."""
-    if not (pair.chosen_by_default and pair.profile.demo):
+    """Said when hawkeye fell back to the demo models, so nobody mistakes their quality for the method's; not when
+    --planner and --expander replaced both of them."""
+    profile = pair.profile
+    demo_used = any(name in (spec.alias, *spec.aliases)
+                    for spec, name in ((pair.planner, profile.planner), (pair.expander, profile.expander)))
+    if not (pair.chosen_by_default and profile.demo and demo_used):
         return None
     return (
         f"Using profile '{pair.profile.name}' (embedded offline models; quality is demo-grade). "

@@ -121,7 +121,7 @@ def render_summary(console: Console, summaries: Sequence[Summary], title: str, f
 
 def summary_document(summaries: Sequence[Summary], benchmark: str, failed: Sequence[Failures] = (),
                      **meta: Any) -> dict[str, Any]:
-    """The summary as JSON-ready data (`--json`, summary.json); `meta` says what was run.
+    """The summary as JSON-ready data (`--json`, OUT/<benchmark>.summary.json); `meta` says what was run.
 
     Per summary: `accuracy` is Math-Verify's (the primary metric), `strict` and `flexible` lm-eval's
     strict-match and flexible-extract; each a value and its standard error. `failed`: items whose requests

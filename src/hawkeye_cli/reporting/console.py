@@ -3,15 +3,26 @@
 from rich.console import Console
 from rich.markup import escape
 
-from hawkeye_cli.errors import HawkeyeError
+from hawkeye_cli.errors import HawkeyeError, Interrupted
 
-stdout = Console()
-stderr = Console(stderr=True)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich exits 1 here; cli.py makes a closed pipe the quiet exit 141 that other commands give."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+stdout = _Console()
+stderr = _Console(stderr=True)
 
 
 def print_error(error: HawkeyeError) -> None:
-    """One line on stderr: what went wrong, and the fix."""
-    stderr.print(f"[bold red]error:[/] {escape(error.one_line())}", highlight=False, soft_wrap=True)
+    """One line on stderr: what went wrong, and the fix; Ctrl-C is no error, only the user's wish."""
+    if isinstance(error, Interrupted):
+        stderr.print(f"[yellow]{escape(error.one_line())}[/]", highlight=False, soft_wrap=True)
+    else:
+        stderr.print(f"[bold red]error:[/] {escape(error.one_line())}", highlight=False, soft_wrap=True)
 
 
 def print_warning(warning: HawkeyeError) -> None:
