@@ -133,6 +133,15 @@ def test_serve_maps_reasoning_effort_and_budget_names_to_levels(registry: Regist
     assert level.value.body["code"] == "invalid_budget"  # type: ignore[index]
 
 
+@pytest.mark.parametrize(("option", "value"), [("--budget", "extreme"), ("--budget", "0"), ("--effort", "max"),
+                                               ("--budgets", "64,huge")])
+def test_an_unknown_level_is_a_usage_error(option: str, value: str) -> None:
+    command = ["bench", "gsm8k", "--data", "missing.jsonl"] if option == "--budgets" else ["ask", QUESTION]
+    result = CliRunner().invoke(app, [*command, option, value])
+    assert result.exit_code == 2
+    assert option in result.output and value.split(",")[-1] in result.output
+
+
 @pytest.mark.slow
 def test_a_budget_that_cuts_the_plan_ends_it_with_the_planners_answer() -> None:
     result = CliRunner().invoke(app, ["ask", "Tom has 3 apples and buys 5 more. How many apples does he have?",

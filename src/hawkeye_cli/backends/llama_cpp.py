@@ -23,7 +23,7 @@ from hawkeye_cli.backends.base import (
     join_prefix,
 )
 from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
-from hawkeye_cli.backends.llama_session import LlamaSession
+from hawkeye_cli.backends.llama_session import Context, LlamaSession
 from hawkeye_cli.backends.settings import LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError, IntegrityError, OutOfMemoryError
 from hawkeye_cli.store.registry import ModelSpec
@@ -170,10 +170,7 @@ class LlamaCppBackend(Backend):
         self.n_ctx = self._llm.n_ctx()
         self._scorer: llama_cpp.Llama | None = None
         # One llama.cpp context runs one request at a time: concurrent callers (bench --concurrency, serve) queue.
-        # Re-entrant: a planner's session holds it across its rounds, and the same model may expand meanwhile.
-        self._busy = threading.RLock()
-        self._owner: object | None = None
-        """The session whose tokens the context holds."""
+        self._context = Context(self._llm, spec.alias)
         self._bos = self._llm.token_bos()
         self._eos = self._llm.token_eos()
         self.template = ChatTemplate(
@@ -255,7 +252,7 @@ class LlamaCppBackend(Backend):
             return session.extend(request.max_tokens, on_text)
 
     def session(self, request: Request) -> LlamaSession:
-        return LlamaSession(self, request)
+        return LlamaSession(self._context, request, self._prompt(request))
 
     def perf(self) -> tuple[int, int]:
         """llama.cpp's own counters of this context: (prompt tokens evaluated in batches, tokens decoded one at
@@ -263,11 +260,9 @@ class LlamaCppBackend(Backend):
         data = llama_cpp.llama_perf_context(self._llm.ctx)
         return data.n_p_eval, data.n_eval
 
-    def is_end_of_turn(self, token: int) -> bool:
-        return bool(llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token))
 
     def score_tokens(self, text: str) -> list[TokenScore]:
-        with self._busy:
+        with self._context.busy:
             return self._score(text)
 
     def _score(self, text: str) -> list[TokenScore]:

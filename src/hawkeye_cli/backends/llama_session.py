@@ -15,10 +15,12 @@ the same batches as the first time, so greedy decoding stays the same.
 from __future__ import annotations
 
 import codecs
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+
+import llama_cpp
 
 from hawkeye_cli.backends.base import (
     GREEDY,
@@ -32,19 +34,36 @@ from hawkeye_cli.backends.base import (
 )
 from hawkeye_cli.errors import ContextOverflowError
 
-if TYPE_CHECKING:
-    from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
+
+class Context:
+    """One model's llama.cpp context, and which session its KV cache holds: the sessions and requests of one model
+    take turns (`busy`; re-entrant, since a planner's session holds it while the same model may expand)."""
+
+    def __init__(self, llm: llama_cpp.Llama, name: str) -> None:
+        self.llm = llm
+        self.name = name
+        self.n_ctx = llm.n_ctx()
+        self.busy = threading.RLock()
+        self.owner: object | None = None
+
+    def tokenize(self, text: str) -> list[int]:
+        """Plain text, no BOS, no special tokens."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def is_end_of_turn(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, token))
 
 
 class LlamaSession(Session):
-    def __init__(self, backend: LlamaCppBackend, request: Request) -> None:
-        self._backend = backend
-        self._llm = backend._llm
+    def __init__(self, context: Context, request: Request, prompt: list[int]) -> None:
+        """`prompt`: the request's tokens, as the backend renders and tokenizes them."""
+        self._context = context
+        self._llm = context.llm
         self._request = request
-        self._prompt = backend._prompt(request)
-        if backend.n_ctx - len(self._prompt) < min(request.max_tokens, MIN_ANSWER_TOKENS):
+        self._prompt = prompt
+        if context.n_ctx - len(prompt) < min(request.max_tokens, MIN_ANSWER_TOKENS):
             raise ContextOverflowError(
-                f"the prompt is {len(self._prompt)} tokens but {backend.name}'s context is {backend.n_ctx}",
+                f"the prompt is {len(prompt)} tokens but {context.name}'s context is {context.n_ctx}",
                 fix="shorten the question or raise --ctx",
             )
         self._evaluated: list[int] = []
@@ -66,7 +85,7 @@ class LlamaSession(Session):
     def close(self) -> None:
         if self._holding:
             self._holding = False
-            self._backend._busy.release()
+            self._context.busy.release()
 
     # -- the reply ----------------------------------------------------------------------------------------------
 
@@ -76,7 +95,7 @@ class LlamaSession(Session):
             return Completion("", 0, 0, 0.0, 0.0, self.ended)
         self._own_context()
         scanner = StopScanner(self._request.stop, on_text, start=self.text)
-        room = self._backend.n_ctx - len(self._prompt) - self._accepted
+        room = self._context.n_ctx - len(self._prompt) - self._accepted
         limit = min(max_tokens, room)
         generated = 0
         prompt_seconds: float | None = None
@@ -86,7 +105,7 @@ class LlamaSession(Session):
                 token = self._next()
                 if prompt_seconds is None:
                     prompt_seconds = time.perf_counter() - started
-                if self._backend.is_end_of_turn(token):
+                if self._context.is_end_of_turn(token):
                     finish = "eos"
                     break
                 self._accept(token)
@@ -115,8 +134,8 @@ class LlamaSession(Session):
         started = time.perf_counter()
         self._own_context()
         kept = self._settle()
-        tokens = self._backend._tokenize(self.text[self._ends[kept - 1] if kept else 0 :] + text)
-        room = self._backend.n_ctx - len(self._prompt) - kept - len(tokens)
+        tokens = self._context.tokenize(self.text[self._ends[kept - 1] if kept else 0 :] + text)
+        room = self._context.n_ctx - len(self._prompt) - kept - len(tokens)
         if room <= 0:
             return Completion("", 0, 0, 0.0, time.perf_counter() - started, "context")
         max_tokens = min(max_tokens, room)
@@ -130,7 +149,7 @@ class LlamaSession(Session):
         with self._sampling(GREEDY):
             token = self._llm.sample(idx=None)
             while generated < max_tokens:
-                if self._backend.is_end_of_turn(token):
+                if self._context.is_end_of_turn(token):
                     finish = "eos"
                     break
                 generated += 1
@@ -154,9 +173,9 @@ class LlamaSession(Session):
         """Hold the model, and make its context hold this session's prompt and evaluated reply (again when another
         request has used the context since)."""
         if not self._holding:
-            self._backend._busy.acquire()
+            self._context.busy.acquire()
             self._holding = True
-        if self._backend._owner is self:
+        if self._context.owner is self:
             return
         self._llm.set_seed(self._request.sampling.seed)
         self._llm.reset()
@@ -164,7 +183,7 @@ class LlamaSession(Session):
             self._llm.eval(self._prompt)
             for token in self._evaluated:
                 self._llm.eval([token])
-        self._backend._owner = self
+        self._context.owner = self
 
     def _next(self) -> int:
         """The next token of the reply: the one sampled before a probe, else one sampled now."""
