@@ -231,7 +231,9 @@ def _real_tiny_models_end_to_end(data: Path, tmp_path: Path, loaded: list[str]) 
     assert [(r.index, r.mode) for r in rows] == [(i, m) for i in (0, 1) for m in ("baseline", "hawkeye", "expander")]
     for r in rows:
         assert r.gold == ("72", "10")[r.index]
-        assert r.correct_strict == (r.strict == r.gold) and r.correct_flexible == (r.flexible == r.gold)
+        verdict = r.verdict
+        assert verdict.correct_strict == (verdict.strict == r.gold)
+        assert verdict.correct_flexible == (verdict.flexible == r.gold)
         assert r.seconds >= r.model_seconds > 0
         assert all(0 < s["completion_tokens"] <= 48 for s in r.stages.values())
         if r.mode == "hawkeye":
@@ -290,7 +292,8 @@ def test_math500_with_tiny_models_stores_all_three_verdicts(tmp_path: Path) -> N
     rows = read_results(out / "math500.jsonl")
     assert [(r.index, r.mode) for r in rows] == [(i, m) for i in (0, 1) for m in ("baseline", "hawkeye", "expander")]
     assert [r.gold for r in rows[::3]] == ["\\frac{5}{6}", "3, -3"]
-    assert not any(r.correct_strict or r.correct_flexible for r in rows)  # lm-eval's filters compare numbers only
+    # lm-eval's filters compare numbers only
+    assert not any(r.verdict.correct_strict or r.verdict.correct_flexible for r in rows)
     document = json.loads(result.stdout)
     assert document["benchmark"] == "math500" and document["results"] == str(out / "math500.jsonl")
     assert {"accuracy", "strict", "flexible"} <= set(document["summaries"][0])

@@ -68,7 +68,7 @@ def bench(data: Path, out: Path, *args: str) -> tuple[int, str]:
 def comparable(out: Path) -> list[dict]:
     """Rows without their timings, in problem order."""
     rows = sorted(read_results(out / "gsm8k.jsonl"), key=lambda r: (r.index, r.mode))
-    return [{"key": r.key, "strict": r.strict, "correct": r.correct, "cot_tokens": r.cot_tokens,
+    return [{"key": r.key, "strict": r.verdict.strict, "correct": r.correct, "cot_tokens": r.cot_tokens,
              "texts": {name: stage["text"] for name, stage in r.stages.items()}} for r in rows]
 
 

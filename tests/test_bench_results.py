@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,12 @@ import pytest
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.evaluation.metrics import mean_stderr, summarize
 from hawkeye_cli.evaluation.results import ItemResult, Mode, ResultStore, read_results
+from hawkeye_cli.scoring.verdict import Verdict
 
 
 def as_line(result: ItemResult) -> str:
     """A row as ResultStore writes it."""
-    return json.dumps(asdict(result), ensure_ascii=False)
+    return json.dumps(result.to_dict(), ensure_ascii=False)
 
 def stage(name: str, tokens: int, seconds: float, cost: float, model: str = "planner-7b") -> dict[str, Any]:
     return {"stage": name, "model": model, "text": "…", "prompt_tokens": 10, "completion_tokens": tokens,
@@ -39,9 +39,11 @@ def row(index: int, mode: Mode = "baseline", *, correct: bool = True, seconds: f
         stages = {"baseline": stage("baseline", tokens, seconds, cost, planner)}
     return ItemResult(
         index=index, mode=mode, budget=budget, planner=planner, expander="small", seed=seed, temperature=0.0,
-        max_tokens=512, question_sha=f"q{index}", gold="7", answer="7" if correct else None,
-        strict="7" if correct else None, flexible="7", correct=correct, correct_strict=correct,
-        correct_flexible=correct if flexible is None else flexible, stages=stages,
+        max_tokens=512, question_sha=f"q{index}", gold="7",
+        verdict=Verdict(correct=correct, answer="7" if correct else None, strict="7" if correct else None,
+                        flexible="7", correct_strict=correct,
+                        correct_flexible=correct if flexible is None else flexible),
+        stages=stages,
         cot_tokens=cot_tokens if mode != "expander" else None, truncated=None, seconds=seconds,
     )
 

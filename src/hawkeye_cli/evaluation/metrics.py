@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from hawkeye_cli.backends.base import CUT_SHORT
 from hawkeye_cli.evaluation.results import MODES, BudgetValue, ItemResult, Mode, task_label
+from hawkeye_cli.scoring.verdict import Verdict
 
 
 def mean_stderr(values: Sequence[float]) -> float | None:
@@ -37,6 +38,25 @@ class Rate:
     def of(cls, hits: Sequence[bool]) -> Rate:
         scores = [float(h) for h in hits]
         return cls(statistics.fmean(scores), mean_stderr(scores))
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The three accuracies of a set of verdicts: what bench's summaries and `hawkeye score` both report."""
+
+    accuracy: Rate
+    """Math-Verify: the primary metric."""
+    strict: Rate
+    """lm-eval strict-match."""
+    flexible: Rate
+    """lm-eval flexible-extract."""
+
+
+def rates(verdicts: Sequence[Verdict]) -> dict[str, Rate]:
+    """A Rates' fields for a set of verdicts, to build a summary that is a Rates."""
+    return {"accuracy": Rate.of([v.correct for v in verdicts]),
+            "strict": Rate.of([v.correct_strict for v in verdicts]),
+            "flexible": Rate.of([v.correct_flexible for v in verdicts])}
 
 
 @dataclass(frozen=True)
@@ -72,7 +92,7 @@ class TokenStats:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(Rates):
     """One mode (and budget) of one planner/expander/seed configuration."""
 
     mode: Mode
@@ -81,12 +101,6 @@ class Summary:
     expander: str
     seed: int
     n: int
-    accuracy: Rate
-    """Math-Verify: the primary metric."""
-    strict: Rate
-    """lm-eval strict-match."""
-    flexible: Rate
-    """lm-eval flexible-extract."""
     stages: dict[str, TokenStats]
     mean_tokens: float
     """Completion tokens of all stages per item."""
@@ -147,9 +161,7 @@ def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
         expander=first.expander,
         seed=first.seed,
         n=len(rows),
-        accuracy=Rate.of([row.correct for row in rows]),
-        strict=Rate.of([row.correct_strict for row in rows]),
-        flexible=Rate.of([row.correct_flexible for row in rows]),
+        **rates([row.verdict for row in rows]),
         stages=stages,
         mean_tokens=statistics.fmean(row.tokens for row in rows),
         mean_seconds=statistics.fmean(row.model_seconds for row in rows),

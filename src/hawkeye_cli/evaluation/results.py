@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, read_lines
+from hawkeye_cli.scoring.verdict import Verdict
 
 Mode = Literal["baseline", "hawkeye", "expander"]
 MODES: tuple[Mode, ...] = ("baseline", "hawkeye", "expander")
@@ -53,16 +54,9 @@ class ItemResult:
     question_sha: str
     """Ties the row to the question text, so results of a different data file are never mixed in."""
     gold: str
-    answer: str | None
-    """The final answer Math-Verify read in the output."""
-    strict: str | None
-    flexible: str | None
-    correct: bool
-    """Math-Verify's verdict: the primary metric (scoring/verdict.py)."""
-    correct_strict: bool
-    """lm-eval strict-match."""
-    correct_flexible: bool
-    """lm-eval flexible-extract."""
+    verdict: Verdict
+    """How the output scored (scoring/verdict.py): Math-Verify's `correct`, the primary metric, and lm-eval's
+    strict-match and flexible-extract, each with the answer it read. Stored flat in the row, as its fields."""
     stages: dict[str, dict[str, Any]]
     """Stage name (baseline, plan, expand, solo) -> its StageResult fields, text included."""
     cot_tokens: int | None
@@ -87,6 +81,10 @@ class ItemResult:
         return result_key(self.index, self.mode, self.budget, self.planner, self.expander, self.seed)
 
     @property
+    def correct(self) -> bool:
+        return self.verdict.correct
+
+    @property
     def tokens(self) -> int:
         """Completion tokens of all stages."""
         return sum(stage["completion_tokens"] for stage in self.stages.values())
@@ -108,14 +106,26 @@ class ItemResult:
     def failed(self) -> bool:
         return self.error is not None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The row as stored: the verdict's fields beside the others."""
+        row = {field.name: getattr(self, field.name) for field in fields(self) if field.name != "verdict"}
+        return {**row, **asdict(self.verdict)}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemResult:
         """Rows written before a field with a default existed load with that default."""
-        names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls) if f.default is MISSING}
-        if not isinstance(data, dict) or not required <= set(data) <= names:
+        if not isinstance(data, dict):
             raise ValueError("not a hawkeye bench result row")
-        return cls(**data)
+        verdict = {name: data[name] for name in _VERDICT_FIELDS if name in data}
+        row = {name: value for name, value in data.items() if name not in _VERDICT_FIELDS}
+        if len(verdict) != len(_VERDICT_FIELDS) or not _REQUIRED <= set(row) <= _NAMES:
+            raise ValueError("not a hawkeye bench result row")
+        return cls(**row, verdict=Verdict(**verdict))
+
+
+_VERDICT_FIELDS = tuple(field.name for field in fields(Verdict))
+_NAMES = {field.name for field in fields(ItemResult)} - {"verdict"}
+_REQUIRED = {field.name for field in fields(ItemResult) if field.default is MISSING} - {"verdict"}
 
 
 def results_path(directory: Path, benchmark: str) -> Path:
@@ -163,7 +173,7 @@ class ResultStore:
         return key in self.rows
 
     def append(self, row: ItemResult) -> None:
-        self._file.append(asdict(row))
+        self._file.append(row.to_dict())
         if not row.failed:
             self.rows.setdefault(row.key, row)
 

@@ -17,7 +17,7 @@ from hawkeye_cli.evaluation.datasets import Problem
 from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, result_key, task_label
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.budget import Adaptive, Budget, label, most_tokens, value
-from hawkeye_cli.scoring.verdict import score
+from hawkeye_cli.scoring.verdict import NO_OUTPUT, score
 from hawkeye_cli.store.registry import ModelSpec
 
 
@@ -83,8 +83,7 @@ def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup,
     try:
         outcome: dict[str, Any] = _solve(collaboration, decode, problem, task)
     except (RequestError, ContextOverflowError) as exc:
-        outcome = {"answer": None, "strict": None, "flexible": None, "correct": False, "correct_strict": False,
-                   "correct_flexible": False, "stages": {}, "cot_tokens": None, "truncated": None,
+        outcome = {"verdict": NO_OUTPUT, "stages": {}, "cot_tokens": None, "truncated": None,
                    "error": exc.one_line()}
     return ItemResult(**identity, **outcome, seconds=time.perf_counter() - started)
 
@@ -107,10 +106,7 @@ def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Proble
     else:
         solo = collaboration.solo(problem.question, decode)
         stages, scored, cot_tokens = [solo], solo.text, None
-    verdict = score(scored, problem.gold)
-    return {"answer": verdict.answer, "strict": verdict.strict, "flexible": verdict.flexible,
-            "correct": verdict.correct, "correct_strict": verdict.correct_strict,
-            "correct_flexible": verdict.correct_flexible, "stages": {stage.stage: stage.to_dict() for stage in stages},
+    return {"verdict": score(scored, problem.gold), "stages": {stage.stage: stage.to_dict() for stage in stages},
             "cot_tokens": cot_tokens, "truncated": truncated, **adaptive}
 
 

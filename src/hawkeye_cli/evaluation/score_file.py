@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.evaluation.metrics import Rate
+from hawkeye_cli.evaluation.metrics import Rates, rates
 from hawkeye_cli.jsonl import Line, jsonl_lines, unreadable
 from hawkeye_cli.outputs import cannot_write
 from hawkeye_cli.scoring.verdict import AnswerFormat, Verdict, gold_of, score
@@ -39,15 +39,9 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class ScoreSummary:
+class ScoreSummary(Rates):
     source: str
     n: int
-    accuracy: Rate
-    """Math-Verify: the primary metric."""
-    strict: Rate
-    """lm-eval strict-match."""
-    flexible: Rate
-    """lm-eval flexible-extract."""
     skipped: int
 
     @classmethod
@@ -58,10 +52,7 @@ class ScoreSummary:
         if not scored:
             raise DataError(f"{source} holds no record that could be scored",
                             fix="check --output-field and --gold-field against the file's fields")
-        verdicts = [s.verdict for s in scored]
-        return cls(source, len(scored), Rate.of([v.correct for v in verdicts]),
-                   Rate.of([v.correct_strict for v in verdicts]), Rate.of([v.correct_flexible for v in verdicts]),
-                   skipped)
+        return cls(source=source, n=len(scored), skipped=skipped, **rates([s.verdict for s in scored]))
 
 
 def score_file(path: Path, output_field: str, gold_field: str,

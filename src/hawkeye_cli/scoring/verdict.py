@@ -63,6 +63,11 @@ class Verdict:
     correct_flexible: bool
 
 
+NO_OUTPUT = Verdict(correct=False, answer=None, strict=None, flexible=None, correct_strict=False,
+                   correct_flexible=False)
+"""The verdict on an output that was never written (its request failed): wrong, with no answer read."""
+
+
 def gold_of(reference: str, answer_format: AnswerFormat) -> str:
     """The gold answer a reference holds; ValueError when it holds none."""
     if answer_format == "gsm8k":
