@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated hawkeye home, the real tiny models through llama.cpp, and a scripted backend."""
+"""Shared fixtures: an isolated hawkeye home, the hawkeye CLI in-process, the real tiny models through llama.cpp, and a
+scripted backend."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import Hawkeye, run_hawkeye
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, Session, TokenScore
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
@@ -172,8 +174,14 @@ class ScriptedDriver(backends.Driver):
 
 
 @pytest.fixture
-def scripted() -> Callable[..., ScriptedBackend]:
+def scripted() -> type[ScriptedBackend]:
     return ScriptedBackend
+
+
+@pytest.fixture
+def hawkeye() -> Hawkeye:
+    """Runs the hawkeye CLI in-process: `hawkeye("ask", question, "--json")` gives typer's Result."""
+    return run_hawkeye
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend, Request, Sampling
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
 from hawkeye_cli.backends.model import Model
@@ -63,7 +64,7 @@ def test_probes_leave_the_thinking_as_it_would_have_been(gemma: Backend, registr
 
 
 def test_a_resumed_planner_evaluates_its_prompt_once(gemma: Backend, registry: Registry,
-                                                     scripted: type) -> None:
+                                                     scripted: type[ScriptedBackend]) -> None:
     """--on-disagree resume on the real planner (the expander always disagrees): one evaluation of the prompt,
     then only the probes' own tokens, however many rounds and however often it resumes."""
     assert isinstance(gemma, LlamaCppBackend)

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from conftest import ScriptedBackend
 from hawkeye_cli.cli import app
 from hawkeye_cli.store.registry import Registry
 from openai_stub import MODEL, StubServer, StubState
@@ -109,7 +110,9 @@ def test_ollama_native_gets_the_level_as_think(stub: StubState) -> None:
     assert plan["think"] == "low" and plan["raw"] is True
 
 
-def test_serve_maps_reasoning_effort_and_budget_names_to_levels(registry: Registry, scripted: Callable) -> None:
+def test_serve_maps_reasoning_effort_and_budget_names_to_levels(
+    registry: Registry, scripted: type[ScriptedBackend]
+) -> None:
     planner = scripted(["w " * 40] * 2, answers=["4"] * 20)  # two requests plan
     expander = scripted(["#### 4"] * 3)
     with served(registry, planner, expander) as url:
