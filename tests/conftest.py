@@ -178,9 +178,10 @@ def scripted() -> type[ScriptedBackend]:
     return ScriptedBackend
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def hawkeye() -> Hawkeye:
-    """Runs the hawkeye CLI in-process: `hawkeye("ask", question, "--json")` gives typer's Result."""
+    """Runs the hawkeye CLI in-process: `hawkeye("ask", question, "--json")` gives typer's Result. Session-wide, so
+    fixtures of any scope can run it too."""
     return run_hawkeye
 
 

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import Result
 
+from cli_runner import run_hawkeye
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Completion, Request
-from hawkeye_cli.cli import app
 from hawkeye_cli.commands import bench
 from hawkeye_cli.store.registry import load_registry
 
@@ -35,7 +34,7 @@ def error_lines(result: Result | subprocess.CompletedProcess[str]) -> list[str]:
 
 
 def invoke(*args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(app, list(args), input=input)
+    return run_hawkeye(*args, input=input)
 
 
 # --- bench results that cannot be written ------------------------------------------------------------------------
