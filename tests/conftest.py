@@ -1,5 +1,4 @@
-"""Shared fixtures: an isolated hawkeye home, the hawkeye CLI in-process, the real tiny models through llama.cpp, and a
-scripted backend."""
+"""Shared fixtures: an isolated hawkeye home, the real tiny models through llama.cpp, and a scripted backend."""
 
 from __future__ import annotations
 
