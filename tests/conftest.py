@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import Hawkeye, run_hawkeye
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, Session, TokenScore
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
@@ -172,8 +173,15 @@ class ScriptedDriver(backends.Driver):
 
 
 @pytest.fixture
-def scripted() -> Callable[..., ScriptedBackend]:
+def scripted() -> type[ScriptedBackend]:
     return ScriptedBackend
+
+
+@pytest.fixture(scope="session")
+def hawkeye() -> Hawkeye:
+    """Runs the hawkeye CLI in-process: `hawkeye("ask", question, "--json")` gives typer's Result. Session-wide, so
+    fixtures of any scope can run it too."""
+    return run_hawkeye
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ script; test_adaptive_models.py runs the same pipeline on the real tiny models, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
+from conftest import ScriptedBackend
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.budget import EFFORT_LEVELS, Adaptive, resolve
@@ -22,8 +21,8 @@ THINKING = " ".join(f"w{i}" for i in range(1, 41))
 """Forty tokens of thinking that never ends by itself."""
 
 
-def pair(scripted: Callable, answers: list[str], *, thinking: str = THINKING, expanded: tuple[str, ...] = ("#### 7",),
-         checks: tuple[str, ...] = ()) -> Collaboration:
+def pair(scripted: type[ScriptedBackend], answers: list[str], *, thinking: str = THINKING,
+         expanded: tuple[str, ...] = ("#### 7",), checks: tuple[str, ...] = ()) -> Collaboration:
     planner = scripted([thinking], answers=answers)
     expander = scripted([*checks, *expanded])
     return Collaboration(Model(PLANNER, planner), Model(EXPANDER, expander))
@@ -34,7 +33,7 @@ def adaptive(cap: int = 40, round_tokens: int = 4, agreeing: int = 3, **more: ob
     return DecodeSettings(budget=budget, max_tokens=32)
 
 
-def test_three_agreeing_answers_stop_at_round_four(scripted: Callable) -> None:
+def test_three_agreeing_answers_stop_at_round_four(scripted: type[ScriptedBackend]) -> None:
     collaboration = pair(scripted, ["1", "2", "2", "2", "2", "2"])
     plan = collaboration.plan("q", adaptive())
     assert plan.stop == "converged"
@@ -45,12 +44,12 @@ def test_three_agreeing_answers_stop_at_round_four(scripted: Callable) -> None:
                                                              "problem, **Final Answer**\n\n#### ")
 
 
-def test_equivalent_answers_converge_as_math_verify_reads_them(scripted: Callable) -> None:
+def test_equivalent_answers_converge_as_math_verify_reads_them(scripted: type[ScriptedBackend]) -> None:
     plan = pair(scripted, ["1/2", "0.5", "\\frac{1}{2}"]).plan("q", adaptive())
     assert plan.stop == "converged" and len(plan.probes) == 3
 
 
-def test_hedging_in_the_last_round_delays_the_stop(scripted: Callable) -> None:
+def test_hedging_in_the_last_round_delays_the_stop(scripted: type[ScriptedBackend]) -> None:
     hedging = THINKING.replace("w14", "Wait,")  # round four: w13 Wait, w15 w16
     plan = pair(scripted, ["1", "2", "2", "2", "2", "2"], thinking=hedging).plan("q", adaptive())
     assert plan.stop == "converged"
@@ -58,7 +57,7 @@ def test_hedging_in_the_last_round_delays_the_stop(scripted: Callable) -> None:
     assert plan.stage.completion.completion_tokens == 20
 
 
-def test_the_cap_holds_when_answers_never_settle(scripted: Callable) -> None:
+def test_the_cap_holds_when_answers_never_settle(scripted: type[ScriptedBackend]) -> None:
     plan = pair(scripted, [str(n) for n in range(20)]).plan("q", adaptive(cap=10))
     assert plan.stop == "cap" and plan.budget_reached
     assert plan.stage.completion.completion_tokens == 10  # rounds of 4, 4, then the 2 the cap leaves
@@ -66,20 +65,20 @@ def test_the_cap_holds_when_answers_never_settle(scripted: Callable) -> None:
     assert plan.cot.endswith("w10\n\nFinal answer: 2")
 
 
-def test_a_planner_that_closes_its_thinking_ends_it(scripted: Callable) -> None:
+def test_a_planner_that_closes_its_thinking_ends_it(scripted: type[ScriptedBackend]) -> None:
     plan = pair(scripted, ["1", "2", "3"], thinking="a b c d e f </think> the answer is 7").plan("q", adaptive())
     assert plan.stop == "ended" and not plan.budget_reached
     assert plan.cot == "a b c d e f"  # its own end: no conclusion added
     assert len(plan.probes) == 2  # after round one, and its final answer for the agreement
 
 
-def test_a_fixed_budget_that_cuts_the_plan_ends_it_with_the_planners_answer(scripted: Callable) -> None:
+def test_a_fixed_budget_that_cuts_the_plan_ends_it_with_the_planners_answer(scripted: type[ScriptedBackend]) -> None:
     plan = pair(scripted, ["72"]).plan("q", DecodeSettings(budget=5, max_tokens=32))
     assert (plan.stop, plan.cot) == ("budget", "w1 w2 w3 w4 w5\n\nFinal answer: 72")
     assert plan.probe_stage is not None and plan.probe_stage.completion.completion_tokens == 1
 
 
-def test_agreement_is_read_with_math_verify(scripted: Callable) -> None:
+def test_agreement_is_read_with_math_verify(scripted: type[ScriptedBackend]) -> None:
     agreeing = pair(scripted, ["2", "2", "2"], expanded=("so it is 2.0 apples\n#### 2.0",)).ask("q", adaptive())
     assert agreeing.agree is True and agreeing.plan.answer == "2"
     disagreeing = pair(scripted, ["2", "2", "2"], expanded=("#### 3",)).ask("q", adaptive())
@@ -89,7 +88,7 @@ def test_agreement_is_read_with_math_verify(scripted: Callable) -> None:
     assert silent.to_dict()["agree"] is None and agreeing.to_dict()["agree"] is True
 
 
-def test_stop_when_agree_stops_when_the_expanders_short_answer_is_the_planners(scripted: Callable) -> None:
+def test_stop_when_agree_stops_when_the_expanders_short_answer_is_the_planners(scripted: type[ScriptedBackend]) -> None:
     collaboration = pair(scripted, ["5", "6", "6", "9"], checks=("#### 4", "the answer is 7", "#### 6"))
     result = collaboration.ask("q", adaptive(stop_when="agree"))
     assert result.plan.stop == "agreed" and len(result.plan.probes) == 3
@@ -98,7 +97,7 @@ def test_stop_when_agree_stops_when_the_expanders_short_answer_is_the_planners(s
     assert [stage.stage for stage in result.stages] == ["plan", "probe", "check", "expand"]
 
 
-def test_on_disagree_resume_thinks_further_and_answers_again(scripted: Callable) -> None:
+def test_on_disagree_resume_thinks_further_and_answers_again(scripted: type[ScriptedBackend]) -> None:
     collaboration = pair(scripted, ["2", "2", "2", "3", "3", "3"], expanded=("#### 3", "#### 3"))
     settings = adaptive()
     result = collaboration.ask("q", DecodeSettings(settings.budget, 32, on_disagree="resume"))

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
+from cli_runner import Hawkeye
+from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend, Request, Sampling
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
 from hawkeye_cli.backends.model import Model
-from hawkeye_cli.cli import app
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, prompts
 from hawkeye_cli.pipeline.budget import Adaptive
 from hawkeye_cli.store.registry import ModelSpec, Registry, Source
@@ -63,7 +63,7 @@ def test_probes_leave_the_thinking_as_it_would_have_been(gemma: Backend, registr
 
 
 def test_a_resumed_planner_evaluates_its_prompt_once(gemma: Backend, registry: Registry,
-                                                     scripted: type) -> None:
+                                                     scripted: type[ScriptedBackend]) -> None:
     """--on-disagree resume on the real planner (the expander always disagrees): one evaluation of the prompt,
     then only the probes' own tokens, however many rounds and however often it resumes."""
     assert isinstance(gemma, LlamaCppBackend)
@@ -82,9 +82,9 @@ def test_a_resumed_planner_evaluates_its_prompt_once(gemma: Backend, registry: R
     assert plan.stage.completion.completion_tokens <= 96
 
 
-def test_ask_budget_auto_reports_probes_and_why_it_stopped() -> None:
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--json", "--budget", "auto", "--max-budget", "96",
-                                      "--max-tokens", "32", "--ctx", "2048", "--threads", "2"])
+def test_ask_budget_auto_reports_probes_and_why_it_stopped(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--json", "--budget", "auto", "--max-budget", "96",
+                     "--max-tokens", "32", "--ctx", "2048", "--threads", "2")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     plan = document["plan"]
@@ -98,9 +98,9 @@ def test_ask_budget_auto_reports_probes_and_why_it_stopped() -> None:
     assert document["agree"] in (True, False, None) and "planner_answer" in document
 
 
-def test_ask_table_names_the_stop_and_the_agreement() -> None:
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--budget", "low", "--max-budget", "64", "--max-tokens", "24",
-                                      "--ctx", "2048", "--threads", "2"])
+def test_ask_table_names_the_stop_and_the_agreement(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--budget", "low", "--max-budget", "64", "--max-tokens", "24",
+                     "--ctx", "2048", "--threads", "2")
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "/32 tokens (low)" in text and "probe" in text

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye
 from hawkeye_cli.store.model_files import require_local
 from hawkeye_cli.store.registry import Registry
 from remote_fixtures import llama_cpp_server
@@ -33,7 +32,7 @@ def gemma_server(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def test_rounds_and_probes_on_a_real_engine_evaluate_only_what_is_new(
-        gemma_server: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        gemma_server: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye) -> None:
     url, log = gemma_server
     entry = {"source": {"openai": url, "model": "gemma3-270m", "extra_body": {"repeat_penalty": 1.0}},
              "prompt_format": "completion", "roles": ["planner"]}
@@ -41,9 +40,9 @@ def test_rounds_and_probes_on_a_real_engine_evaluate_only_what_is_new(
     registry.write_text(yaml.safe_dump({"models": {"gemma-served": entry}}), encoding="utf-8")
     monkeypatch.setenv("HAWKEYE_MODELS", str(registry))
     hits_before = len(PREFIX_HIT.findall(log.read_text(errors="replace")))
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--planner", "gemma-served", "--json", "--no-log",
-                                      "--effort", "low", "--max-budget", "128", "--max-tokens", "16",
-                                      "--ctx", "2048", "--threads", "2"])
+    result = hawkeye("ask", QUESTION, "--planner", "gemma-served", "--json", "--no-log",
+                     "--effort", "low", "--max-budget", "128", "--max-tokens", "16",
+                     "--ctx", "2048", "--threads", "2")
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)["plan"]
     assert plan["budget"] == "low" and plan["stop"] in ("ended", "converged", "cap")

@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
 
+from cli_runner import Hawkeye
 from hawkeye_cli.backends.base import Backend
-from hawkeye_cli.cli import app
 
 pytestmark = pytest.mark.slow
 
@@ -21,13 +19,9 @@ QUESTION = (
 FAST = ["--budget", "16", "--max-tokens", "48", "--ctx", "2048", "--threads", "2"]
 
 
-def run(*args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(app, list(args), input=input)
-
-
 @pytest.fixture(scope="module")
-def compared() -> dict:
-    result = run("ask", QUESTION, "--json", "--compare", *FAST)
+def compared(hawkeye: Hawkeye) -> dict:
+    result = hawkeye("ask", QUESTION, "--json", "--compare", *FAST)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -65,29 +59,29 @@ def test_ask_accounting_against_baseline(compared: dict) -> None:
     assert compared["seconds"] == pytest.approx(plan["seconds"] + expansion["seconds"])
 
 
-def test_ask_is_deterministic(compared: dict) -> None:
-    again = json.loads(run("ask", QUESTION, "--json", *FAST).stdout)
+def test_ask_is_deterministic(compared: dict, hawkeye: Hawkeye) -> None:
+    again = json.loads(hawkeye("ask", QUESTION, "--json", *FAST).stdout)
     assert again["plan"]["text"] == compared["plan"]["text"]
     assert again["expansion"]["text"] == compared["expansion"]["text"]
 
 
-def test_ask_rich_output_and_demo_notice() -> None:
-    result = run("ask", QUESTION, *FAST)
+def test_ask_rich_output_and_demo_notice(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, *FAST)
     assert result.exit_code == 0, result.output
     assert "Plan · gemma3-270m" in result.stdout and "Final answer:" in result.stdout
     assert "demo-grade" in result.stderr and "hawkeye pull --profile paper" in result.stderr
 
 
-def test_ask_streams_the_answer_and_reads_stdin() -> None:
-    result = run("ask", "-", "--stream", "--profile", "tiny", *FAST, input=QUESTION)
+def test_ask_streams_the_answer_and_reads_stdin(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", "-", "--stream", "--profile", "tiny", *FAST, input=QUESTION)
     assert result.exit_code == 0, result.output
     assert "Answer · smollm2-135m-instruct" in result.stdout
     assert "demo-grade" not in result.stderr  # the profile was chosen explicitly
 
 
-def test_stream_writes_the_plan_then_the_answer_as_they_come(compared: dict) -> None:
+def test_stream_writes_the_plan_then_the_answer_as_they_come(compared: dict, hawkeye: Hawkeye) -> None:
     """Greedy decoding: the streamed text is exactly what the same run returns as a whole."""
-    result = run("ask", QUESTION, "--stream", "--compare", *FAST)
+    result = hawkeye("ask", QUESTION, "--stream", "--compare", *FAST)
     assert result.exit_code == 0, result.output
     out = result.stdout
     plan_at, answer_at = out.index("Plan · gemma3-270m"), out.index("Answer · smollm2-135m-instruct")
@@ -97,30 +91,30 @@ def test_stream_writes_the_plan_then_the_answer_as_they_come(compared: dict) -> 
     assert out.index("Final answer:") > answer_at and "baseline" in out[answer_at:]
 
 
-def test_missing_model_names_pull_and_makes_no_download() -> None:
-    result = run("ask", QUESTION, "--planner", "r1-7b", *FAST)
+def test_missing_model_names_pull_and_makes_no_download(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--planner", "r1-7b", *FAST)
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].endswith("run: hawkeye pull r1-distill-qwen-7b")
 
 
-def test_corrupt_and_truncated_gguf_are_refused(tmp_path: Path, registry) -> None:
+def test_corrupt_and_truncated_gguf_are_refused(tmp_path: Path, registry, hawkeye: Hawkeye) -> None:
     from hawkeye_cli.store.model_files import require_local
 
     not_gguf = tmp_path / "junk.gguf"
     not_gguf.write_bytes(b"<html>rate limited</html>")
-    result = run("ask", QUESTION, "--expander", str(not_gguf), *FAST)
+    result = hawkeye("ask", QUESTION, "--expander", str(not_gguf), *FAST)
     assert result.exit_code == 1 and "not a GGUF file" in result.stderr
 
     real = require_local(registry.model("smollm2"))
     truncated = tmp_path / "truncated.gguf"
     truncated.write_bytes(real.read_bytes()[: 1 << 20])
-    result = run("ask", QUESTION, "--expander", str(truncated), *FAST)
+    result = hawkeye("ask", QUESTION, "--expander", str(truncated), *FAST)
     assert result.exit_code == 1 and "could not load" in result.stderr
 
 
-def test_overlong_question_is_a_user_error() -> None:
-    result = run("ask", "How many? " * 1500, "--budget", "16", "--ctx", "1024")
+def test_overlong_question_is_a_user_error(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", "How many? " * 1500, "--budget", "16", "--ctx", "1024")
     assert result.exit_code == 1
     assert "context of 1024" in result.stderr and "--ctx" in result.stderr
     assert result.stderr.count("error:") == 1 and "Traceback" not in result.output
@@ -129,17 +123,17 @@ def test_overlong_question_is_a_user_error() -> None:
 @pytest.mark.parametrize(
     "args", [["ask", QUESTION, "--stream", "--json"], ["ask", QUESTION, "--budget", "0"], ["ask"], ["nonsense"]]
 )
-def test_usage_errors_exit_2(args: list[str]) -> None:
-    assert run(*args).exit_code == 2
+def test_usage_errors_exit_2(args: list[str], hawkeye: Hawkeye) -> None:
+    assert hawkeye(*args).exit_code == 2
 
 
-def test_empty_question_is_a_user_error() -> None:
-    result = run("ask", "-", input="   \n")
+def test_empty_question_is_a_user_error(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", "-", input="   \n")
     assert result.exit_code == 1 and "empty" in result.stderr
 
 
-def test_models_lists_registry_and_presence() -> None:
-    result = run("models", "--json")
+def test_models_lists_registry_and_presence(hawkeye: Hawkeye) -> None:
+    result = hawkeye("models", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     by_alias = {m["alias"]: m for m in document["models"]}
@@ -148,64 +142,65 @@ def test_models_lists_registry_and_presence() -> None:
     assert by_alias["smollm2-135m-instruct"]["size"] == 98362432
     assert by_alias["r1-distill-qwen-7b"]["status"] == "missing"
     assert {p["name"] for p in document["profiles"]} >= {"paper", "laptop", "tiny"}
-    table = run("models")
+    table = hawkeye("models")
     assert table.exit_code == 0 and "r1-distill-qwen-7b" in table.stdout and "Profiles" in table.stdout
 
 
-def test_missing_gguf_path_says_so(tmp_path: Path) -> None:
-    result = run("ask", QUESTION, "--profile", "tiny", "--expander", str(tmp_path / "nowhere.gguf"), *FAST)
+def test_missing_gguf_path_says_so(tmp_path: Path, hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--profile", "tiny", "--expander", str(tmp_path / "nowhere.gguf"), *FAST)
     assert result.exit_code == 1
     assert "nowhere.gguf does not exist" in result.stderr and "hawkeye pull" not in result.stderr
 
 
-def test_version_names_llama_cpp_and_gpu_offload() -> None:
+def test_version_names_llama_cpp_and_gpu_offload(hawkeye: Hawkeye) -> None:
     import llama_cpp
 
-    result = run("--version")
+    result = hawkeye("--version")
     assert result.exit_code == 0
     offload = "GPU offload: yes" if llama_cpp.llama_supports_gpu_offload() else "GPU offload: no (CPU build)"
     assert f"llama-cpp-python {llama_cpp.__version__}" in result.stdout and offload in result.stdout
 
 
-def test_help_shows_no_bool_metavar() -> None:
+def test_help_shows_no_bool_metavar(hawkeye: Hawkeye) -> None:
     for args in (["--help"], ["ask", "--help"], ["bench", "gsm8k", "--help"]):
-        assert "<bool>" not in run(*args).stdout
+        assert "<bool>" not in hawkeye(*args).stdout
 
 
-def test_answers_cut_by_max_tokens_are_marked_and_savings_are_lower_bounds() -> None:
-    result = run("ask", QUESTION, "--compare", "--budget", "8", "--max-tokens", "8", "--ctx", "2048", "--threads", "2")
+def test_answers_cut_by_max_tokens_are_marked_and_savings_are_lower_bounds(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--compare", "--budget", "8", "--max-tokens", "8", "--ctx", "2048",
+                     "--threads", "2")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "(the answer was cut at --max-tokens: it may be incomplete)" in out
     assert "expand* " in out.replace("│", " ") and "baseline* " in out.replace("│", " ")
     assert "expand and baseline cut at --max-tokens" in out and "(lower bound)" in out
     assert "…" not in out  # every column fits 80 characters
-    document = json.loads(run("ask", QUESTION, "--compare", "--json", "--budget", "8", "--max-tokens", "8",
-                              "--ctx", "2048", "--threads", "2").stdout)
+    document = json.loads(hawkeye("ask", QUESTION, "--compare", "--json", "--budget", "8", "--max-tokens", "8",
+                                  "--ctx", "2048", "--threads", "2").stdout)
     assert document["expansion"]["truncated"] and document["baseline"]["stage"]["truncated"]
     assert document["savings"]["lower_bound"] is True
 
 
-def test_a_stage_cut_by_the_context_says_so_and_names_ctx() -> None:
+def test_a_stage_cut_by_the_context_says_so_and_names_ctx(hawkeye: Hawkeye) -> None:
     """With --ctx 256 the base-model baseline rambles into the end of its context long before --max-tokens 512
     (and so does the expander's answer): the advice is --ctx, not --max-tokens."""
-    result = run("ask", QUESTION, "--compare", "--json", "--budget", "8", "--max-tokens", "512", "--ctx", "256",
-                 "--threads", "2")
+    result = hawkeye("ask", QUESTION, "--compare", "--json", "--budget", "8", "--max-tokens", "512", "--ctx", "256",
+                     "--threads", "2")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     baseline, expansion = document["baseline"]["stage"], document["expansion"]
     assert (baseline["finish_reason"], baseline["truncated"]) == ("context", True)
     assert baseline["prompt_tokens"] + baseline["completion_tokens"] == 256
     assert expansion["finish_reason"] == "context"  # SmolLM's answer runs into the end of its context too
-    table = run("ask", QUESTION, "--compare", "--budget", "8", "--max-tokens", "512", "--ctx", "256",
-                "--threads", "2").stdout
+    table = hawkeye("ask", QUESTION, "--compare", "--budget", "8", "--max-tokens", "512", "--ctx", "256",
+                    "--threads", "2").stdout
     flat = " ".join(table.split())  # the note wraps at 80 columns
     assert "expand and baseline cut by the context window: raise --ctx for the whole output" in flat
     assert "the baseline was cut by the context window" in flat and "--max-tokens" not in flat
 
 
-def test_a_base_model_plan_is_cut_not_forced_closed() -> None:
+def test_a_base_model_plan_is_cut_not_forced_closed(hawkeye: Hawkeye) -> None:
     """Gemma (a base model) has no thinking to close: the caption says what happened to it."""
-    result = run("ask", QUESTION, "--budget", "8", "--max-tokens", "16", "--ctx", "2048", "--threads", "2")
+    result = hawkeye("ask", QUESTION, "--budget", "8", "--max-tokens", "16", "--ctx", "2048", "--threads", "2")
     assert result.exit_code == 0, result.output
     assert "budget reached, plan cut there" in result.stdout and "thinking" not in result.stdout

@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import Result
 
+from cli_runner import Hawkeye, run_hawkeye
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends import GgufDriver
 from hawkeye_cli.backends.base import Backend, Completion, Request
 from hawkeye_cli.backends.settings import BackendSettings
-from hawkeye_cli.cli import app
 from hawkeye_cli.evaluation.results import read_results
 from hawkeye_cli.store.registry import ModelSpec
 
@@ -78,8 +77,8 @@ def scripted_models() -> Iterator[Callable[..., Models]]:
 
 
 def run_bench(data: Path, out: Path, *args: str) -> Result:
-    return CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
-                                    "--budget", "4", *args])
+    return run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                       "--budget", "4", *args)
 
 
 def keys(out: Path) -> list[tuple[Any, ...]]:
@@ -154,7 +153,7 @@ def test_ctrl_c_keeps_finished_rows_and_says_how_to_resume(
 
 
 def test_run_writes_summary_and_plot_and_report_reprints_them(
-    data: Path, tmp_path: Path, scripted_models: Callable[..., Models]
+    data: Path, tmp_path: Path, scripted_models: Callable[..., Models], hawkeye: Hawkeye
 ) -> None:
     out = tmp_path / "results"
     scripted_models()
@@ -173,24 +172,26 @@ def test_run_writes_summary_and_plot_and_report_reprints_them(
     assert plot.read_bytes().startswith(b"\x89PNG")
 
     plot.unlink()
-    report = CliRunner().invoke(app, ["bench", "report", str(out)])
+    report = hawkeye("bench", "report", str(out))
     assert report.exit_code == 0, report.output
     assert "hawkeye@4" in report.stdout and "33.3% ± 33.3%" in report.stdout and "CoT kept" in report.stdout
     assert plot.read_bytes().startswith(b"\x89PNG")
-    as_json = CliRunner().invoke(app, ["bench", "report", str(out), "--json"])
+    as_json = hawkeye("bench", "report", str(out), "--json")
     assert json.loads(as_json.stdout)["summaries"] == document["summaries"]
 
 
-def test_report_of_an_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["bench", "report", str(tmp_path)])
+def test_report_of_an_empty_directory_is_a_clear_error(tmp_path: Path, hawkeye: Hawkeye) -> None:
+    result = hawkeye("bench", "report", str(tmp_path))
     assert result.exit_code == 1 and "no results at" in result.output
 
 
-def test_budget_sweep_and_mode_selection(data: Path, tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
+def test_budget_sweep_and_mode_selection(
+    data: Path, tmp_path: Path, scripted_models: Callable[..., Models], hawkeye: Hawkeye
+) -> None:
     out = tmp_path / "results"
     models = scripted_models()
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
-                                      "--limit", "1", "--modes", "hawkeye", "--budgets", "8,2"])
+    result = hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                     "--limit", "1", "--modes", "hawkeye", "--budgets", "8,2")
     assert result.exit_code == 0, result.output
     assert [(k[1], k[2]) for k in keys(out)] == [("hawkeye", 2), ("hawkeye", 8)]
     assert calls(models) == [2, 2]
@@ -201,8 +202,8 @@ def test_budget_sweep_and_mode_selection(data: Path, tmp_path: Path, scripted_mo
     [["--modes", "baseline,fast"], ["--modes", ""], ["--budgets", "64,x"], ["--budgets", "0"],
      ["--budget", "8", "--budgets", "16"]],
 )
-def test_bad_modes_or_budgets_are_usage_errors(data: Path, tmp_path: Path, args: list[str]) -> None:
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(tmp_path), *args])
+def test_bad_modes_or_budgets_are_usage_errors(data: Path, tmp_path: Path, args: list[str], hawkeye: Hawkeye) -> None:
+    result = hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(tmp_path), *args)
     assert result.exit_code == 2
 
 
@@ -224,7 +225,7 @@ def _real_tiny_models_end_to_end(data: Path, tmp_path: Path, loaded: list[str]) 
     args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "2",
             "--modes", "baseline,hawkeye,expander", "--budget", "16", "--max-tokens", "48", "--seed", "0",
             "--temperature", "0", "--ctx", "2048", "--threads", "2", "--profile", "tiny"]
-    result = CliRunner().invoke(app, args)
+    result = run_hawkeye(*args)
     assert result.exit_code == 0, result.output
     assert loaded == ["gemma3-270m", "smollm2-135m-instruct"]  # once for the whole run
     rows = read_results(out / "gsm8k.jsonl")
@@ -242,7 +243,7 @@ def _real_tiny_models_end_to_end(data: Path, tmp_path: Path, loaded: list[str]) 
         assert name in result.stdout
     assert (out / "gsm8k.summary.json").is_file() and (out / "gsm8k.png").is_file()
 
-    again = CliRunner().invoke(app, args)  # same command: everything is resumed, nothing recomputed
+    again = run_hawkeye(*args)  # same command: everything is resumed, nothing recomputed
     assert again.exit_code == 0 and loaded == ["gemma3-270m", "smollm2-135m-instruct"]
     assert read_results(out / "gsm8k.jsonl") == rows
 
@@ -264,12 +265,14 @@ def test_stages_cut_by_max_tokens_are_counted_and_savings_called_lower_bounds(
     assert uncut.exit_code == 0 and "cut short" not in uncut.stdout
 
 
-def test_math500_prompts_ask_for_a_boxed_answer(tmp_path: Path, scripted_models: Callable[..., Models]) -> None:
+def test_math500_prompts_ask_for_a_boxed_answer(
+    tmp_path: Path, scripted_models: Callable[..., Models], hawkeye: Hawkeye
+) -> None:
     """The task table's instruction reaches every answering prompt: \\boxed{} for MATH-500, never GSM8K's ####."""
     planner, expander = scripted_models(Answering("five sixths"), Answering("So \\boxed{\\frac{5}{6}}"))
     data = Path(__file__).parent / "data" / "math500-tiny.jsonl"
-    result = CliRunner().invoke(app, ["bench", "math500", "--data", str(data), "--out", str(tmp_path / "out"),
-                                      "--limit", "1", "--profile", "tiny", "--budget", "4", "--json"])
+    result = hawkeye("bench", "math500", "--data", str(data), "--out", str(tmp_path / "out"),
+                     "--limit", "1", "--profile", "tiny", "--budget", "4", "--json")
     assert result.exit_code == 0, result.output
     baseline, _plan = planner.prompts
     assert all("Put your final answer within \\boxed{}." in prompt for prompt in (baseline, *expander.prompts))
@@ -280,13 +283,13 @@ def test_math500_prompts_ask_for_a_boxed_answer(tmp_path: Path, scripted_models:
 
 
 @pytest.mark.slow
-def test_math500_with_tiny_models_stores_all_three_verdicts(tmp_path: Path) -> None:
+def test_math500_with_tiny_models_stores_all_three_verdicts(tmp_path: Path, hawkeye: Hawkeye) -> None:
     """`bench math500` is the same bench on the MATH-500 row of the table: mechanics, not accuracy."""
     data = Path(__file__).parent / "data" / "math500-tiny.jsonl"
     out = tmp_path / "results"
-    result = CliRunner().invoke(app, ["bench", "math500", "--data", str(data), "--out", str(out), "--limit", "2",
-                                      "--max-tokens", "16", "--budget", "8", "--threads", "2", "--ctx", "2048",
-                                      "--profile", "tiny", "--json"])
+    result = hawkeye("bench", "math500", "--data", str(data), "--out", str(out), "--limit", "2",
+                     "--max-tokens", "16", "--budget", "8", "--threads", "2", "--ctx", "2048",
+                     "--profile", "tiny", "--json")
     assert result.exit_code == 0, result.output
     assert "MATH-500 #0 to #1 (2 problems)" in result.stderr
     rows = read_results(out / "math500.jsonl")
@@ -298,5 +301,5 @@ def test_math500_with_tiny_models_stores_all_three_verdicts(tmp_path: Path) -> N
     assert document["benchmark"] == "math500" and document["results"] == str(out / "math500.jsonl")
     assert {"accuracy", "strict", "flexible"} <= set(document["summaries"][0])
     assert (out / "math500.png").is_file() and not (out / "gsm8k.jsonl").exists()
-    report = CliRunner().invoke(app, ["bench", "report", str(out)])
+    report = hawkeye("bench", "report", str(out))
     assert report.exit_code == 0 and "MATH-500 · planner" in report.stdout

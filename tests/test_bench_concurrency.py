@@ -9,12 +9,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from typer.testing import CliRunner
-
+from cli_runner import Hawkeye, run_hawkeye
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends.base import Completion, Request
-from hawkeye_cli.cli import app
 from hawkeye_cli.errors import CapabilityError, RequestError
 from hawkeye_cli.evaluation.results import read_results
 from openai_stub import MODEL, StubServer
@@ -60,8 +58,8 @@ class Echo(ScriptedBackend):
 
 def bench(data: Path, out: Path, *args: str) -> tuple[int, str]:
     """Exit code and standard output."""
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
-                                      "--budget", "8", *args])
+    result = run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                         "--budget", "8", *args)
     return result.exit_code, result.stdout if result.exit_code == 0 else result.output
 
 
@@ -129,11 +127,11 @@ def test_an_error_that_is_not_one_items_stops_the_run_and_keeps_what_finished(tm
         {"baseline": 1, "hawkeye": 2, "expander": 1}[row.mode] for row in saved)
 
 
-def test_a_run_says_how_long_it_will_take_and_how_to_stop(tmp_path: Path) -> None:
+def test_a_run_says_how_long_it_will_take_and_how_to_stop(tmp_path: Path, hawkeye: Hawkeye) -> None:
     data = write_data(tmp_path / "data.jsonl")
     with backends.registered("pypi", ScriptedDriver(lambda spec: Echo())):
-        result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(tmp_path / "out"),
-                                          "--profile", "tiny", "--limit", "1"])
+        result = hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(tmp_path / "out"),
+                         "--profile", "tiny", "--limit", "1")
     assert result.exit_code == 0, result.output
     assert "(1 problem)" in result.stderr
     assert "Ctrl-C stops at any time" in result.stderr and "the same command resumes" in result.stderr
@@ -141,7 +139,7 @@ def test_a_run_says_how_long_it_will_take_and_how_to_stop(tmp_path: Path) -> Non
 
 
 def test_requests_an_engine_refuses_give_failed_rows_that_a_resumed_run_retries(
-        tmp_path: Path, openai_stub_server: StubServer) -> None:
+        tmp_path: Path, openai_stub_server: StubServer, hawkeye: Hawkeye) -> None:
     """The same as above through a real HTTP server (the stub refusing every prompt as too long, then healthy); an
     engine that fails outright stops the run instead (test_bench_engine_down.py)."""
     data = write_data(tmp_path / "data.jsonl")
@@ -150,7 +148,7 @@ def test_requests_an_engine_refuses_give_failed_rows_that_a_resumed_run_retries(
     args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "2", "--planner", endpoint,
             "--expander", endpoint, "--budget", "8", "--concurrency", "2", "--json"]
     stub = openai_stub_server.reset("context_overflow")
-    result = CliRunner().invoke(app, args)
+    result = hawkeye(*args)
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert {f["label"]: f["count"] for f in document["failed"]} == {"baseline": 2, "hawkeye@8": 2, "expander": 2}
@@ -160,7 +158,7 @@ def test_requests_an_engine_refuses_give_failed_rows_that_a_resumed_run_retries(
     assert len([r for r in stub.requests if r.path.startswith("/v1/c")]) == 6  # a 400 is not retried
     assert not (out / "gsm8k.png").exists()  # nothing to plot yet
     openai_stub_server.reset("inline", tokenize="vllm")  # healthy, and it counts the baseline's inline thinking
-    result = CliRunner().invoke(app, args)
+    result = hawkeye(*args)
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert not document["failed"] and all(s["n"] == 2 for s in document["summaries"])

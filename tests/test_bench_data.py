@@ -9,10 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
+from cli_runner import Hawkeye
 from fakehub import FakeHub, block_network, closed_port_url, point_hub_at, set_hf_offline
-from hawkeye_cli.cli import app
 from hawkeye_cli.errors import DataError, HubError
 from hawkeye_cli.evaluation.datasets import Fields, load_dataset, read_jsonl, read_parquet
 from hawkeye_cli.evaluation.tasks import GSM8K, MATH500
@@ -118,9 +117,11 @@ def test_offline_mode_fails_at_once(hf_cache: Path, monkeypatch: pytest.MonkeyPa
     assert attempts == []
 
 
-def test_cli_offline_error_is_one_line_before_any_model_loads(hf_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_offline_error_is_one_line_before_any_model_loads(
+    hf_cache: Path, monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye
+) -> None:
     point_hub_at(monkeypatch, closed_port_url())
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--profile", "tiny", "--out", str(hf_cache.parent / "out")])
+    result = hawkeye("bench", "gsm8k", "--profile", "tiny", "--out", str(hf_cache.parent / "out"))
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: GSM8K") and "--data FILE.jsonl" in lines[0]

@@ -18,10 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from hawkeye_cli.cli import app
+from cli_runner import run_hawkeye
 from hawkeye_cli.evaluation.results import read_results
 from openai_stub import MODEL, StubServer
 from remote_fixtures import free_port, stop_process
@@ -59,9 +58,9 @@ def data(tmp_path: Path) -> Path:
 def bench(data: Path, out: Path, url: str, concurrency: int) -> Result:
     """Both models on the engine, one request per item (the expander alone)."""
     endpoint = f"{url}#{MODEL}"
-    return CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--modes", "expander",
-                                    "--planner", endpoint, "--expander", endpoint, "--concurrency", str(concurrency),
-                                    "--timeout", "10"])
+    return run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--modes", "expander",
+                       "--planner", endpoint, "--expander", endpoint, "--concurrency", str(concurrency),
+                       "--timeout", "10")
 
 
 def error_lines(result: Result) -> list[str]:

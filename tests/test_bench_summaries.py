@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
 from scripted_models import Answering, scripted_models
 
 
@@ -21,13 +20,13 @@ def answering() -> Iterator[None]:
 
 
 def bench(benchmark: str, data: Path, out: Path) -> dict:
-    result = CliRunner().invoke(app, ["bench", benchmark, "--data", str(data), "--out", str(out), "--profile",
-                                      "tiny", "--modes", "expander", "--json"])
+    result = run_hawkeye("bench", benchmark, "--data", str(data), "--out", str(out), "--profile",
+                         "tiny", "--modes", "expander", "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
-def test_each_benchmark_keeps_its_summary(tmp_path: Path) -> None:
+def test_each_benchmark_keeps_its_summary(tmp_path: Path, hawkeye: Hawkeye) -> None:
     gsm8k = tmp_path / "gsm8k.jsonl"
     gsm8k.write_text(json.dumps({"question": "What is 2 + 3?", "answer": "#### 5"}) + "\n")
     math500 = tmp_path / "math500.jsonl"
@@ -43,6 +42,6 @@ def test_each_benchmark_keeps_its_summary(tmp_path: Path) -> None:
     assert (second["benchmark"], second["problems"]["count"]) == ("math500", 2)
     assert not (out / "summary.json").exists()
 
-    report = CliRunner().invoke(app, ["bench", "report", str(out)])
+    report = hawkeye("bench", "report", str(out))
     assert report.exit_code == 0, report.output
     assert "GSM8K" in report.stdout and "MATH-500" in report.stdout

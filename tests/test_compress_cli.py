@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from hawkeye_cli.cli import app
+from cli_runner import run_hawkeye
 from hawkeye_cli.compression.filter import FilterCompressor
 
 TRACES = Path(__file__).parent / "data" / "traces.jsonl"
@@ -18,7 +17,7 @@ ADDED = {"cot_compressed", "cot_tokens", "cot_kept_tokens", "cot_ratio", "compre
 
 
 def run(*args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(app, ["compress-cot", *args, *FAST], input=input)
+    return run_hawkeye("compress-cot", *args, *FAST, input=input)
 
 
 def records(path: Path) -> list[dict]:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from hawkeye_cli.cli import app
+from cli_runner import run_hawkeye
 from hawkeye_cli.commands import compress_cot
 from hawkeye_cli.compression.stats import OutputStats
 from hawkeye_cli.compression.verify import Verifier
@@ -24,7 +24,7 @@ FAST = ["--threads", "1", "--ctx", "1024"]
 
 
 def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, ["compress-cot", *args])
+    return run_hawkeye("compress-cot", *args)
 
 
 def written(path: Path, target: float, line: int, gold: bool | None, cot: bool | None) -> dict[str, Any]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE, Compression, StepCompressor
 from hawkeye_cli.compression.filter import FilterCompressor, redundancy
@@ -79,7 +79,7 @@ def _filter(smollm: Backend) -> FilterCompressor:
     return FilterCompressor(smollm)
 
 
-def _surprisal(scripted: Callable[..., Backend], smollm: Backend) -> SurprisalCompressor:
+def _surprisal(scripted: type[ScriptedBackend], smollm: Backend) -> SurprisalCompressor:
     """The conftest scripted scorer (surprisal = word length) with SmolLM2's real token counts."""
     scorer = scripted([])
     scorer.count_tokens = smollm.count_tokens  # type: ignore[method-assign]
@@ -108,7 +108,7 @@ def test_filter_meets_the_target_ratio_with_whole_steps_in_order(
 
 @pytest.mark.parametrize("method", ["filter", "surprisal"])
 def test_keep_rules_numbers_equations_and_the_final_answer(
-    method: str, traces: list[Trace], smollm: Backend, scripted: Callable[..., Backend]
+    method: str, traces: list[Trace], smollm: Backend, scripted: type[ScriptedBackend]
 ) -> None:
     compressor = _filter(smollm) if method == "filter" else _surprisal(scripted, smollm)
     pens = traces[5]
@@ -124,7 +124,7 @@ def test_keep_rules_numbers_equations_and_the_final_answer(
 
 @pytest.mark.parametrize("method", ["filter", "surprisal"])
 def test_ratio_one_keeps_the_cot_as_is(
-    method: str, traces: list[Trace], smollm: Backend, scripted: Callable[..., Backend]
+    method: str, traces: list[Trace], smollm: Backend, scripted: type[ScriptedBackend]
 ) -> None:
     compressor = _filter(smollm) if method == "filter" else _surprisal(scripted, smollm)
     trace = traces[1]

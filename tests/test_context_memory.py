@@ -9,17 +9,14 @@ import resource
 import subprocess
 import sys
 
-from typer.testing import CliRunner
-
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye
 
 QUESTION = "What is 2 + 3?"
 FIX = "use a smaller --ctx (gemma3-270m was trained for 32768 tokens)"
 
 
-def test_a_context_beyond_the_machines_memory_is_refused_before_llama_cpp_tries() -> None:
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--profile", "tiny", "--ctx", "100000000",
-                                      "--gpu-layers", "0", "--threads", "1"])
+def test_a_context_beyond_the_machines_memory_is_refused_before_llama_cpp_tries(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--profile", "tiny", "--ctx", "100000000", "--gpu-layers", "0", "--threads", "1")
 
     assert result.exit_code == 1
     assert "Traceback" not in result.output and result.stdout == ""

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
 from hawkeye_cli.errors import EXIT_ERROR, EXIT_USAGE
 from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE
 
@@ -17,7 +16,7 @@ EXAMPLE = " ".join(ENDPOINT_EXAMPLE.split())
 
 
 def usage_error(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args))
+    result = run_hawkeye(*args)
     assert result.exit_code == EXIT_USAGE, result.output
     return " ".join(result.stderr.replace("│", " ").split())  # typer draws usage errors in a box
 
@@ -47,12 +46,12 @@ def test_compress_cot_scorer(tmp_path: Path) -> None:
            f"{EXAMPLE}" in text
 
 
-def test_a_registry_entry_names_its_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_registry_entry_names_its_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye) -> None:
     registry = tmp_path / "models.yaml"
     registry.write_text(yaml.safe_dump({"models": {"engine": {"source": {"openai": "ftp://gpu-box/v1"}}}}),
                         encoding="utf-8")
     monkeypatch.setenv("HAWKEYE_MODELS", str(registry))
-    result = CliRunner().invoke(app, ["models"])
+    result = hawkeye("models")
     assert result.exit_code == EXIT_ERROR
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert f"{registry}: models.engine.source.openai: Value error, 'ftp://gpu-box/v1' is not an endpoint URL (it " \

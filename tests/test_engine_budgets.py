@@ -15,9 +15,9 @@ from pathlib import Path
 import openai
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
+from conftest import ScriptedBackend
 from hawkeye_cli.store.registry import Registry
 from openai_stub import MODEL, StubServer, StubState
 from remote_fixtures import scripted_client, served
@@ -55,8 +55,8 @@ def engines(openai_stub_server: StubServer, tmp_path: Path, monkeypatch: pytest.
 
 
 def ask(planner: str, *options: str) -> dict:
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--planner", planner, "--expander", "writer", "--json",
-                                      "--no-log", "--max-tokens", "16", *options])
+    result = run_hawkeye("ask", QUESTION, "--planner", planner, "--expander", "writer", "--json",
+                         "--no-log", "--max-tokens", "16", *options)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -109,7 +109,9 @@ def test_ollama_native_gets_the_level_as_think(stub: StubState) -> None:
     assert plan["think"] == "low" and plan["raw"] is True
 
 
-def test_serve_maps_reasoning_effort_and_budget_names_to_levels(registry: Registry, scripted: Callable) -> None:
+def test_serve_maps_reasoning_effort_and_budget_names_to_levels(
+    registry: Registry, scripted: type[ScriptedBackend]
+) -> None:
     planner = scripted(["w " * 40] * 2, answers=["4"] * 20)  # two requests plan
     expander = scripted(["#### 4"] * 3)
     with served(registry, planner, expander) as url:
@@ -143,10 +145,10 @@ def test_an_unknown_level_is_a_usage_error(option: str, value: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_budget_that_cuts_the_plan_ends_it_with_the_planners_answer() -> None:
-    result = CliRunner().invoke(app, ["ask", "Tom has 3 apples and buys 5 more. How many apples does he have?",
-                                      "--json", "--no-log", "--budget", "8", "--max-tokens", "16", "--ctx", "2048",
-                                      "--threads", "2"])
+def test_a_budget_that_cuts_the_plan_ends_it_with_the_planners_answer(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", "Tom has 3 apples and buys 5 more. How many apples does he have?",
+                     "--json", "--no-log", "--budget", "8", "--max-tokens", "16", "--ctx", "2048",
+                     "--threads", "2")
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)["plan"]
     assert plan["stop"] == "budget" and plan["completion_tokens"] == 8 and len(plan["probes"]) == 1

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
+from cli_runner import Hawkeye
 from hawkeye_cli import jsonl
-from hawkeye_cli.cli import app
 from hawkeye_cli.evaluation.results import read_results
 from scripted_models import scripted_models
 
@@ -46,12 +46,14 @@ def bench_args(tmp_path: Path) -> Iterator[list[str]]:
     ("gsm8k.jsonl", f"use another --out; {RESUME}"),
     ("gsm8k.summary.json", "use --out with a writable folder"),
 ])
-def test_bench_files_on_a_full_disk(tmp_path: Path, bench_args: list[str], name: str, fix: str) -> None:
+def test_bench_files_on_a_full_disk(
+    tmp_path: Path, bench_args: list[str], name: str, fix: str, hawkeye: Hawkeye
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / name).symlink_to(FULL)
 
-    result = CliRunner().invoke(app, [*bench_args, "--out", str(out)])
+    result = hawkeye(*bench_args, "--out", str(out))
 
     assert result.exit_code == 1
     assert errors(result) == [f"error: cannot write {out / name}: No space left on device — free space on its disk, "
@@ -59,7 +61,7 @@ def test_bench_files_on_a_full_disk(tmp_path: Path, bench_args: list[str], name:
 
 
 def test_a_disk_that_fills_during_bench_keeps_every_finished_result(
-    tmp_path: Path, bench_args: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, bench_args: list[str], monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye
 ) -> None:
     out = tmp_path / "out"
     results = out / "gsm8k.jsonl"
@@ -77,7 +79,7 @@ def test_a_disk_that_fills_during_bench_keeps_every_finished_result(
 
     monkeypatch.setattr(jsonl.os, "write", write)
 
-    result = CliRunner().invoke(app, [*bench_args, "--out", str(out)])
+    result = hawkeye(*bench_args, "--out", str(out))
 
     assert result.exit_code == 1
     assert errors(result) == [f"error: cannot write {results}: No space left on device — free space on its disk, or "
@@ -88,7 +90,7 @@ def test_a_disk_that_fills_during_bench_keeps_every_finished_result(
     assert 0 < saved < len(PROBLEMS)
 
     monkeypatch.undo()  # space freed: the same command finishes the rest
-    again = CliRunner().invoke(app, [*bench_args, "--out", str(out)])
+    again = hawkeye(*bench_args, "--out", str(out))
     assert again.exit_code == 0, again.output
     assert f"{saved} results already in" in again.stderr
     assert results.read_bytes().startswith(kept) and len(read_results(results)) == len(PROBLEMS)
@@ -108,7 +110,7 @@ def test_compress_cot_output_on_a_full_disk(tmp_path: Path) -> None:
                             f"another --output; {RESUME}"]
 
 
-def test_score_verdicts_on_a_full_disk_leave_the_old_ones(tmp_path: Path) -> None:
+def test_score_verdicts_on_a_full_disk_leave_the_old_ones(tmp_path: Path, hawkeye: Hawkeye) -> None:
     data = tmp_path / "outputs.jsonl"
     data.write_text("".join(json.dumps({"response": f"\\boxed{{{n}}}", "answer": str(n)}) + "\n" for n in range(500)))
     verdicts = tmp_path / "verdicts.jsonl"
@@ -116,7 +118,7 @@ def test_score_verdicts_on_a_full_disk_leave_the_old_ones(tmp_path: Path) -> Non
     # score writes the verdicts beside --out first (named after its process), and renames them when done
     (tmp_path / f".verdicts.jsonl.{os.getpid()}.partial").symlink_to(FULL)
 
-    result = CliRunner().invoke(app, ["score", str(data), "--out", str(verdicts)])
+    result = hawkeye("score", str(data), "--out", str(verdicts))
 
     assert result.exit_code == 1
     assert errors(result) == [f"error: cannot write {verdicts}: No space left on device — free space on its disk, or "

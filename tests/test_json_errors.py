@@ -9,14 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
 from scripted_models import Answering, scripted_models
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
 
 
 def document(result: Result) -> dict[str, Any]:
@@ -25,20 +21,20 @@ def document(result: Result) -> dict[str, Any]:
     return parsed
 
 
-def test_every_document_opens_with_its_version(tmp_path: Path) -> None:
+def test_every_document_opens_with_its_version(tmp_path: Path, hawkeye: Hawkeye) -> None:
     data = tmp_path / "outputs.jsonl"
     data.write_text('{"response": "\\\\boxed{5}", "answer": "5"}\n')
     for args in (["models", "--json"], ["score", str(data), "--json"]):
-        result = invoke(*args)
+        result = hawkeye(*args)
         assert result.exit_code == 0, result.output
         assert "error" not in document(result)
 
 
-def test_a_failure_is_a_document_with_the_same_exit_code(tmp_path: Path) -> None:
+def test_a_failure_is_a_document_with_the_same_exit_code(tmp_path: Path, hawkeye: Hawkeye) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
 
-    result = invoke("score", str(empty), "--json")
+    result = hawkeye("score", str(empty), "--json")
 
     assert result.exit_code == 1
     assert document(result) == {"version": 1, "error": {
@@ -47,7 +43,7 @@ def test_a_failure_is_a_document_with_the_same_exit_code(tmp_path: Path) -> None
     assert result.stderr.startswith(f"error: {empty} is empty")
 
 
-def test_each_kind_of_failure_has_its_code(tmp_path: Path) -> None:
+def test_each_kind_of_failure_has_its_code(tmp_path: Path, hawkeye: Hawkeye) -> None:
     missing = tmp_path / "missing.jsonl"
     cases = [
         (["compress-cot", "report", str(missing), "--json"], 1, "data_error"),
@@ -56,7 +52,7 @@ def test_each_kind_of_failure_has_its_code(tmp_path: Path) -> None:
         (["ask", "What is 2 + 3?", "--profile", "nonesuch", "--json"], 1, "registry_error"),
     ]
     for args, exit_code, code in cases:
-        result = invoke(*args)
+        result = hawkeye(*args)
         assert result.exit_code == exit_code, result.output
         assert document(result)["error"]["code"] == code, args
 
@@ -66,8 +62,8 @@ def test_each_kind_of_failure_has_its_code(tmp_path: Path) -> None:
     ["score", "outputs.jsonl", "--task", "aime", "--json"],
     ["models", "--json", "--nonesuch"],
 ], ids=["bad combination", "bad value", "no such option"])
-def test_usage_errors_are_documents_too(args: list[str]) -> None:
-    result = invoke(*args)
+def test_usage_errors_are_documents_too(args: list[str], hawkeye: Hawkeye) -> None:
+    result = hawkeye(*args)
 
     assert result.exit_code == 2
     error = document(result)["error"]
@@ -75,8 +71,8 @@ def test_usage_errors_are_documents_too(args: list[str]) -> None:
     assert error["fix"] == f"see: hawkeye {args[0]} --help"
 
 
-def test_usage_errors_without_json_stay_as_typer_prints_them() -> None:
-    result = invoke("models", "--nonesuch")
+def test_usage_errors_without_json_stay_as_typer_prints_them(hawkeye: Hawkeye) -> None:
+    result = hawkeye("models", "--nonesuch")
     assert result.exit_code == 2 and result.stdout == "" and "No such option" in result.stderr
 
 
@@ -92,8 +88,8 @@ def data(tmp_path: Path) -> Path:
 
 
 def bench(data: Path, out: Path) -> Result:
-    return invoke("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny", "--modes",
-                  "expander", "--json")
+    return run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny", "--modes",
+                       "expander", "--json")
 
 
 def test_a_plot_that_cannot_be_written_joins_the_summary_as_its_error(

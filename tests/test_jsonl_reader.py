@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye
 from hawkeye_cli.evaluation.results import read_results
 from hawkeye_cli.jsonl import jsonl_lines
 from scripted_models import Answering, scripted_models
@@ -51,28 +50,28 @@ def answering() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("bom", [False, True], ids=["plain", "bom"])
-def test_bench_reads_every_problem_of_such_a_file(tmp_path: Path, answering: None, bom: bool) -> None:
+def test_bench_reads_every_problem_of_such_a_file(tmp_path: Path, answering: None, bom: bool, hawkeye: Hawkeye) -> None:
     rows = [{"question": QUESTION, "answer": "#### 72"}, {"question": "What is 2 + 3?", "answer": "#### 5"}]
     data = jsonl(tmp_path / "data.jsonl", rows, bom=bom)
     out = tmp_path / "out"
 
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
-                                      "--modes", "expander", "--json"])
+    result = hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                     "--modes", "expander", "--json")
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["problems"] == {"offset": 0, "count": 2}
     assert sorted(row.index for row in read_results(out / "gsm8k.jsonl")) == [0, 1]
 
 
-def test_a_results_file_with_a_bom_reads_and_resumes(tmp_path: Path, answering: None) -> None:
+def test_a_results_file_with_a_bom_reads_and_resumes(tmp_path: Path, answering: None, hawkeye: Hawkeye) -> None:
     data = jsonl(tmp_path / "data.jsonl", [{"question": QUESTION, "answer": "#### 72"}])
     out = tmp_path / "out"
     args = ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny", "--modes", "expander"]
-    assert CliRunner().invoke(app, args).exit_code == 0
+    assert hawkeye(*args).exit_code == 0
     results = out / "gsm8k.jsonl"
     results.write_bytes(BOM + results.read_bytes())  # as an editor that saved it may leave it
 
-    again = CliRunner().invoke(app, args)
+    again = hawkeye(*args)
 
     assert again.exit_code == 0, again.output
     assert "1 results already in" in again.stderr  # nothing run again
@@ -80,11 +79,11 @@ def test_a_results_file_with_a_bom_reads_and_resumes(tmp_path: Path, answering: 
 
 
 @pytest.mark.parametrize("bom", [False, True], ids=["plain", "bom"])
-def test_score_scores_every_record_of_such_a_file(tmp_path: Path, bom: bool) -> None:
+def test_score_scores_every_record_of_such_a_file(tmp_path: Path, bom: bool, hawkeye: Hawkeye) -> None:
     rows = [{"response": f"So{SEPARATORS} \\boxed{{72}}", "answer": "72"}, {"response": "\\boxed{5}", "answer": "5"}]
     data = jsonl(tmp_path / "outputs.jsonl", rows, bom=bom)
 
-    result = CliRunner().invoke(app, ["score", str(data), "--json"])
+    result = hawkeye("score", str(data), "--json")
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -93,13 +92,13 @@ def test_score_scores_every_record_of_such_a_file(tmp_path: Path, bom: bool) -> 
 
 
 @pytest.mark.parametrize("bom", [False, True], ids=["plain", "bom"])
-def test_compress_cot_compresses_every_record_of_such_a_file(tmp_path: Path, bom: bool) -> None:
+def test_compress_cot_compresses_every_record_of_such_a_file(tmp_path: Path, bom: bool, hawkeye: Hawkeye) -> None:
     traces = [json.loads(line) for line in (Path(__file__).parent / "data" / "traces.jsonl").read_text().splitlines()]
     traces[0]["cot"] = traces[0]["cot"].replace("\n", "\u2028", 1)
     data = jsonl(tmp_path / "traces.jsonl", traces[:2], bom=bom)
     out = tmp_path / "concise.jsonl"
 
-    result = CliRunner().invoke(app, ["compress-cot", str(data), "-o", str(out), "--threads", "1", "--ctx", "1024"])
+    result = hawkeye("compress-cot", str(data), "-o", str(out), "--threads", "1", "--ctx", "1024")
 
     assert result.exit_code == 0, result.output
     assert "skipped" not in result.stderr

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
 from hawkeye_cli.store import paths
 from ledger_fixtures import home_with_models, ledger_home  # noqa: F401 - a fixture
 from test_serve import Server, serve
@@ -28,12 +27,8 @@ QUESTION = "Tom has 3 apples and buys 5 more. How many apples does he have?"
 OTHER = "What is 6 times 7?"
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
 def listed(*options: str) -> list[dict[str, Any]]:
-    result = run("logs", "--json", *options)
+    result = run_hawkeye("logs", "--json", *options)
     assert result.exit_code == 0, result.output
     entries: list[dict[str, Any]] = json.loads(result.stdout)["entries"]
     return entries
@@ -67,14 +62,14 @@ def server(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
 
 
 @pytest.fixture(scope="module")
-def recorded(home: Path, server: Server, tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+def recorded(home: Path, server: Server, tmp_path_factory: pytest.TempPathFactory, hawkeye: Hawkeye) -> Recorded:
     """A bench of the planner alone (2 problems), then two questions asked and one served."""
-    bench = run("bench", "math500", "--data", str(DATA), "--modes", "baseline", "--limit", "2", "--json",
-                "--out", str(tmp_path_factory.mktemp("results")), *FAST)
+    bench = hawkeye("bench", "math500", "--data", str(DATA), "--modes", "baseline", "--limit", "2", "--json",
+                    "--out", str(tmp_path_factory.mktemp("results")), *FAST)
     assert bench.exit_code == 0, bench.output
     asked = []
     for options in ([], ["--compare"]):
-        result = run("ask", QUESTION if not options else OTHER, "--json", *options, *FAST)
+        result = hawkeye("ask", QUESTION if not options else OTHER, "--json", *options, *FAST)
         assert result.exit_code == 0 and warnings(result) == [], result.output
         asked.append(json.loads(result.stdout))
     served = server.client().chat.completions.create(model="hawkeye/tiny",
@@ -124,9 +119,9 @@ def test_savings_are_measured_with_compare_and_otherwise_estimated_from_the_late
     assert saving["lower_bound"] == (baseline["finish_reason"] == "length")
 
 
-def test_stats_add_up_the_entries_and_keep_measured_and_estimated_apart(recorded: Recorded) -> None:
+def test_stats_add_up_the_entries_and_keep_measured_and_estimated_apart(recorded: Recorded, hawkeye: Hawkeye) -> None:
     entries = listed("-n", "0")
-    result = run("logs", "stats", "--json")
+    result = hawkeye("logs", "stats", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)
     [tiny] = stats["profiles"]
@@ -139,18 +134,18 @@ def test_stats_add_up_the_entries_and_keep_measured_and_estimated_apart(recorded
         assert tiny["saved"][kind]["questions"] == len(savings)
         for amount in ("tokens", "seconds", "cost"):
             assert tiny["saved"][kind][amount] == pytest.approx(sum(saving[amount] for saving in savings))
-    text = run("logs", "stats").stdout
+    text = hawkeye("logs", "stats").stdout
     assert "measured" in text and "estimated" in text and "tiny" in text
 
 
-def test_listing_searches_counts_and_goes_back_in_time(recorded: Recorded) -> None:
+def test_listing_searches_counts_and_goes_back_in_time(recorded: Recorded, hawkeye: Hawkeye) -> None:
     assert [entry["question"] for entry in listed("-q", "APPLES")] == [QUESTION]
     assert [entry["id"] for entry in listed("-n", "1")] == [recorded.entries[-1]["id"]]
     assert listed("--since", "1h") == recorded.entries
     assert listed("--since", "2999-01-01") == []
-    bad = run("logs", "--since", "yesterday")
+    bad = hawkeye("logs", "--since", "yesterday")
     assert bad.exit_code == 2 and "use an ISO date or time" in bad.output
-    text = run("logs", "-n", "0").stdout
+    text = hawkeye("logs", "-n", "0").stdout
     assert f"Q: {QUESTION}" in text and "(measured: the planner alone on this question" in text
     assert "(estimated: bench math500, 2 items" in text
 
@@ -174,29 +169,29 @@ def test_eight_concurrent_served_requests_lose_no_entry(recorded: Recorded, serv
 
 
 @pytest.mark.usefixtures("ledger_home")
-def test_off_no_log_and_the_environment_each_stop_recording(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("logs", "path").stdout.strip() == str(paths.ledger_path())
-    off = run("logs", "off")
+def test_off_no_log_and_the_environment_each_stop_recording(monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye) -> None:
+    assert hawkeye("logs", "path").stdout.strip() == str(paths.ledger_path())
+    off = hawkeye("logs", "off")
     assert off.exit_code == 0 and "Logging is off" in off.stderr
-    assert "logging: off (turned off by hawkeye logs off)" in run("logs", "status").stdout
-    assert run("ask", OTHER, *FAST).exit_code == 0
-    assert run("logs", "on").exit_code == 0
-    assert run("ask", OTHER, "--no-log", *FAST).exit_code == 0
+    assert "logging: off (turned off by hawkeye logs off)" in hawkeye("logs", "status").stdout
+    assert hawkeye("ask", OTHER, *FAST).exit_code == 0
+    assert hawkeye("logs", "on").exit_code == 0
+    assert hawkeye("ask", OTHER, "--no-log", *FAST).exit_code == 0
     monkeypatch.setenv(paths.NO_LOG_ENV, "1")
-    assert run("ask", OTHER, *FAST).exit_code == 0
-    still_off = run("logs", "on")
+    assert hawkeye("ask", OTHER, *FAST).exit_code == 0
+    still_off = hawkeye("logs", "on")
     assert "still off: HAWKEYE_NO_LOG is set" in still_off.stderr
-    assert listed() == [] and "Logging is off (HAWKEYE_NO_LOG is set)" in run("logs").stderr
+    assert listed() == [] and "Logging is off (HAWKEYE_NO_LOG is set)" in hawkeye("logs").stderr
     monkeypatch.delenv(paths.NO_LOG_ENV)
-    assert run("ask", OTHER, *FAST).exit_code == 0
+    assert hawkeye("ask", OTHER, *FAST).exit_code == 0
     assert len(listed()) == 1  # the same command records once nothing turns the log off
-    assert "logging: on" in run("logs", "status").stdout
+    assert "logging: on" in hawkeye("logs", "status").stdout
 
 
 @pytest.mark.usefixtures("ledger_home")
-def test_an_unwritable_log_is_one_warning_and_the_answer_still_prints() -> None:
+def test_an_unwritable_log_is_one_warning_and_the_answer_still_prints(hawkeye: Hawkeye) -> None:
     paths.ledger_path().mkdir()
-    result = run("ask", QUESTION, "--json", *FAST)
+    result = hawkeye("ask", QUESTION, "--json", *FAST)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["question"] == QUESTION
     assert warnings(result) == [
@@ -205,14 +200,14 @@ def test_an_unwritable_log_is_one_warning_and_the_answer_still_prints() -> None:
 
 
 @pytest.mark.usefixtures("ledger_home")
-def test_a_corrupt_log_is_one_warning_naming_the_file_and_the_fix() -> None:
+def test_a_corrupt_log_is_one_warning_naming_the_file_and_the_fix(hawkeye: Hawkeye) -> None:
     log = paths.ledger_path()
     log.write_bytes(b"this is not SQLite\n" * 200)
-    result = run("ask", QUESTION, *FAST)
+    result = hawkeye("ask", QUESTION, *FAST)
     assert result.exit_code == 0 and "Answer · smollm2-135m-instruct" in result.stdout
     problem = (f"{log} is not a readable hawkeye log (file is not a database) — move it away (mv {log} "
                f"{log}.corrupt): hawkeye then starts a new one")
     assert warnings(result) == [f"warning: not logged: {problem}"]
-    listing = run("logs")
+    listing = hawkeye("logs")
     assert listing.exit_code == 1 and warnings(listing) == [f"error: {problem}"]
     assert log.read_bytes() == b"this is not SQLite\n" * 200  # left as it was

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
 from openai_stub import MODEL, StubServer
 
 
@@ -25,7 +24,7 @@ def remote_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_stub_
 
 
 def models(*args: str) -> dict:
-    result = CliRunner().invoke(app, ["models", "--json", *args])
+    result = run_hawkeye("models", "--json", *args)
     assert result.exit_code == 0, result.output
     return {m["alias"]: m for m in json.loads(result.stdout)["models"]}
 
@@ -45,7 +44,7 @@ def test_check_asks_each_endpoint(remote_entries: None) -> None:
     assert listed["smollm2-135m-instruct"]["check"] is None  # local models have nothing to ask
 
 
-def test_pulling_a_remote_entry_says_there_is_nothing_to_download(remote_entries: None) -> None:
-    result = CliRunner().invoke(app, ["pull", "served"])
+def test_pulling_a_remote_entry_says_there_is_nothing_to_download(remote_entries: None, hawkeye: Hawkeye) -> None:
+    result = hawkeye("pull", "served")
     assert result.exit_code == 1
     assert "there is nothing to download" in result.stderr and "hawkeye models --check" in result.stderr

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye
 from hawkeye_cli.commands import compress_cot
 from hawkeye_cli.errors import OutputError
 from hawkeye_cli.outputs import require_writable
@@ -21,12 +20,13 @@ needs_proc = pytest.mark.skipif(not (PROC / "self").exists(), reason="no /proc o
 
 
 @needs_proc
-def test_a_plot_in_proc_is_refused_before_any_model_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plot_in_proc_is_refused_before_any_model_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye
+) -> None:
     monkeypatch.setattr(compress_cot, "compressor_for", lambda *args: pytest.fail("a model ran before the check"))
     out = tmp_path / "concise.jsonl"
 
-    result = CliRunner().invoke(app, ["compress-cot", str(TRACES), "-o", str(out), "--verify",
-                                      "--plot", "/proc/x.png"])
+    result = hawkeye("compress-cot", str(TRACES), "-o", str(out), "--verify", "--plot", "/proc/x.png")
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [

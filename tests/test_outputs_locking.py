@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
 from hawkeye_cli.compression.filter import FilterCompressor
 from hawkeye_cli.errors import FileInUseError, OutputError
 from hawkeye_cli.jsonl import AppendOnlyJsonl
@@ -29,7 +29,7 @@ FAST = ["--threads", "1", "--ctx", "1024"]
 
 
 def compress(*args: str) -> Result:
-    return CliRunner().invoke(app, ["compress-cot", *args, *FAST])
+    return run_hawkeye("compress-cot", *args, *FAST)
 
 
 def one_error_line(result: Result) -> str:
@@ -222,12 +222,14 @@ def test_two_opens_in_one_process_exclude_each_other_too(tmp_path: Path) -> None
     AppendOnlyJsonl(path, lambda value: value, fsync=False, option="--output").close()  # released on close
 
 
-def test_bench_on_a_results_file_in_use_fails_at_once(tmp_path: Path, held_by_another_process: Hold) -> None:
+def test_bench_on_a_results_file_in_use_fails_at_once(
+    tmp_path: Path, held_by_another_process: Hold, hawkeye: Hawkeye
+) -> None:
     data = tmp_path / "gsm8k.jsonl"
     data.write_text(json.dumps({"question": "1 + 1?", "answer": "1 + 1 = 2\n#### 2"}) + "\n")
     out = tmp_path / "results"
     held_by_another_process(out / "gsm8k.jsonl")
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny"])
+    result = hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny")
     line = one_error_line(result)
     assert line == (f"error: {out / 'gsm8k.jsonl'} is in use by another hawkeye run — wait for it to finish or "
                     "use another --out")

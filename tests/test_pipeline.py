@@ -5,10 +5,9 @@ The scripted backend isolates the logic; test_ask.py runs the same pipeline on t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
+from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import THINK_OPEN, Completion, Sampling, split_thinking
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import ContextOverflowError
@@ -24,7 +23,7 @@ EXPANDER = ModelSpec(alias="small", source=Source(path="s.gguf"), cost={"prompt"
 BASE = ModelSpec(alias="base", source=Source(path="b.gguf"), prompt_format="completion")
 
 
-def collaboration(scripted: Callable, planner_outputs: list[str], expander_outputs: list[str],
+def collaboration(scripted: type[ScriptedBackend], planner_outputs: list[str], expander_outputs: list[str],
                   planner: ModelSpec = REASONER) -> Collaboration:
     return Collaboration(Model(planner, scripted(planner_outputs)), Model(EXPANDER, scripted(expander_outputs)))
 
@@ -33,7 +32,7 @@ def settings(budget: int, max_tokens: int = 50) -> DecodeSettings:
     return DecodeSettings(budget=budget, max_tokens=max_tokens)
 
 
-def test_plan_stops_at_think_close_and_opens_thinking(scripted: Callable) -> None:
+def test_plan_stops_at_think_close_and_opens_thinking(scripted: type[ScriptedBackend]) -> None:
     pipeline = collaboration(scripted, ["48 / 2 = 24 ; 48 + 24 = 72 </think> The answer is 72"], [])
     plan = pipeline.plan("How many clips?", settings(100))
     assert plan.cot == "48 / 2 = 24 ; 48 + 24 = 72"
@@ -41,7 +40,7 @@ def test_plan_stops_at_think_close_and_opens_thinking(scripted: Callable) -> Non
     assert pipeline.planner.backend.prompts[0].endswith(THINK_OPEN + "\n")  # type: ignore[attr-defined]
 
 
-def test_budget_forces_thinking_closed(scripted: Callable) -> None:
+def test_budget_forces_thinking_closed(scripted: type[ScriptedBackend]) -> None:
     pipeline = collaboration(scripted, ["Wait , let me think again about the clips sold in May </think> 72"], [])
     plan = pipeline.plan("q", settings(4))
     assert plan.budget_reached and plan.stage.completion.finish_reason == "length"
@@ -49,7 +48,7 @@ def test_budget_forces_thinking_closed(scripted: Callable) -> None:
     assert plan.cot == "Wait , let me"
 
 
-def test_expander_gets_question_and_cot_and_answer_is_extracted(scripted: Callable) -> None:
+def test_expander_gets_question_and_cot_and_answer_is_extracted(scripted: type[ScriptedBackend]) -> None:
     pipeline = collaboration(scripted, ["half of 48 is 24 </think>"], ["So 48 + 24 = 72 clips.\n#### 72"])
     result = pipeline.ask("How many clips?", settings(10))
     expander_prompt = pipeline.expander.backend.prompts[0]  # type: ignore[attr-defined]
@@ -58,7 +57,7 @@ def test_expander_gets_question_and_cot_and_answer_is_extracted(scripted: Callab
     assert result.baseline is None and result.savings is None
 
 
-def test_the_final_answer_is_the_one_bench_scores(scripted: Callable) -> None:
+def test_the_final_answer_is_the_one_bench_scores(scripted: type[ScriptedBackend]) -> None:
     """ask, serve and bench read one final answer: Math-Verify's (the last expression), not lm-eval's `#### N`."""
     answer = "#### 7\nSo 7 apples are eaten and 3 are left."
     result = collaboration(scripted, ["a plan </think>"], [answer]).ask("q", settings(10))
@@ -82,7 +81,7 @@ class Recorder(Observer):
         self.events.append(f"planned {plan.stage.completion.completion_tokens}/{plan.budget}")
 
 
-def test_observer_sees_each_stage_in_order_with_its_text(scripted: Callable) -> None:
+def test_observer_sees_each_stage_in_order_with_its_text(scripted: type[ScriptedBackend]) -> None:
     pipeline = collaboration(scripted, ["plan </think>", "full </think> #### 1"], ["answer #### 1"])
     recorder = Recorder()
     pipeline.ask("q", settings(5), compare=True, observer=recorder)
@@ -91,7 +90,7 @@ def test_observer_sees_each_stage_in_order_with_its_text(scripted: Callable) -> 
                                "start baseline reasoner", "text baseline full </think> #### 1", "done baseline"]
 
 
-def test_no_room_for_the_expander_fails_before_planning(scripted: Callable) -> None:
+def test_no_room_for_the_expander_fails_before_planning(scripted: type[ScriptedBackend]) -> None:
     planner = scripted(["never used"])
     pipeline = Collaboration(Model(REASONER, planner), Model(EXPANDER, scripted([], n_ctx=40)))
     with pytest.raises(ContextOverflowError, match="no room to answer") as error:
@@ -100,7 +99,7 @@ def test_no_room_for_the_expander_fails_before_planning(scripted: Callable) -> N
     assert planner.prompts == []  # nothing computed and thrown away
 
 
-def test_room_for_a_plan_from_another_tokenizer_has_a_margin(scripted: Callable) -> None:
+def test_room_for_a_plan_from_another_tokenizer_has_a_margin(scripted: type[ScriptedBackend]) -> None:
     """A budget of 40 planner tokens may be more expander tokens: 50 are kept free when the models differ."""
     question = "How many clips? " * 3
     prompt = scripted([]).prompt_tokens(prompts.expand_request(
@@ -118,7 +117,7 @@ def test_room_for_a_plan_from_another_tokenizer_has_a_margin(scripted: Callable)
     assert Collaboration(same, same).ask(question, settings(40)).final_answer == "3"  # no margin
 
 
-def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None:
+def test_baseline_splits_full_cot_and_savings_follow(scripted: type[ScriptedBackend]) -> None:
     full = "a b c d e f g h i j k l m n o p q r s t </think> so #### 72"
     pipeline = collaboration(scripted, ["a b c d </think>", full], ["x y #### 72"])
     result = pipeline.ask("q", settings(10), compare=True)
@@ -140,7 +139,7 @@ def test_baseline_splits_full_cot_and_savings_follow(scripted: Callable) -> None
     assert result.expansion.cost == pytest.approx((expansion.prompt_tokens + expansion.completion_tokens) * 0.5 / 1000)
 
 
-def test_a_truncated_baseline_makes_savings_a_lower_bound(scripted: Callable) -> None:
+def test_a_truncated_baseline_makes_savings_a_lower_bound(scripted: type[ScriptedBackend]) -> None:
     pipeline = Collaboration(Model(REASONER, scripted(["a </think>", "b c d e f g h"])),
                              Model(EXPANDER, scripted(["x #### 1"])))
     result = pipeline.ask("q", settings(10, max_tokens=3), compare=True)
@@ -149,7 +148,7 @@ def test_a_truncated_baseline_makes_savings_a_lower_bound(scripted: Callable) ->
     assert result.to_dict()["baseline"]["stage"]["truncated"] is True
 
 
-def test_completion_planner_uses_plain_prompt_and_stops_before_next_question(scripted: Callable) -> None:
+def test_completion_planner_uses_plain_prompt_and_stops_before_next_question(scripted: type[ScriptedBackend]) -> None:
     pipeline = collaboration(scripted, ["48 / 2 = 24\nQuestion: something else"], [], planner=BASE)
     plan = pipeline.plan("How many clips?", settings(30))
     assert plan.cot == "48 / 2 = 24" and not plan.budget_reached

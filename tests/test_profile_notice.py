@@ -4,9 +4,8 @@ name other models (endpoints here, a scripted OpenAI-compatible server)."""
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye
 from openai_stub import MODEL, StubServer
 
 QUESTION = "What is 2 + 3?"
@@ -19,14 +18,14 @@ def endpoint(openai_stub_server: StubServer) -> str:
     return f"{openai_stub_server.url}#{MODEL}"
 
 
-def test_no_demo_notice_when_both_models_are_given(endpoint: str) -> None:
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--planner", endpoint, "--expander", endpoint, "--json"])
+def test_no_demo_notice_when_both_models_are_given(endpoint: str, hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--planner", endpoint, "--expander", endpoint, "--json")
     assert result.exit_code == 0, result.output
     assert "demo-grade" not in result.stderr
 
 
-def test_the_notice_stays_while_a_demo_model_still_runs(endpoint: str) -> None:
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--planner", endpoint, "--max-tokens", "4", "--json",
-                                      "--threads", "1", "--ctx", "1024"])
+def test_the_notice_stays_while_a_demo_model_still_runs(endpoint: str, hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--planner", endpoint, "--max-tokens", "4", "--json",
+                     "--threads", "1", "--ctx", "1024")
     assert result.exit_code == 0, result.output
     assert NOTICE in result.stderr

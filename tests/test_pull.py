@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
+from cli_runner import run_hawkeye
 from fakehub import FakeHub, block_network, closed_port_url, point_hub_at, set_hf_offline
-from hawkeye_cli.cli import app
 from hawkeye_cli.errors import HubError, IntegrityError, ModelNotAvailableError
 from hawkeye_cli.store import hub
 from hawkeye_cli.store.model_files import local_path
@@ -47,7 +47,7 @@ def register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Register:
 
 
 def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, ["pull", *args])
+    return run_hawkeye("pull", *args)
 
 
 def cache_files(cache: Path) -> list[Path]:

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import Result
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye, run_hawkeye
 
 pytestmark = pytest.mark.slow
 
@@ -40,12 +38,8 @@ def remote_registry(llama_server: str, tmp_path_factory: pytest.TempPathFactory)
     patch.undo()
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
 def ask_json(planner: str, expander: str) -> dict:
-    result = run("ask", QUESTION, "--planner", planner, "--expander", expander, "--json", "--compare", *FAST)
+    result = run_hawkeye("ask", QUESTION, "--planner", planner, "--expander", expander, "--json", "--compare", *FAST)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -64,15 +58,16 @@ def test_ask_with_remote_roles_matches_in_process(remote_registry: str, roles: s
     assert remote["models"] == {"planner": planner, "expander": expander}
 
 
-def test_ask_with_a_url_on_the_command_line(llama_server: str) -> None:
+def test_ask_with_a_url_on_the_command_line(llama_server: str, hawkeye: Hawkeye) -> None:
     """`URL` alone: the server serves one model, so hawkeye asks it which."""
-    result = run("ask", QUESTION, "--planner", llama_server, "--expander", LOCAL, *FAST)
+    result = hawkeye("ask", QUESTION, "--planner", llama_server, "--expander", LOCAL, *FAST)
     assert result.exit_code == 0, result.output
     assert "Final answer:" in result.stdout
 
 
-def test_an_unreachable_endpoint_is_one_line() -> None:
-    result = run("ask", QUESTION, "--planner", "http://127.0.0.1:9/v1#m", "--expander", LOCAL, *FAST, "--timeout", "2")
+def test_an_unreachable_endpoint_is_one_line(hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--planner", "http://127.0.0.1:9/v1#m", "--expander", LOCAL, *FAST,
+                     "--timeout", "2")
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "cannot reach http://127.0.0.1:9/v1" in errors[0]
@@ -80,8 +75,8 @@ def test_an_unreachable_endpoint_is_one_line() -> None:
 
 
 def bench_rows(data: Path, out: Path, planner: str, expander: str, concurrency: int) -> list[dict]:
-    result = run("bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "3", "--planner", planner,
-                 "--expander", expander, "--profile", "tiny", "--concurrency", str(concurrency), *FAST)
+    result = run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--limit", "3", "--planner", planner,
+                         "--expander", expander, "--profile", "tiny", "--concurrency", str(concurrency), *FAST)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "gsm8k.jsonl").read_text().splitlines()]
     return sorted(({"key": (r["index"], r["mode"], r["budget"]), "strict": r["strict"], "cot": r["cot_tokens"],
@@ -103,24 +98,26 @@ def test_bench_rows_are_the_same_at_any_concurrency_and_in_process(remote_regist
     assert [row["cot"] for row in concurrent] == [row["cot"] for row in in_process]
 
 
-def test_compress_cot_rewrite_with_a_remote_planner(remote_registry: str, tmp_path: Path) -> None:
+def test_compress_cot_rewrite_with_a_remote_planner(remote_registry: str, tmp_path: Path, hawkeye: Hawkeye) -> None:
     traces = Path(__file__).parent / "data" / "traces.jsonl"
     out = tmp_path / "out.jsonl"
-    result = run("compress-cot", str(traces), "-o", str(out), "-m", "rewrite", "--planner", remote_registry,
-                 "--expander", LOCAL, "--limit", "1", "--ratio", "0.3", "--threads", "2", "--ctx", "2048")
+    result = hawkeye("compress-cot", str(traces), "-o", str(out), "-m", "rewrite", "--planner", remote_registry,
+                     "--expander", LOCAL, "--limit", "1", "--ratio", "0.3", "--threads", "2", "--ctx", "2048")
     assert result.exit_code == 0, result.output
     record = json.loads(out.read_text().splitlines()[0])
     assert record["compression"]["method"] == "rewrite" and record["cot_compressed"]
 
 
-def test_compress_cot_verify_with_a_remote_expander_matches_in_process(remote_registry: str, tmp_path: Path) -> None:
+def test_compress_cot_verify_with_a_remote_expander_matches_in_process(
+    remote_registry: str, tmp_path: Path, hawkeye: Hawkeye
+) -> None:
     """The expander counts the filter's tokens (its tokenize endpoint) and answers from the compressed CoT."""
     traces = Path(__file__).parent / "data" / "traces.jsonl"
     records = {}
     for name, expander in (("remote", remote_registry), ("local", LOCAL)):
         out = tmp_path / f"{name}.jsonl"
-        result = run("compress-cot", str(traces), "-o", str(out), "--expander", expander, "--verify", "--limit", "2",
-                     "--ratio", "0.35", "--max-tokens", "24", "--threads", "2", "--ctx", "2048")
+        result = hawkeye("compress-cot", str(traces), "-o", str(out), "--expander", expander, "--verify",
+                         "--limit", "2", "--ratio", "0.35", "--max-tokens", "24", "--threads", "2", "--ctx", "2048")
         assert result.exit_code == 0, result.output
         records[name] = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(records["remote"]) == 2
@@ -130,10 +127,12 @@ def test_compress_cot_verify_with_a_remote_expander_matches_in_process(remote_re
         assert remote["verify"]["answer"] == local["verify"]["answer"]
 
 
-def test_surprisal_with_a_remote_scorer_names_a_local_model(remote_registry: str, tmp_path: Path) -> None:
+def test_surprisal_with_a_remote_scorer_names_a_local_model(
+    remote_registry: str, tmp_path: Path, hawkeye: Hawkeye
+) -> None:
     traces = Path(__file__).parent / "data" / "traces.jsonl"
-    result = run("compress-cot", str(traces), "-o", str(tmp_path / "o.jsonl"), "-m", "surprisal", "--scorer",
-                 remote_registry, "--limit", "1", "--threads", "2", "--ctx", "2048")
+    result = hawkeye("compress-cot", str(traces), "-o", str(tmp_path / "o.jsonl"), "-m", "surprisal", "--scorer",
+                     remote_registry, "--limit", "1", "--threads", "2", "--ctx", "2048")
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "cannot score tokens" in errors[0] and ".gguf" in errors[0]

@@ -15,14 +15,13 @@ from pathlib import Path
 import openai
 import pytest
 import yaml
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import Result
 
+from cli_runner import Hawkeye, run_hawkeye
 from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Request
 from hawkeye_cli.backends.openai_http import OpenAIBackend
 from hawkeye_cli.backends.settings import HttpSettings
-from hawkeye_cli.cli import app
 from hawkeye_cli.errors import ContextOverflowError, RemoteError
 from hawkeye_cli.store.registry import ModelSpec, Registry, Source
 from openai_stub import MODEL, StubServer, StubState
@@ -41,8 +40,8 @@ def stub(openai_stub_server: StubServer) -> Iterator[StubState]:
 
 
 def run_ask(planner: str, *options: str) -> Result:
-    return CliRunner().invoke(app, ["ask", "What is 2 + 2?", "--planner", planner, "--expander", LOCAL,
-                                    "--budget", "8", "--max-tokens", "8", "--ctx", "2048", "--threads", "2", *options])
+    return run_hawkeye("ask", "What is 2 + 2?", "--planner", planner, "--expander", LOCAL,
+                       "--budget", "8", "--max-tokens", "8", "--ctx", "2048", "--threads", "2", *options)
 
 
 def one_error_line(result: Result) -> str:
@@ -70,14 +69,15 @@ def test_llama_cpp_server_without_v1_is_one_line(llama_server: str) -> None:
     assert one_error_line(run_ask(root)) == f"error: {root} answered HTTP 404 (Not Found) — {URL_FIX}"
 
 
-def test_models_check_of_an_address_that_answers_404(openai_stub_server: StubServer, stub: StubState,
-                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_check_of_an_address_that_answers_404(
+    openai_stub_server: StubServer, stub: StubState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye
+) -> None:
     stub.mode = "error404"
     registry = tmp_path / "models.yaml"
     registry.write_text(yaml.safe_dump({"models": {"wrong-url": {"source": {"openai": openai_stub_server.url}}}}),
                         encoding="utf-8")
     monkeypatch.setenv("HAWKEYE_MODELS", str(registry))
-    result = CliRunner().invoke(app, ["models", "--json", "--check"])
+    result = hawkeye("models", "--json", "--check")
     assert result.exit_code == 0, result.output
     checked = {model["alias"]: model["check"] for model in json.loads(result.stdout)["models"]}
     assert checked["wrong-url"] == f"does not answer: {openai_stub_server.url} answered HTTP 404 (Not Found) — " \

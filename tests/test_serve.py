@@ -20,11 +20,10 @@ from pathlib import Path
 
 import openai
 import pytest
-from typer.testing import CliRunner
 
+from cli_runner import Hawkeye
 from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend, Completion, Request
-from hawkeye_cli.cli import app
 from hawkeye_cli.errors import RemoteError
 from hawkeye_cli.store.registry import Registry
 from remote_fixtures import running, scripted_client, served, stop_process
@@ -128,8 +127,8 @@ def test_completion_has_plan_answer_and_usage_by_stage(answered: openai.types.ch
 
 
 @pytest.mark.slow
-def test_served_answer_is_what_ask_answers(answered: openai.types.chat.ChatCompletion) -> None:
-    result = CliRunner().invoke(app, ["ask", QUESTION, "--json", "--profile", "tiny", *SERVER_OPTIONS])
+def test_served_answer_is_what_ask_answers(answered: openai.types.chat.ChatCompletion, hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", QUESTION, "--json", "--profile", "tiny", *SERVER_OPTIONS)
     assert result.exit_code == 0, result.output
     asked = json.loads(result.stdout)
     message = answered.choices[0].message
@@ -250,7 +249,7 @@ def test_the_key_from_the_environment_is_required_and_sigterm_stops_the_server_c
 # --- a remote planner through a real `python -m llama_cpp.server` ---------------------------------------------------
 
 @pytest.mark.slow
-def test_serving_with_a_remote_planner(llama_server: str, tmp_path: Path) -> None:
+def test_serving_with_a_remote_planner(llama_server: str, tmp_path: Path, hawkeye: Hawkeye) -> None:
     """serve loads an endpoint like any model: the plan comes from llama_cpp.server, the answer from the local
     expander, and the served result equals `hawkeye ask` with the same planner."""
     with serve(tmp_path, "--planner", llama_server) as remote:
@@ -259,8 +258,7 @@ def test_serving_with_a_remote_planner(llama_server: str, tmp_path: Path) -> Non
     message = reply.choices[0].message
     reasoning = (message.model_extra or {}).get("reasoning_content")
     assert reasoning and message.content
-    asked = CliRunner().invoke(app, ["ask", QUESTION, "--json", "--profile", "tiny", "--planner", llama_server,
-                                     *SERVER_OPTIONS])
+    asked = hawkeye("ask", QUESTION, "--json", "--profile", "tiny", "--planner", llama_server, *SERVER_OPTIONS)
     assert asked.exit_code == 0, asked.output
     document = json.loads(asked.stdout)
     assert reasoning == document["plan"]["cot"] and message.content == document["expansion"]["text"]

@@ -14,33 +14,31 @@ from pathlib import Path
 
 import openai
 import pytest
-from typer.testing import CliRunner
 
+from cli_runner import Hawkeye
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
-from hawkeye_cli.cli import app
 from hawkeye_cli.store.registry import Registry
 from remote_fixtures import SERVER_START_SECONDS, stop_process
 
 
-def test_unloadable_model_exits_1_before_listening(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--planner", str(tmp_path / "missing.gguf"),
-                                      "--port", "0"])
+def test_unloadable_model_exits_1_before_listening(tmp_path: Path, hawkeye: Hawkeye) -> None:
+    result = hawkeye("serve", "--profile", "tiny", "--planner", str(tmp_path / "missing.gguf"), "--port", "0")
     assert result.exit_code == 1
     assert result.stderr.startswith("error:") and len(result.stderr.strip().splitlines()) == 1
     assert "serving" not in result.stderr
 
 
-def test_public_address_without_key_warns_and_busy_port_is_one_line(registry: Registry) -> None:
+def test_public_address_without_key_warns_and_busy_port_is_one_line(registry: Registry, hawkeye: Hawkeye) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         driver = ScriptedDriver(lambda spec: ScriptedBackend([], name=spec.alias))
         with backends.registered("pypi", driver):
-            busy = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--port", str(port)])
+            busy = hawkeye("serve", "--profile", "tiny", "--port", str(port))
             # a documentation-only address (RFC 5737): not this machine's, so it fails to bind instead of serving
-            public = CliRunner().invoke(app, ["serve", "--profile", "tiny", "--host", "192.0.2.1", "--port", "0"])
+            public = hawkeye("serve", "--profile", "tiny", "--host", "192.0.2.1", "--port", "0")
     assert busy.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
     assert "warning" not in busy.stderr
     assert "warning: listening on 192.0.2.1 without --api-key" in public.stderr

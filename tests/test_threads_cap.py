@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from typer.testing import CliRunner
 
+from cli_runner import Hawkeye
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends.settings import BackendSettings, usable_cores
-from hawkeye_cli.cli import app
 from hawkeye_cli.store.registry import ModelSpec
 
 
@@ -34,9 +33,9 @@ def driver() -> Iterator[Recording]:
         yield recording
 
 
-def test_too_many_threads_are_capped_with_a_warning(driver: Recording) -> None:
+def test_too_many_threads_are_capped_with_a_warning(driver: Recording, hawkeye: Hawkeye) -> None:
     cores = usable_cores()
-    result = CliRunner().invoke(app, ["ask", "What is 2 + 3?", "--profile", "tiny", "--threads", str(cores + 998)])
+    result = hawkeye("ask", "What is 2 + 3?", "--profile", "tiny", "--threads", str(cores + 998))
 
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == (f"warning: --threads {cores + 998} is more than the {cores} cores this "
@@ -44,8 +43,8 @@ def test_too_many_threads_are_capped_with_a_warning(driver: Recording) -> None:
     assert {settings.llama_cpp.threads for settings in driver.settings} == {cores}
 
 
-def test_threads_within_the_cores_are_taken_as_given(driver: Recording) -> None:
-    result = CliRunner().invoke(app, ["ask", "What is 2 + 3?", "--profile", "tiny", "--threads", "1"])
+def test_threads_within_the_cores_are_taken_as_given(driver: Recording, hawkeye: Hawkeye) -> None:
+    result = hawkeye("ask", "What is 2 + 3?", "--profile", "tiny", "--threads", "1")
 
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stderr

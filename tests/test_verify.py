@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import Result
 
+from cli_runner import Hawkeye
 from fakehub import FakeHub
-from hawkeye_cli.cli import app
 from hawkeye_cli.store import hub
 from hawkeye_cli.store.registry import load_registry
 
@@ -21,10 +20,6 @@ pytest_plugins = ("fakehub",)
 
 GGUF = b"GGUF" + bytes(range(256)) * 64
 GGUF_SHA = hashlib.sha256(GGUF).hexdigest()
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
 
 
 @pytest.fixture
@@ -50,29 +45,31 @@ def by_alias(result: Result) -> dict[str, dict[str, Any]]:
     return {model["alias"]: model for model in json.loads(result.stdout)["models"]}
 
 
-def test_models_shows_a_truncated_file_as_a_size_mismatch(model_file: Path, user_models: Any) -> None:
+def test_models_shows_a_truncated_file_as_a_size_mismatch(model_file: Path, user_models: Any, hawkeye: Hawkeye) -> None:
     user_models(whole={"source": {"path": str(model_file), "size": len(GGUF)}},
                 cut={"source": {"path": str(model_file), "size": len(GGUF) + 1000}})
 
-    result = invoke("models", "--json")
+    result = hawkeye("models", "--json")
 
     assert result.exit_code == 0, result.output
     models = by_alias(result)
     assert (models["whole"]["status"], models["cut"]["status"]) == ("present", "size mismatch")
     assert (models["cut"]["size"], models["cut"]["registry_size"]) == (len(GGUF), len(GGUF) + 1000)
-    table = invoke("models")
+    table = hawkeye("models")
     assert table.exit_code == 0
     assert "✗ size mismatch" in table.stdout and "✓ present" in table.stdout
 
 
-def test_verify_one_line_per_model_and_exit_1_on_a_mismatch(model_file: Path, user_models: Any) -> None:
+def test_verify_one_line_per_model_and_exit_1_on_a_mismatch(
+    model_file: Path, user_models: Any, hawkeye: Hawkeye
+) -> None:
     user_models(good={"source": {"path": str(model_file), "sha256": GGUF_SHA}},
                 bad={"source": {"path": str(model_file), "sha256": "0" * 64}},
                 cut={"source": {"path": str(model_file), "sha256": GGUF_SHA, "size": len(GGUF) + 1}},
                 unknown={"source": {"path": str(model_file)}},
                 gone={"source": {"path": str(model_file.with_name("gone.gguf"))}})
 
-    result = invoke("verify", "good", "bad", "cut", "unknown", "gone")
+    result = hawkeye("verify", "good", "bad", "cut", "unknown", "gone")
 
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -89,10 +86,10 @@ def test_verify_one_line_per_model_and_exit_1_on_a_mismatch(model_file: Path, us
     ]
 
 
-def test_verify_json(model_file: Path, user_models: Any) -> None:
+def test_verify_json(model_file: Path, user_models: Any, hawkeye: Hawkeye) -> None:
     user_models(good={"source": {"path": str(model_file), "sha256": GGUF_SHA}})
 
-    result = invoke("verify", "good", "--json")
+    result = hawkeye("verify", "good", "--json")
 
     assert result.exit_code == 0, result.output
     assert by_alias(result)["good"] == {
@@ -101,24 +98,26 @@ def test_verify_json(model_file: Path, user_models: Any) -> None:
     }
 
 
-def test_verify_checks_a_hub_file_against_its_cached_lfs_sha256(fake_hub: FakeHub, user_models: Any) -> None:
+def test_verify_checks_a_hub_file_against_its_cached_lfs_sha256(
+    fake_hub: FakeHub, user_models: Any, hawkeye: Hawkeye
+) -> None:
     fake_hub.add("test-org/tiny-GGUF", "tiny.gguf", GGUF)
     user_models(hubbed={"source": {"hf": "test-org/tiny-GGUF", "file": "tiny.gguf"}})
     path = hub.pull_model(load_registry().model("hubbed")).path
 
-    ok = invoke("verify", "hubbed")
+    ok = hawkeye("verify", "hubbed")
     assert ok.exit_code == 0, ok.output
     assert ok.stdout.startswith(f"✓ hubbed ok · sha256 {GGUF_SHA[:12]}… matches the hub")
 
     path.resolve().write_bytes(b"GGUF" + bytes(len(GGUF) - 4))  # the cached blob rots; same size
-    bad = invoke("verify", "hubbed", "--json")
+    bad = hawkeye("verify", "hubbed", "--json")
     assert bad.exit_code == 1
     assert by_alias(bad)["hubbed"]["status"] == "mismatch" and by_alias(bad)["hubbed"]["sha256_from"] == "hub"
     assert bad.stderr.strip().endswith("— run: hawkeye pull hubbed")
 
 
-def test_verify_without_aliases_checks_every_registry_model_on_disk() -> None:
-    result = invoke("verify")
+def test_verify_without_aliases_checks_every_registry_model_on_disk(hawkeye: Hawkeye) -> None:
+    result = hawkeye("verify")
 
     assert result.exit_code == 0, result.output
     aliases = [line.split()[1] for line in result.stdout.splitlines()]

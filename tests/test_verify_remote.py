@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import Hawkeye
 
 URL = "http://gpu-box:8000/v1"
 
@@ -23,16 +22,16 @@ def remote_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HAWKEYE_MODELS", str(registry))
 
 
-def test_verify_says_a_remote_model_has_nothing_to_verify() -> None:
-    result = CliRunner().invoke(app, ["verify", "r1-on-vllm"])
+def test_verify_says_a_remote_model_has_nothing_to_verify(hawkeye: Hawkeye) -> None:
+    result = hawkeye("verify", "r1-on-vllm")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (f"· r1-on-vllm remote · served at {URL}#r1: no file on this machine, nothing "
                                      "to verify")
     assert "not on disk" not in result.stdout
 
 
-def test_verify_json_names_it_remote() -> None:
-    result = CliRunner().invoke(app, ["verify", "r1-on-vllm", URL, "--json"])
+def test_verify_json_names_it_remote(hawkeye: Hawkeye) -> None:
+    result = hawkeye("verify", "r1-on-vllm", URL, "--json")
     assert result.exit_code == 0, result.output
     statuses = [model["status"] for model in json.loads(result.stdout)["models"]]
     assert statuses == ["remote", "remote"]  # the alias, and an endpoint named on the command line
