@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Completion, Request
+from hawkeye_cli.backends.base import Completion, Request, Session
 
 
 class Answering(ScriptedBackend):
@@ -28,6 +28,15 @@ class Answering(ScriptedBackend):
             self.meanwhile()
         self.outputs = [self.answer]
         return super().complete(request, on_text)
+
+    def session(self, request: Request) -> Session:
+        """The planner's thinking (a plan) answers the same words."""
+        if len(self.prompts) + 1 == self.interrupt_at:
+            raise KeyboardInterrupt
+        if self.meanwhile is not None:
+            self.meanwhile()
+        self.outputs = [self.answer]
+        return super().session(request)
 
 
 @contextmanager

@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from cli_runner import Hawkeye, run_hawkeye
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Completion, Request
+from hawkeye_cli.backends.base import Completion, Request, Session
 from hawkeye_cli.errors import CapabilityError, RequestError
 from hawkeye_cli.evaluation.results import read_results
 from openai_stub import MODEL, StubServer
@@ -24,6 +25,9 @@ def write_data(path: Path) -> Path:
     path.write_text("".join(json.dumps({"question": q, "answer": f"#### {2 * i}"}) + "\n"
                             for i, q in enumerate(QUESTIONS)), encoding="utf-8")
     return path
+
+
+T = TypeVar("T")
 
 
 class Echo(ScriptedBackend):
@@ -38,7 +42,14 @@ class Echo(ScriptedBackend):
         self.most_in_flight = 0
         self._lock = threading.Lock()
 
+    def session(self, request: Request) -> Session:
+        """The planner's thinking (a plan) is answered as any prompt is (its probes write nothing)."""
+        return self._answering(request, lambda: super(Echo, self).session(request))
+
     def complete(self, request: Request, on_text: Callable[[str], None] | None = None) -> Completion:
+        return self._answering(request, lambda: super(Echo, self).complete(request, on_text))
+
+    def _answering(self, request: Request, answer: Callable[[], T]) -> T:
         prompt = self.render(request)
         with self._lock:
             self.in_flight += 1
@@ -50,7 +61,7 @@ class Echo(ScriptedBackend):
             number = next(int(w) for w in prompt.replace("?", " ").split() if w.isdigit())
             with self._lock:
                 self.outputs = [f"{number} plus {number} #### {2 * number}"]
-                return super().complete(request, on_text)
+                return answer()
         finally:
             with self._lock:
                 self.in_flight -= 1

@@ -137,9 +137,9 @@ def test_serve_maps_reasoning_effort_and_budget_names_to_levels(
 
 @pytest.mark.parametrize(("option", "value"), [("--budget", "extreme"), ("--budget", "0"), ("--effort", "max"),
                                                ("--budgets", "64,huge")])
-def test_an_unknown_level_is_a_usage_error(option: str, value: str) -> None:
+def test_an_unknown_level_is_a_usage_error(option: str, value: str, hawkeye: Hawkeye) -> None:
     command = ["bench", "gsm8k", "--data", "missing.jsonl"] if option == "--budgets" else ["ask", QUESTION]
-    result = CliRunner().invoke(app, [*command, option, value])
+    result = hawkeye(*command, option, value)
     assert result.exit_code == 2
     assert option in result.output and value.split(",")[-1] in result.output
 
