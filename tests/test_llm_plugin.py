@@ -153,3 +153,15 @@ def test_hawkeye_errors_are_one_line_from_llm(args: list[str], message: str) -> 
     assert result.exit_code == 1
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_a_broken_registry_leaves_llm_working_and_says_why_hawkeye_is_missing(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "models.yaml"
+    broken.write_text("profiles: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("HAWKEYE_MODELS", str(broken))
+    result = run_llm("models")
+    assert result.exit_code == 0
+    assert "hawkeye/" not in result.stdout and "OpenAI" in result.stdout  # llm's own models are still there
+    assert result.stderr == (f"hawkeye: no models for llm: invalid YAML in {broken} line 2 — fix the syntax of that "
+                             "file\n")
