@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -119,9 +119,10 @@ class ModelOptions:
         if self.on_disagree == "resume" and isinstance(choice if choice is not None else pair.profile.budget, int):
             raise typer.BadParameter("resuming needs the adaptive stop: --budget auto or an effort level",
                                      param_hint="--on-disagree")
-        return DecodeSettings.of(pair.profile, budget=choice, max_budget=self.max_budget, max_tokens=self.max_tokens,
-                                 sampling=Sampling(temperature=self.temperature, seed=self.seed),
-                                 stop_when=self.stop_when, on_disagree=self.on_disagree)
+        decode = DecodeSettings.of(pair.profile, budget=choice, max_budget=self.max_budget, max_tokens=self.max_tokens,
+                                   sampling=Sampling(temperature=self.temperature, seed=self.seed),
+                                   stop_when=self.stop_when)
+        return replace(decode, on_disagree=self.on_disagree)
 
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,

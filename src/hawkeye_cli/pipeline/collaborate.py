@@ -45,12 +45,12 @@ class DecodeSettings:
 
     @classmethod
     def of(cls, profile: Profile, *, sampling: Sampling, budget: BudgetChoice | None = None,
-           max_budget: int | None = None, max_tokens: int | None = None, stop_when: StopWhen = Adaptive.stop_when,
-           on_disagree: OnDisagree = "keep") -> DecodeSettings:
+           max_budget: int | None = None, max_tokens: int | None = None,
+           stop_when: StopWhen = Adaptive.stop_when) -> DecodeSettings:
         """What a user asked for, else the profile's budget, adaptive cap and answer cap."""
         return cls(budget=resolve(profile.budget if budget is None else budget, max_budget or profile.max_budget,
                                   stop_when),
-                   max_tokens=max_tokens or profile.max_tokens, sampling=sampling, on_disagree=on_disagree)
+                   max_tokens=max_tokens or profile.max_tokens, sampling=sampling)
 
 
 class Observer:
