@@ -11,6 +11,8 @@ from hawkeye_cli.errors import RegistryError
 from hawkeye_cli.store.registry import ModelSpec, Profile, Registry
 
 DEFAULT_PROFILE_FALLBACK = "tiny"
+MODEL_PREFIX = "hawkeye/"
+"""A profile offered as a model (hawkeye serve, the llm plugin) is named hawkeye/<profile>."""
 
 
 @dataclass(frozen=True)

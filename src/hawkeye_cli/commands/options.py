@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -18,7 +18,7 @@ from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
 from hawkeye_cli.loading import Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.pipeline.budget import StopWhen, resolve
+from hawkeye_cli.pipeline.budget import StopWhen
 from hawkeye_cli.pipeline.collaborate import OnDisagree
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, BudgetChoice, Effort, Registry, endpoint_problem, parse_budget
@@ -131,11 +131,10 @@ class ModelOptions:
         if self.on_disagree == "resume" and isinstance(choice if choice is not None else pair.profile.budget, int):
             raise typer.BadParameter("resuming needs the adaptive stop: --budget auto or an effort level",
                                      param_hint="--on-disagree")
-        return DecodeSettings(
-            budget=resolve(choice if choice is not None else pair.profile.budget,
-                           self.max_budget or pair.profile.max_budget, self.stop_when),
-            max_tokens=self.max_tokens or pair.profile.max_tokens,
-            sampling=Sampling(temperature=self.temperature, seed=self.seed), on_disagree=self.on_disagree)
+        decode = DecodeSettings.of(pair.profile, budget=choice, max_budget=self.max_budget, max_tokens=self.max_tokens,
+                                   sampling=Sampling(temperature=self.temperature, seed=self.seed),
+                                   stop_when=self.stop_when)
+        return replace(decode, on_disagree=self.on_disagree)
 
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,

@@ -81,6 +81,23 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class Latency:
+    """Seconds per item at the percentiles `vllm bench serve` reports: numpy.percentile's linear interpolation,
+    which statistics.quantiles computes with method="inclusive"."""
+
+    p50: float
+    p90: float
+    p99: float
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Latency:
+        if len(seconds) == 1:
+            return cls(seconds[0], seconds[0], seconds[0])
+        cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+        return cls(cuts[49], cuts[89], cuts[98])
+
+
+@dataclass(frozen=True)
 class TokenStats:
     """Completion tokens of one stage per item."""
 
@@ -116,6 +133,10 @@ class Summary(Rates):
     """hawkeye: mean concise CoT tokens / mean full CoT tokens of the baseline (the paper's '35 %')."""
     cost_saving: float | None
     """1 - this cost / the baseline's, with the registry's relative per-token prices."""
+    ttft: Latency
+    """Time to the first token of the answer (ItemResult.first_token_seconds)."""
+    latency: Latency
+    """Of the items' latencies (mean_seconds is their mean)."""
     stops: dict[str, int] = field(default_factory=dict)
     """hawkeye: why the planner stopped thinking, and how often (ended, converged, agreed, budget, cap)."""
     agreement: Agreement | None = None
@@ -171,6 +192,8 @@ def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
         speedup=paired.ratio(lambda r: r.model_seconds, invert=True),
         cot_ratio=paired.ratio(lambda r: r.cot_tokens or 0) if first.mode == "hawkeye" else None,
         cost_saving=None if (ratio := paired.ratio(lambda r: r.cost)) is None else 1 - ratio,
+        ttft=Latency.of([row.first_token_seconds for row in rows]),
+        latency=Latency.of([row.model_seconds for row in rows]),
         stops=dict(Counter(row.stop for row in rows if row.stop is not None)),
         agreement=Agreement.of(rows),
     )

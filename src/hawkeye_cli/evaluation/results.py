@@ -20,6 +20,9 @@ from hawkeye_cli.scoring.verdict import Verdict
 Mode = Literal["baseline", "hawkeye", "expander"]
 MODES: tuple[Mode, ...] = ("baseline", "hawkeye", "expander")
 
+ANSWERING: dict[Mode, str] = {"baseline": "baseline", "hawkeye": "expand", "expander": "solo"}
+"""The stage whose text a user reads as the answer in each mode."""
+
 BudgetValue = int | str | None
 """A row's budget: thinking tokens, the adaptive stop's name (`auto`, `low`…), or None outside hawkeye mode."""
 
@@ -93,6 +96,13 @@ class ItemResult:
     def model_seconds(self) -> float:
         """Seconds spent inside the models (the rest of `seconds` is hawkeye's own overhead)."""
         return sum(stage["seconds"] for stage in self.stages.values())
+
+    @property
+    def first_token_seconds(self) -> float:
+        """Time to first token (TTFT) of the answer: the seconds of every stage before the answering one (a plan,
+        its probes and checks) and the answering stage's own time to its first token."""
+        answering = self.stages[ANSWERING[self.mode]]
+        return self.model_seconds - answering["seconds"] + answering["prompt_seconds"]
 
     @property
     def cost(self) -> float:

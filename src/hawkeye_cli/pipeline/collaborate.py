@@ -16,11 +16,11 @@ from hawkeye_cli.backends.base import MIN_ANSWER_TOKENS, Completion, Request, Sa
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
-from hawkeye_cli.pipeline.budget import DEFAULT_EFFORT, Adaptive, Budget, most_tokens
+from hawkeye_cli.pipeline.budget import DEFAULT_EFFORT, Adaptive, Budget, StopWhen, most_tokens, resolve
 from hawkeye_cli.pipeline.probing import Planning, Probe
 from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
-from hawkeye_cli.store.registry import AUTO
+from hawkeye_cli.store.registry import AUTO, BudgetChoice, Profile
 
 OnDisagree = Literal["keep", "resume"]
 """When the expander's answer is not the planner's: keep it (and say so), or let the planner think further from
@@ -43,6 +43,15 @@ class DecodeSettings:
     sampling: Sampling = field(default_factory=Sampling)
     on_disagree: OnDisagree = "keep"
 
+    @classmethod
+    def of(cls, profile: Profile, *, sampling: Sampling, budget: BudgetChoice | None = None,
+           max_budget: int | None = None, max_tokens: int | None = None,
+           stop_when: StopWhen = Adaptive.stop_when) -> DecodeSettings:
+        """What a user asked for, else the profile's budget, adaptive cap and answer cap."""
+        return cls(budget=resolve(profile.budget if budget is None else budget, max_budget or profile.max_budget,
+                                  stop_when),
+                   max_tokens=max_tokens or profile.max_tokens, sampling=sampling)
+
 
 class Observer:
     """Hooks into a running collaboration (status lines, streaming); every hook does nothing unless overridden."""
@@ -61,6 +70,24 @@ class Observer:
 
     def planned(self, plan: PlanResult) -> None:
         """The plan is done: what it cost and why it ended (after `finished` of its stage)."""
+
+
+class StrippedText:
+    """Streamed text as the whole result has it stripped (a plan's cot is: split_thinking): no whitespace before
+    the first word, and whitespace held back until more text follows it, so none is sent at the end."""
+
+    def __init__(self) -> None:
+        self._started = False
+        self._held = ""
+
+    def next(self, piece: str) -> str:
+        if not self._started:
+            piece = piece.lstrip()
+            self._started = bool(piece)
+        text = self._held + piece
+        sent = text.rstrip()
+        self._held = text[len(sent):]
+        return sent
 
 
 def _agree(planner: str | None, expander: str | None) -> bool | None:

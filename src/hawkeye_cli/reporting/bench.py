@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, astuple, fields
 from itertools import groupby
 from types import TracebackType
 from typing import Any, TypedDict
@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hawkeye_cli.evaluation.metrics import Failures, Rate, Summary
+from hawkeye_cli.evaluation.metrics import Failures, Latency, Rate, Summary
 from hawkeye_cli.evaluation.results import ItemResult
 from hawkeye_cli.evaluation.runner import Task
 
@@ -23,6 +23,12 @@ _MISSING = "—"
 # Which model ran a stage; the table's title names the models (their names are too long for 80 columns).
 _ROLES = {"baseline": "planner", "plan": "planner", "probe": "planner", "check": "expander", "expand": "expander",
           "first_expand": "expander", "solo": "expander"}
+
+LATENCY_DEFINITION = (
+    "TTFT: seconds to the first token of the answer: the expander's own first token, or the baseline's (of its "
+    "thinking, for a reasoning planner); for hawkeye, the expander's first token after the plan, its probes and "
+    "checks. latency: the seconds of an item's model calls. Percentiles interpolate linearly between items, as "
+    "vllm bench serve's (numpy.percentile).")
 
 # Items take seconds to minutes, so the ETA averages over the whole run rather than Rich's last 30 s.
 _ETA_WINDOW_S = 24 * 3600
@@ -104,6 +110,7 @@ def render_summary(console: Console, summaries: Sequence[Summary], title: str, f
     for (planner, expander, seed), group in groupby(summaries, key=lambda s: (s.planner, s.expander, s.seed)):
         rows = list(group)
         console.print(_accuracy_table(rows, f"{title} · planner {planner} + expander {expander} · seed {seed}"))
+        console.print(_latency_table(rows))
         console.print(_tokens_table(rows))
         if any(summary.stops for summary in rows):
             console.print(_stops_table(rows))
@@ -128,7 +135,7 @@ def summary_document(summaries: Sequence[Summary], benchmark: str, failed: Seque
     failed, not scored.
     """
     return {"benchmark": benchmark, **meta, "summaries": [{"label": s.label, **asdict(s)} for s in summaries],
-            "failed": [asdict(f) for f in failed]}
+            "failed": [asdict(f) for f in failed], "latency_definition": LATENCY_DEFINITION}
 
 
 def _accuracy_table(summaries: list[Summary], title: str) -> Table:
@@ -143,6 +150,17 @@ def _accuracy_table(summaries: list[Summary], title: str) -> Table:
         table.add_row(s.label, str(s.n), format_rate(s.accuracy), f"{s.strict.value:.1%}",
                       f"{s.flexible.value:.1%}", f"{s.mean_seconds:.2f}",
                       f"{s.total_seconds:.1f}", speedup)
+    return table
+
+
+def _latency_table(summaries: list[Summary]) -> Table:
+    table = _table("Latency per item, in seconds", LATENCY_DEFINITION)
+    table.add_column("mode", no_wrap=True)
+    for measure in ("TTFT", "latency"):
+        for point in fields(Latency):
+            table.add_column(f"{measure}\n{point.name}", justify="right", no_wrap=True)
+    for s in summaries:
+        table.add_row(s.label, *(f"{seconds:.2f}" for latency in (s.ttft, s.latency) for seconds in astuple(latency)))
     return table
 
 

@@ -28,6 +28,7 @@ from hawkeye_cli.errors import ContextOverflowError, DataError, HawkeyeError, Re
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings
 from hawkeye_cli.pipeline.budget import value
+from hawkeye_cli.pipeline.collaborate import StrippedText
 from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
 from hawkeye_cli.serving.jobs import ActiveJobs, Done, Failed, GenerationCancelled, Job, Text
@@ -208,7 +209,7 @@ async def _sse(job: Job, first: Text | Done, completion_id: str, model: str,
     when asked for, then [DONE]. A client that disconnects cancels this generator, and with it the job."""
     event: Text | Done | Failed = first
     role = {"role": "assistant"}
-    plan = _Stripped()
+    plan = StrippedText()
     try:
         while True:
             if isinstance(event, Text):
@@ -229,24 +230,6 @@ async def _sse(job: Job, first: Text | Done, completion_id: str, model: str,
         yield "data: [DONE]\n\n"
     finally:
         await _stop(job)
-
-
-class _Stripped:
-    """Streamed text as the whole reply has it stripped (the plan is: split_thinking): no whitespace before the
-    first word, and whitespace held back until more text follows it, so none is sent at the end."""
-
-    def __init__(self) -> None:
-        self._started = False
-        self._held = ""
-
-    def next(self, piece: str) -> str:
-        if not self._started:
-            piece = piece.lstrip()
-            self._started = bool(piece)
-        text = self._held + piece
-        sent = text.rstrip()
-        self._held = text[len(sent):]
-        return sent
 
 
 def _data(payload: dict[str, Any]) -> str:

@@ -11,13 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hawkeye_cli.backends.settings import BackendSettings
-from hawkeye_cli.loading import LoadedModels, Pair
+from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.budget import Budget, StopWhen, label, resolve
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
 from hawkeye_cli.store.registry import EFFORTS, BudgetChoice, parse_budget
-
-MODEL_PREFIX = "hawkeye/"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""hawkeye as a plugin of simonw/llm: `llm -m hawkeye/PROFILE "question"` runs plan → expand.
+
+One llm model per registry profile. llm asks every plugin for its models on nearly every command, so registering
+reads the registry and nothing else: a profile's models load on its first question, with hawkeye's default
+settings, and stay loaded for the process. The plan is llm's reasoning (streamed to stderr, dimmed; `-R` hides
+it), the answer its text; `llm logs` records both, with each stage's tokens in the usage details.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, cast
+
+import llm
+from llm.parts import StreamEvent
+from pydantic import Field, field_validator
+
+from hawkeye_cli.backends.base import Sampling
+from hawkeye_cli.backends.settings import BackendSettings
+from hawkeye_cli.errors import DataError, HawkeyeError
+from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair, choose_pair
+from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings, Observer
+from hawkeye_cli.pipeline.budget import Adaptive, StopWhen, value
+from hawkeye_cli.pipeline.collaborate import StrippedText
+from hawkeye_cli.pipeline.results import Stage
+from hawkeye_cli.store.registry import BudgetChoice, ModelSpec, load_registry, parse_budget
+
+
+class Loaded:
+    """The collaboration of each planner/expander pair, built on its first question and kept for the process."""
+
+    def __init__(self, settings: BackendSettings) -> None:
+        self.models = LoadedModels(settings)
+        self._collaborations: dict[tuple[ModelSpec, ModelSpec], Collaboration] = {}
+        self._lock = threading.Lock()  # llm's Python API may be called from several threads
+
+    def collaboration(self, pair: Pair) -> Collaboration:
+        with self._lock:
+            key = (pair.planner, pair.expander)
+            if key not in self._collaborations:
+                self._collaborations[key] = Collaboration(*self.models.pair(pair))
+            return self._collaborations[key]
+
+    def close(self) -> None:
+        self.models.close()
+
+
+LOADED = Loaded(BackendSettings())
+"""hawkeye's defaults, as `hawkeye ask` has them: every usable core, the GPU when llama.cpp has one."""
+
+
+@llm.hookimpl
+def register_models(register: Callable[..., None]) -> None:
+    try:
+        profiles = list(load_registry().profiles)
+    except HawkeyeError as exc:  # llm itself must keep working, with a line saying why hawkeye is missing
+        print(f"hawkeye: no models for llm: {exc.one_line()}", file=sys.stderr)
+        return
+    for profile in profiles:
+        register(Hawkeye(profile))
+
+
+class Hawkeye(llm.Model):
+    can_stream = True
+    supports_conversation = False
+    """hawkeye answers one question: earlier turns would not reach its models, so llm refuses `-c` itself."""
+
+    class Options(llm.Options):
+        budget: BudgetChoice | None = Field(
+            default=None, description="Planner thinking: a number of tokens, auto (stop when its probed answers "
+            "converge), or an effort level: low, medium, high. Default: the profile's.")
+        max_budget: int | None = Field(
+            default=None, gt=0, description="Cap on the planner's thinking under auto (low halves it, high doubles "
+            "it). Default: the profile's.")
+        max_tokens: int | None = Field(default=None, gt=0, description="Cap on the answer. Default: the profile's.")
+        temperature: float = Field(default=Sampling.temperature, ge=0, description="0 is greedy and deterministic.")
+        seed: int = Field(default=Sampling.seed, description="Sampling seed.")
+        stop_when: StopWhen = Field(
+            default=Adaptive.stop_when, description="auto: stop when the planner's last answers agree (converged), "
+            "or as soon as the expander's short answer equals the planner's (agree).")
+
+        @field_validator("budget", mode="before")
+        @classmethod
+        def _budget(cls, given: object) -> BudgetChoice | None:
+            return None if given is None else parse_budget(str(given))
+
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+        self.model_id = MODEL_PREFIX + profile
+
+    def execute(self, prompt: llm.Prompt, stream: bool, response: llm.Response,
+                conversation: llm.Conversation | None) -> Iterator[str | StreamEvent]:
+        """A HawkeyeError is llm's ModelError, which llm prints as one line: `Error: <message> — <fix>`."""
+        try:
+            question = _question(prompt, self.model_id)
+            pair = choose_pair(load_registry(), profile=self.profile)
+            options = cast(Hawkeye.Options, prompt.options)  # llm built it from this model's Options
+            decode = DecodeSettings.of(pair.profile, budget=options.budget, max_budget=options.max_budget,
+                                       max_tokens=options.max_tokens, stop_when=options.stop_when,
+                                       sampling=Sampling(temperature=options.temperature, seed=options.seed))
+            collaboration = LOADED.collaboration(pair)
+            if stream:
+                result = yield from _streamed(collaboration, question, decode)
+            else:
+                result = collaboration.ask(question, decode)
+                if result.plan.cot:
+                    yield StreamEvent(type="reasoning", chunk=result.plan.cot)
+                yield result.expansion.text
+        except HawkeyeError as exc:
+            raise llm.ModelError(exc.one_line()) from exc
+        response.set_usage(input=sum(stage.completion.prompt_tokens for stage in result.stages),
+                           output=sum(stage.completion.completion_tokens for stage in result.stages),
+                           details=usage_details(result))
+
+
+def _question(prompt: llm.Prompt, model_id: str) -> str:
+    if prompt.system:
+        raise DataError("hawkeye takes no system prompt: its planner and expander have prompts of their own",
+                        fix="leave out -s/--system (and a template's system prompt)")
+    question = prompt.prompt.strip()
+    if not question:
+        raise DataError("the question is empty", fix=f'give it as the prompt: llm -m {model_id} "question"')
+    return question
+
+
+def usage_details(result: AskResult) -> dict[str, Any]:
+    """What `llm logs` keeps beside the summed tokens: each stage's tokens and seconds, why the planner stopped,
+    and whether the two models agree."""
+    return {
+        "stages": {stage.stage: {"model": stage.model, "prompt_tokens": stage.completion.prompt_tokens,
+                                 "completion_tokens": stage.completion.completion_tokens,
+                                 "seconds": round(stage.completion.seconds, 3),
+                                 "finish_reason": stage.completion.finish_reason} for stage in result.stages},
+        "budget": value(result.plan.budget), "stop": result.plan.stop, "agree": result.agree,
+        "planner_answer": result.plan.answer, "final_answer": result.final_answer,
+    }
+
+
+class _Abandoned(Exception):
+    """Raised in the worker at its next token once llm stopped reading (Ctrl-C): the generation ends there."""
+
+
+class _Relay(Observer):
+    """The pipeline calls back with text as it is generated, llm pulls it from a generator: the question runs in a
+    worker thread and its text comes through a queue."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[tuple[Stage, str] | AskResult | Exception] = queue.Queue()
+        self.abandoned = threading.Event()
+
+    def text(self, stage: Stage, chunk: str) -> None:
+        if self.abandoned.is_set():
+            raise _Abandoned
+        self.queue.put((stage, chunk))
+
+
+def _streamed(collaboration: Collaboration, question: str,
+              decode: DecodeSettings) -> Generator[str | StreamEvent, None, AskResult]:
+    """The plan as reasoning events (stripped as the plan's cot is), then the answer as text; returns the result."""
+    relay = _Relay()
+
+    def work() -> None:
+        try:
+            relay.queue.put(collaboration.ask(question, decode, observer=relay))
+        except Exception as exc:  # handed to llm's thread, which raises it
+            relay.queue.put(exc)
+
+    worker = threading.Thread(target=work, name="hawkeye-llm", daemon=True)
+    worker.start()
+    plan = StrippedText()
+    try:
+        while True:
+            item = relay.queue.get()
+            if isinstance(item, Exception):
+                raise item
+            if isinstance(item, AskResult):
+                return item
+            stage, chunk = item
+            if stage == "expand":
+                yield chunk
+            elif text := plan.next(chunk):
+                yield StreamEvent(type="reasoning", chunk=text)
+    finally:
+        relay.abandoned.set()
+        worker.join()
