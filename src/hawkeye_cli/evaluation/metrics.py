@@ -162,7 +162,6 @@ def summarize(rows: Iterable[ItemResult]) -> list[Summary]:
         return (*key[:3], MODES.index(key[3]), isinstance(key[4], str), tokens, str(key[4]))
 
     return [_summary(groups[key], groups.get((*key[:3], "baseline", None), [])) for key in sorted(groups, key=order)]
-    return [_summary(groups[key], groups.get((*key[:3], "baseline", None), [])) for key in order]
 
 
 def _summary(rows: list[ItemResult], baseline: list[ItemResult]) -> Summary:
