@@ -3,7 +3,9 @@
 differences are covered by the stub in test_openai_backend.py).
 
 llama-cpp-python's server samples with repeat_penalty 1.1 unless told otherwise; the registry entry sends 1.0
-(`extra_body`), and then greedy results equal the in-process run's exactly.
+(`extra_body`), and then greedy results equal the in-process run's exactly. It cannot continue a chat message (the
+probe after a plan does), so the entry gives the model's chat template, as its GGUF has it: hawkeye then sends
+a continued reply as a raw prompt.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import llama_cpp
 import pytest
 import yaml
 
 from cli_runner import Hawkeye, run_hawkeye
+from remote_fixtures import smollm_gguf
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +31,14 @@ LOCAL = "smollm2-135m-instruct"
 @pytest.fixture(scope="module")
 def remote_registry(llama_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A user registry naming the served model, as a user would write it."""
-    path = tmp_path_factory.mktemp("registry") / "models.yaml"
+    folder = tmp_path_factory.mktemp("registry")
+    gguf = llama_cpp.Llama(model_path=str(smollm_gguf()), vocab_only=True, verbose=False)
+    (folder / "smollm2.jinja").write_text(gguf.metadata["tokenizer.chat_template"], encoding="utf-8")
+    path = folder / "models.yaml"
     path.write_text(yaml.safe_dump({"models": {"remote-smollm": {
         "source": {"openai": llama_server, "extra_body": {"repeat_penalty": 1.0}},
-        "roles": ["planner", "expander"], "prompt_format": "chat", "cost": {"prompt": 0.135, "completion": 0.135},
+        "roles": ["planner", "expander"], "prompt_format": "chat", "chat_template": "smollm2.jinja",
+        "cost": {"prompt": 0.135, "completion": 0.135},
     }}}), encoding="utf-8")
     patch = pytest.MonkeyPatch()
     patch.setenv("HAWKEYE_MODELS", str(path))

@@ -119,10 +119,13 @@ def test_completion_has_plan_answer_and_usage_by_stage(answered: openai.types.ch
     plan, expand = stages["plan"], stages["expand"]
     assert plan["model"] == "gemma3-270m" and expand["model"] == "smollm2-135m-instruct"
     assert 0 < plan["completion_tokens"] <= 8 and 0 < expand["completion_tokens"] <= 24  # budget and cap hold
-    assert usage.prompt_tokens == plan["prompt_tokens"] + expand["prompt_tokens"]
-    assert usage.completion_tokens == plan["completion_tokens"] + expand["completion_tokens"]
+    probe = stages["probe"]  # the planner's answer, probed where the budget cut the plan
+    assert usage.prompt_tokens == plan["prompt_tokens"] + probe["prompt_tokens"] + expand["prompt_tokens"]
+    assert usage.completion_tokens == (plan["completion_tokens"] + probe["completion_tokens"]
+                                       + expand["completion_tokens"])
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
-    assert usage.completion_tokens_details.reasoning_tokens == plan["completion_tokens"]  # type: ignore[union-attr]
+    assert usage.completion_tokens_details.reasoning_tokens == (  # type: ignore[union-attr]
+        plan["completion_tokens"] + probe["completion_tokens"])
     assert plan["seconds"] > 0 and expand["seconds"] > 0
 
 
@@ -216,7 +219,8 @@ def test_one_log_line_per_request(server: Server) -> None:
     answered = [line for line in new if "hawkeye/tiny@7" in line]
     assert len(answered) == 1, new
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d POST /v1/chat/completions hawkeye/tiny@7 200 · "
-                        r"plan \d+ tok [\d.]+s · expand \d+ tok [\d.]+s · [\d.]+s", answered[0]), answered[0]
+                        r"plan \d+ tok [\d.]+s · stop budget · probe \d+ tok [\d.]+s · expand \d+ tok [\d.]+s · "
+                        r"(agree|disagree|not compared) · [\d.]+s", answered[0]), answered[0]
 
 
 @pytest.mark.slow
@@ -228,8 +232,8 @@ def test_the_key_from_the_environment_is_required_and_sigterm_stops_the_server_c
             guarded.client().models.list()  # the key "unused"
         client = openai.OpenAI(base_url=f"{guarded.url}/v1", api_key="sesame", max_retries=0)
         assert [model.id for model in client.models.list().data] == ["hawkeye/tiny"]
-        stream = iter(client.chat.completions.create(
-            model="hawkeye/tiny@9", max_tokens=LONG_ANSWER, stream=True,
+        stream = iter(client.chat.completions.create(  # a long plan: the planner is still thinking after the grace
+            model="hawkeye/tiny@400", max_tokens=LONG_ANSWER, stream=True,
             messages=[{"role": "user", "content": "List the first 300 prime numbers, one per line."}]))
         next(stream)
         signalled = time.monotonic()
