@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
-from hawkeye_cli.commands import ask, bench, compress_cot, logs, models, pull, score, serve, verify
+from hawkeye_cli.commands import ask, bench, calibrate, compress_cot, logs, models, pull, score, serve, verify
 from hawkeye_cli.errors import EXIT_INTERRUPTED, HawkeyeError
 from hawkeye_cli.reporting.console import print_error, stderr
 
@@ -42,6 +42,7 @@ app.command("models")(models.list_models)
 app.command("pull")(pull.pull)
 app.command("verify")(verify.verify)
 app.add_typer(bench.app, name="bench")
+app.add_typer(calibrate.app, name="calibrate")
 app.add_typer(compress_cot.app, name="compress-cot")
 app.command("score")(score.score)
 app.command("serve")(serve.serve)

@@ -73,3 +73,7 @@ class FileInUseError(HawkeyeError):
 
 class LedgerError(HawkeyeError):
     """The savings ledger (logs.db) cannot be read or written: a question is then answered but not recorded."""
+
+
+class CalibrationError(HawkeyeError):
+    """Calibration has nothing to choose from, or no setting met the tolerance: nothing was saved."""
