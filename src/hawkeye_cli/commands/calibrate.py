@@ -31,8 +31,8 @@ from hawkeye_cli.store.user_registry import save_profile, writable_user_registry
 
 DEFAULT_BUDGETS = "64,128,256,auto,low,high"
 
-app = typer.Typer(help="Choose the planner's budget: the cheapest setting as accurate as the planner alone.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Choose the planner's budget: the cheapest setting within a tolerance of the planner alone's "
+                  "accuracy.", no_args_is_help=True)
 
 
 def _help(benchmark: Benchmark) -> str:
@@ -40,7 +40,7 @@ def _help(benchmark: Benchmark) -> str:
         f"Run the planner alone and hawkeye at each of --budgets on {benchmark.title} problems (a development set: "
         "--data, --offset, --limit), then choose the cheapest setting whose accuracy is within --tolerance points "
         "of the planner alone's.",
-        f"The guard: {guard(DEFAULT_TOLERANCE)}.",
+        f"The guard: {guard(DEFAULT_TOLERANCE)}. --tolerance sets the {DEFAULT_TOLERANCE:g} points.",
         f"Results go to OUT/{benchmark.name}.jsonl, shared with hawkeye bench: either resumes the other, and "
         "Ctrl-C keeps every finished result. The trade-off is drawn to --plot. --save PROFILE writes the chosen "
         f"setting into your registry file ({paths.USER_REGISTRY_ENV} or the config folder's models.yaml), so "

@@ -31,22 +31,26 @@ def render_calibration(console: Console, calibration: Calibration, title: str) -
 
 def _table(calibration: Calibration, title: str) -> Table:
     baseline = calibration.baseline
-    table = Table(title=f"{title} · planner {baseline.planner} + expander {baseline.expander} · "
-                  f"tolerance {calibration.tolerance:g} points", title_justify="left",
-                  caption=f"loss: accuracy points below the planner alone; bound: {guard(calibration.tolerance)}. "
-                  "tokens, s: generated tokens (all stages) and model seconds per item.",
-                  caption_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("setting", "n", "accuracy", "loss", "bound", "tokens", "s/item", "within", ""):
-        table.add_column(column, justify="left" if column in ("setting", "") else "right", no_wrap=True)
+    table = Table(title=f"{title} calibration · planner {baseline.planner} + expander {baseline.expander}",
+                  title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=f"loss: accuracy points below the planner alone (baseline). Guard: "
+                  f"{guard(calibration.tolerance)}. tokens, s/item: generated tokens (all stages) and model seconds "
+                  "per item.")
+    for column in ("setting", "n", "accuracy", "loss", "bound", "tokens", "s/item", "within"):
+        table.add_column(column, justify="left" if column in ("setting", "within") else "right", no_wrap=True)
     table.add_row("baseline", str(baseline.n), format_rate(baseline.accuracy), _MISSING, _MISSING,
-                  f"{baseline.mean_tokens:.1f}", f"{baseline.mean_seconds:.2f}", _MISSING, "")
+                  f"{baseline.mean_tokens:.1f}", f"{baseline.mean_seconds:.2f}", _MISSING)
     for candidate in calibration.candidates:
         s = candidate.summary
-        bound = _MISSING if candidate.bound is None else f"{candidate.bound:+.1f}"
-        table.add_row(s.label, str(s.n), format_rate(s.accuracy), f"{candidate.loss:+.1f}", bound,
-                      f"{s.mean_tokens:.1f}", f"{s.mean_seconds:.2f}", "yes" if candidate.qualifies else "no",
-                      "◀ chosen" if candidate is calibration.chosen else "")
+        within = ("yes, chosen" if candidate is calibration.chosen else "yes") if candidate.qualifies else "no"
+        table.add_row(s.label, str(s.n), format_rate(s.accuracy), f"{candidate.loss:+.1f}", _points(candidate.bound),
+                      f"{s.mean_tokens:.1f}", f"{s.mean_seconds:.2f}", within,
+                      style="bold" if candidate is calibration.chosen else None)
     return table
+
+
+def _points(value: float | None) -> str:
+    return _MISSING if value is None else f"{value:+.1f}"
 
 
 def verdict(calibration: Calibration) -> str:
@@ -57,11 +61,13 @@ def verdict(calibration: Calibration) -> str:
         return (f"chosen: {s.label}, {s.mean_tokens:.0f} generated tokens and {s.mean_seconds:.2f} s per item against "
                 f"the planner alone's {baseline.mean_tokens:.0f} and {baseline.mean_seconds:.2f} s "
                 f"({_change(s.mean_tokens, baseline.mean_tokens)} tokens), accuracy {s.accuracy.value:.1%} against "
-                f"{baseline.accuracy.value:.1%}")
+                f"{baseline.accuracy.value:.1%}"
+                + ("; it generates no fewer tokens than the planner alone, so hawkeye saves nothing at these settings"
+                   if s.mean_tokens >= baseline.mean_tokens else ""))
     closest = calibration.closest
     if closest is None:
         return "no setting to choose from: every hawkeye item failed"
-    bound = "no bound with one item" if closest.bound is None else f"bound {closest.bound:+.1f}"
+    bound = "no bound with one item" if closest.bound is None else f"bound {_points(closest.bound)}"
     return (f"no setting is within {calibration.tolerance:g} points of the planner alone; the closest is "
             f"{closest.summary.label} ({closest.loss:+.1f} points, {bound}): run more problems (--limit), larger "
             "budgets, or allow more with --tolerance")

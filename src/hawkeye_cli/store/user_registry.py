@@ -82,7 +82,12 @@ def _replace(target: Path, text: str) -> None:
             os.fsync(file.fileno())
         if target.exists():
             shutil.copymode(target, temporary)
-        load_registry([temporary])  # it follows the old file, whose every entry it holds: as if it replaced it
+        try:
+            load_registry([temporary])  # it follows the old file, whose every entry it holds: as if it replaced it
+        except RegistryError as exc:
+            problem = exc.message.replace(f" + {temporary}", "")
+            raise RegistryError(f"{target} left as it was: the registry would not load with the change ({problem})",
+                                fix="fix that entry in the file, or save under another name") from exc
         os.replace(temporary, target)
     except OSError as exc:
         raise OutputError(f"cannot write the user registry {target}: {exc.strerror or exc}",
