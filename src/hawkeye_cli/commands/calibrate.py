@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,12 +22,13 @@ from hawkeye_cli.evaluation.runner import tasks_for
 from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.reporting.bench import render_failures
 from hawkeye_cli.reporting.calibrate import calibration_document, guard, render_calibration
 from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
 from hawkeye_cli.reporting.plots import plot_pareto
 from hawkeye_cli.store import paths
-from hawkeye_cli.store.registry import load_registry
+from hawkeye_cli.store.registry import ModelSpec, Registry, Role, load_registry
 from hawkeye_cli.store.user_registry import save_profile, writable_user_registry
 
 DEFAULT_BUDGETS = "64,128,256,auto,low,high"
@@ -104,7 +106,8 @@ def run_calibrate(
     calibration = calibrate(run.summaries, tolerance)
     if json_output:
         document = calibration_document(calibration, benchmark.name, dataset=run.source, results=str(run.results),
-                                        problems={"offset": offset, "count": run.problems}, plot=str(figure))
+                                        problems={"offset": offset, "count": run.problems}, plot=str(figure),
+                                        failed=[asdict(failure) for failure in run.failed])
         typer.echo(json.dumps(document, indent=2))
     else:
         render_calibration(stdout, calibration, benchmark.title)
@@ -116,7 +119,7 @@ def run_calibrate(
     for error in unwritten:
         print_error(error)
     if save is not None:
-        _save(calibration, save, pair, models, benchmark=benchmark, problems=run.problems)
+        _save(calibration, save, registry, pair, models, decode, benchmark=benchmark, problems=run.problems)
     if unwritten:
         raise typer.Exit(EXIT_ERROR)
 
@@ -125,22 +128,22 @@ for _benchmark in BENCHMARKS.values():
     app.command(_benchmark.name, help=_help(_benchmark))(run_calibrate)
 
 
-def _save(calibration: Calibration, name: str, pair: Pair, models: options.ModelOptions, *, benchmark: Benchmark,
-          problems: int) -> None:
+def _save(calibration: Calibration, name: str, registry: Registry, pair: Pair, models: options.ModelOptions,
+          decode: DecodeSettings, *, benchmark: Benchmark, problems: int) -> None:
     """The chosen setting as profile `name`: the models as they were named, the budget with its cap, and the
     answer cap it was measured under."""
     if calibration.chosen is None:
         raise CalibrationError(f"nothing saved as profile {name}: no setting qualified",
-                        fix="see the table; try more problems, larger budgets or a larger --tolerance")
+                               fix="see the table; try more problems, larger budgets or a larger --tolerance")
     budget = calibration.chosen.summary.budget
     settings: dict[str, Any] = {"budget": budget}
     if isinstance(budget, str):
-        settings["max_budget"] = models.max_budget or pair.profile.max_budget
-    settings["max_tokens"] = models.max_tokens or pair.profile.max_tokens
+        settings["max_budget"] = models.budget_cap(pair)
+    settings["max_tokens"] = decode.max_tokens
     settings["description"] = (f"calibrated by hawkeye calibrate on {benchmark.title} ({problems} problems), within "
                                f"{calibration.tolerance:g} points of the planner alone, {date.today().isoformat()}")
-    path = save_profile(load_registry(), name, {"planner": (models.planner or pair.profile.planner, pair.planner),
-                                                "expander": (models.expander or pair.profile.expander, pair.expander)},
-                        settings)
+    roles: dict[Role, tuple[str, ModelSpec]] = {"planner": (models.planner or pair.profile.planner, pair.planner),
+             "expander": (models.expander or pair.profile.expander, pair.expander)}
+    path = save_profile(registry, name, roles, settings)
     stderr.print(f"saved profile {name} (budget {budget}) in {path}: hawkeye ask -p {name} uses it", highlight=False,
                  soft_wrap=True)

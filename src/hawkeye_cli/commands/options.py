@@ -120,10 +120,14 @@ class ModelOptions:
             raise typer.BadParameter("resuming needs the adaptive stop: --budget auto or an effort level",
                                      param_hint="--on-disagree")
         return DecodeSettings(
-            budget=resolve(choice if choice is not None else pair.profile.budget,
-                           self.max_budget or pair.profile.max_budget, self.stop_when),
+            budget=resolve(choice if choice is not None else pair.profile.budget, self.budget_cap(pair),
+                           self.stop_when),
             max_tokens=self.max_tokens or pair.profile.max_tokens,
             sampling=Sampling(temperature=self.temperature, seed=self.seed), on_disagree=self.on_disagree)
+
+    def budget_cap(self, pair: Pair) -> int:
+        """The adaptive stop's cap (medium's): --max-budget, else the profile's."""
+        return self.max_budget or pair.profile.max_budget
 
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,

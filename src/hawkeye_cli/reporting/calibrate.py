@@ -26,7 +26,7 @@ def guard(tolerance: float) -> str:
 
 def render_calibration(console: Console, calibration: Calibration, title: str) -> None:
     console.print(_table(calibration, title))
-    console.print(verdict(calibration), highlight=False, soft_wrap=True)
+    console.print(verdict(calibration), highlight=False)
 
 
 def _table(calibration: Calibration, title: str) -> Table:
