@@ -72,7 +72,7 @@ def calibrate(summaries: Sequence[Summary], tolerance: float = DEFAULT_TOLERANCE
     baseline = next((s for s in summaries if s.mode == "baseline"), None)
     if baseline is None:
         raise CalibrationError("no result of the planner alone to calibrate against (every one failed)",
-                        fix="run the same command again: failed items are retried")
+                               fix="run the same command again: failed items are retried")
     candidates = []
     for summary in summaries:
         if summary.mode != "hawkeye":

@@ -79,7 +79,7 @@ def plot_pareto(calibration: Calibration, path: Path, title: str) -> Path:
             for s in everything:
                 axes.errorbar(cost(s), 100 * s.accuracy.value, yerr=100 * (s.accuracy.stderr or 0), fmt="o",
                               color=_COLORS[s.mode], capsize=3)
-                axes.annotate("planner alone" if s is baseline else s.label, (cost(s), 100 * s.accuracy.value),
+                axes.annotate("planner alone" if s is baseline else f"@{s.budget}", (cost(s), 100 * s.accuracy.value),
                               textcoords="offset points", xytext=(5, 5), fontsize=8)
             axes.axhline(100 * baseline.accuracy.value - calibration.tolerance, color=_COLORS["baseline"],
                          linestyle=":", linewidth=1, label=f"planner alone - {calibration.tolerance:g} points")
