@@ -19,7 +19,7 @@ from cli_runner import Hawkeye, run_hawkeye
 from conftest import ScriptedBackend, ScriptedDriver
 from hawkeye_cli import backends
 from hawkeye_cli.backends import GgufDriver
-from hawkeye_cli.backends.base import Backend, Completion, Request
+from hawkeye_cli.backends.base import Backend, Completion, Request, Session
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.evaluation.results import read_results
 from hawkeye_cli.store.registry import ModelSpec
@@ -56,6 +56,13 @@ class Answering(ScriptedBackend):
             raise KeyboardInterrupt
         self.outputs = [self.answer]
         return super().complete(request, on_text)
+
+    def session(self, request: Request) -> Session:
+        """The planner's thinking (a plan) answers the same words."""
+        if len(self.prompts) + 1 == self.interrupt_at:
+            raise KeyboardInterrupt
+        self.outputs = [self.answer]
+        return super().session(request)
 
 
 Models = tuple[Answering, Answering]
@@ -260,7 +267,8 @@ def test_stages_cut_by_max_tokens_are_counted_and_savings_called_lower_bounds(
             "baseline would cost more, so speedups and cost savings are lower bounds") in line
     document = json.loads(run_bench(data, out, "--limit", "3", "--max-tokens", "4", "--json").stdout)
     cuts = {s["label"]: {stage: stats["cut"] for stage, stats in s["stages"].items()} for s in document["summaries"]}
-    assert cuts == {"baseline": {"baseline": 3}, "hawkeye@4": {"plan": 3, "expand": 3}, "expander": {"solo": 3}}
+    assert cuts == {"baseline": {"baseline": 3}, "hawkeye@4": {"plan": 3, "probe": 0, "expand": 3},
+                    "expander": {"solo": 3}}
     uncut = run_bench(data, tmp_path / "uncut", "--limit", "3")  # the expander's 5 words fit; the plan is cut at 4
     assert uncut.exit_code == 0 and "cut short" not in uncut.stdout
 

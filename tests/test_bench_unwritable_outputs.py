@@ -14,7 +14,7 @@ from typer.testing import Result
 from cli_runner import Hawkeye, error_lines, run_hawkeye
 from conftest import ScriptedDriver
 from hawkeye_cli import backends
-from hawkeye_cli.commands import bench
+from hawkeye_cli.commands import bench_run
 from scripted_models import Answering
 
 QUESTION = "Natalia sold 48 clips in April and half as many in May. How many clips in total?"
@@ -46,7 +46,7 @@ def test_an_unwritable_out_fails_in_one_line_before_any_data_or_model_loads(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:
-    monkeypatch.setattr(bench, "load_dataset", lambda *a: pytest.fail("read the data before checking --out"))
+    monkeypatch.setattr(bench_run, "load_dataset", lambda *a: pytest.fail("read the data before checking --out"))
     use_scripted_models(request, meanwhile=lambda: pytest.fail("ran a model before checking --out"))
     blocker = tmp_path / "results"
     blocker.write_text("a file where the results folder should be")

@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from hawkeye_cli import __version__
-from hawkeye_cli.commands import ask, bench, compress_cot, logs, models, pull, score, serve, verify
+from hawkeye_cli.commands import ask, bench, calibrate, compress_cot, logs, models, pull, score, serve, verify
 from hawkeye_cli.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, HawkeyeError, Interrupted
 from hawkeye_cli.outputs import discard_stdout
 from hawkeye_cli.reporting.console import print_error
@@ -61,6 +61,7 @@ app.command("models")(models.list_models)
 app.command("pull")(pull.pull)
 app.command("verify")(verify.verify)
 app.add_typer(bench.app, name="bench")
+app.add_typer(calibrate.app, name="calibrate")
 app.add_typer(compress_cot.app, name="compress-cot")
 app.command("score")(score.score)
 app.command("serve")(serve.serve)

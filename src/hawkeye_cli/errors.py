@@ -113,3 +113,8 @@ class LedgerError(HawkeyeError):
     """The savings ledger (logs.db) cannot be read or written: a question is then answered but not recorded."""
 
     code = "ledger_error"
+
+class CalibrationError(HawkeyeError):
+    """Calibration has nothing to choose from, or no setting met the tolerance: nothing was saved."""
+
+    code = "calibration_error"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -12,22 +10,20 @@ from typing import Annotated, Any
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import options
-from hawkeye_cli.errors import Interrupted
-from hawkeye_cli.evaluation.datasets import Fields, load_dataset
-from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
-from hawkeye_cli.evaluation.results import MODES, Mode, ResultStore, read_results, results_path, summary_path
-from hawkeye_cli.evaluation.runner import Bench, Setup, tasks_for
+from hawkeye_cli.commands import bench_run, options
+from hawkeye_cli.evaluation.datasets import Fields
+from hawkeye_cli.evaluation.metrics import Failures, Summary, failures, summarize
+from hawkeye_cli.evaluation.results import MODES, Mode, read_results, results_path, summary_path
+from hawkeye_cli.evaluation.runner import tasks_for
 from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
-from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
-from hawkeye_cli.pipeline import Collaboration, prompts
-from hawkeye_cli.reporting.bench import BenchProgress, render_summary, summary_document
+from hawkeye_cli.pipeline import prompts
+from hawkeye_cli.reporting.bench import render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
 from hawkeye_cli.reporting.documents import json_text, print_document
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 from hawkeye_cli.store import paths
-from hawkeye_cli.store.registry import BudgetChoice, load_registry, parse_budget
+from hawkeye_cli.store.registry import BudgetChoice, load_registry
 
 app = typer.Typer(
     help="Benchmarks: accuracy, tokens, latency and cost of hawkeye vs the planner alone.", no_args_is_help=True
@@ -54,31 +50,19 @@ def _help(benchmark: Benchmark) -> str:
 @options.model_options()
 def run_bench(
     context: typer.Context,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Local JSONL instead of the hub dataset.", dir_okay=False)
-    ] = None,
-    question_field: Annotated[
-        str | None, typer.Option("--question-field", help="With --data: the field holding the question.")
-    ] = None,
-    answer_field: Annotated[
-        str | None, typer.Option("--answer-field", help="With --data: the field holding the answer.")
-    ] = None,
+    data: bench_run.Data = None,
+    question_field: bench_run.QuestionField = None,
+    answer_field: bench_run.AnswerField = None,
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: baseline, hawkeye, expander.")] = ",".join(
         MODES
     ),
     budgets: Annotated[
         str | None, typer.Option("--budgets", help="Sweep planner budgets in one run, e.g. 64,128,256,auto,low.")
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Run this many problems.")] = None,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many problems first.")] = 0,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", "-j", min=1, help="Items in flight at once: for remote engines, which "
-                          "batch them; a local model still runs one request at a time.")
-    ] = 1,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", file_okay=False, help="Results directory.", show_default="./hawkeye-results"),
-    ] = None,
+    limit: bench_run.Limit = None,
+    offset: bench_run.Offset = 0,
+    concurrency: bench_run.Concurrency = 1,
+    out: bench_run.Out = None,
     json_output: options.Json = False,
     *,
     models: options.ModelOptions,
@@ -94,50 +78,22 @@ def run_bench(
     decode = models.decode(pair)
     sweep = [models.decode(pair, choice).budget for choice in _parse_budgets(budgets, models.budget or models.effort)] \
         or [decode.budget]
-    tasks = tasks_for(chosen_modes, sweep)
-    dataset = load_dataset(benchmark, data, Fields.of(benchmark, question_field, answer_field))
-    problems = dataset.select(offset, limit)
-    with ResultStore(results_path(directory, benchmark.name)) as store:
-        bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
-        done = {task: bench.results(task) for task in tasks}
-        stderr.print(
-            f"{benchmark.title} #{problems[0].index} to #{problems[-1].index} "
-            f"({len(problems)} problem{'s' if len(problems) != 1 else ''}) "
-            f"from {dataset.source} · "
-            f"planner {pair.planner.alias} + expander {pair.expander.alias} · "
-            f"{', '.join(t.label for t in tasks)} · {sum(map(len, done.values()))} results already in {store.path}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        throughput: Throughput | None = None
-        if bench.pending():
-            with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-                planner, expander = LoadedModels(models.backend_settings()).pair(pair)
-            collaboration = Collaboration(planner, expander, answers=benchmark.answers)
-            stderr.print(f"Ctrl-C stops at any time and keeps every finished result; the same command resumes "
-                         f"from {store.path}", highlight=False, soft_wrap=True)
-            started = time.perf_counter()
-            try:
-                with BenchProgress(stderr, tasks, len(problems), done) as progress:
-                    bench.run(collaboration, decode, progress.advance, concurrency=concurrency)
-            except KeyboardInterrupt:
-                raise Interrupted(f"interrupted · {len(bench.results())} of {len(problems) * len(tasks)} results "
-                                  f"saved in {store.path}", fix=f"resume with: {_command_line(context)}") from None
-            throughput = Throughput.of(bench.saved, concurrency, time.perf_counter() - started)
-        summaries = summarize(bench.results())
-        failed = failures(bench.saved)
-    ledger.record_baselines(summaries, dataset=benchmark.name, max_tokens=decode.max_tokens, warn=print_warning)
+    selection = bench_run.Selection(benchmark, data, Fields.of(benchmark, question_field, answer_field), offset, limit)
+    run = bench_run.run_tasks(context, selection, tasks_for(chosen_modes, sweep), pair=pair, models=models,
+                              decode=decode, directory=directory, concurrency=concurrency)
+    ledger.record_baselines(run.summaries, source="bench", dataset=benchmark.name, max_tokens=decode.max_tokens,
+                            warn=print_warning)
     meta = {
-        "dataset": dataset.source,
-        "problems": {"offset": offset, "count": len(problems)},
+        "dataset": run.source,
+        "problems": {"offset": offset, "count": run.problems},
         "profile": pair.profile.name,
         "settings": {"max_tokens": decode.max_tokens, "temperature": decode.sampling.temperature,
                      "seed": decode.sampling.seed},
-        "run": None if throughput is None else asdict(throughput),
+        "run": None if run.throughput is None else asdict(run.throughput),
         "prompt": {"final_answer": benchmark.instruction, "plan": prompts.PLAN_INSTRUCTION},
     }
-    _finish(directory, benchmark, summaries, failed, json_output, write_summary=True, fix=writable_fix("--out"),
-            **meta)
+    _finish(directory, benchmark, run.summaries, run.failed, json_output, write_summary=True,
+            fix=writable_fix("--out"), **meta)
 
 
 for _benchmark in BENCHMARKS.values():
@@ -198,22 +154,4 @@ def _parse_budgets(text: str | None, budget: str | None) -> list[BudgetChoice]:
         return []
     if budget is not None:
         raise typer.BadParameter("give --budget (or --effort) or --budgets, not both", param_hint="--budgets")
-    choices = [options.parse(part, "--budgets", parse_budget) for part in text.split(",") if part.strip()]
-    if not choices:
-        raise typer.BadParameter("comma-separated budgets, e.g. 64,128,auto", param_hint="--budgets")
-    return choices
-
-
-def _command_line(context: typer.Context) -> str:
-    """The command with the options given on its command line: what to run again to resume."""
-    words = context.command_path.split()
-    for param in context.command.params:
-        name = param.name or ""
-        if getattr(context.get_parameter_source(name), "name", None) != "COMMANDLINE":
-            continue
-        value = context.params[name]
-        if getattr(param, "is_flag", False):
-            words.extend(param.opts[:1] if value else param.secondary_opts[:1])
-        else:
-            words.extend([param.opts[0], str(value)])
-    return shlex.join(words)
+    return bench_run.parse_budgets(text)

@@ -31,7 +31,8 @@ class ListByDefault(DefaultCommandGroup):
 app = typer.Typer(
     cls=ListByDefault,
     help="The savings ledger: every question ask and serve answered, with its stages' tokens, seconds and cost "
-    "and what it saved (measured with --compare, else estimated from the latest bench of the same planner). "
+    "and what it saved (measured with --compare, else estimated from the latest bench or calibrate of the same "
+    "planner). "
     f"`hawkeye logs` is `hawkeye logs list`. Turn it off with `hawkeye logs off`, --no-log or {paths.NO_LOG_ENV}=1.",
     no_args_is_help=False,
 )

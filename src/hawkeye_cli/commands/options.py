@@ -136,6 +136,10 @@ class ModelOptions:
                                    stop_when=self.stop_when)
         return replace(decode, on_disagree=self.on_disagree)
 
+    def budget_cap(self, pair: Pair) -> int:
+        """The adaptive stop's cap (medium's): --max-budget, else the profile's."""
+        return self.max_budget or pair.profile.max_budget
+
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,
                                                 verbose=self.verbose),

@@ -14,7 +14,7 @@ from typing import Any
 from hawkeye_cli.errors import HawkeyeError, LedgerError
 from hawkeye_cli.evaluation.metrics import Summary
 from hawkeye_cli.ledger.entries import Source, entry_of
-from hawkeye_cli.ledger.estimates import bench_baselines
+from hawkeye_cli.ledger.estimates import BaselineSource, baselines_of
 from hawkeye_cli.ledger.store import Ledger
 from hawkeye_cli.store import paths
 
@@ -36,9 +36,11 @@ def record(document: Mapping[str, Any], source: Source, *, warn: Warn) -> None:
         _safely(lambda: Ledger(paths.ledger_path()).add(entry_of(document, source)), warn, "not logged")
 
 
-def record_baselines(summaries: Iterable[Summary], *, dataset: str, max_tokens: int, warn: Warn) -> None:
-    """A bench's baseline per planner, which later questions without --compare estimate their savings from."""
-    baselines = bench_baselines(summaries, dataset=dataset, max_tokens=max_tokens)
+def record_baselines(summaries: Iterable[Summary], *, source: BaselineSource, dataset: str, max_tokens: int,
+                     warn: Warn) -> None:
+    """The planner alone's figures per planner, as a bench or a calibrate measured them: later questions asked
+    without --compare estimate their savings from the latest."""
+    baselines = baselines_of(summaries, source=source, dataset=dataset, max_tokens=max_tokens)
     if baselines and off_reason() is None:
         _safely(lambda: Ledger(paths.ledger_path()).add_baselines(baselines), warn, "baselines not logged")
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from hawkeye_cli.evaluation.metrics import Summary
 from hawkeye_cli.ledger.entries import BASELINE_STAGE, Entry, Saving
+
+BaselineSource = Literal["bench", "calibrate"]
 
 
 @dataclass(frozen=True)
@@ -15,8 +18,8 @@ class Baseline:
     """The planner alone, per item, as measured on a data set: a row of the baselines table."""
 
     planner: str
-    source: str
-    """What measured it: bench (later also calibrate)."""
+    source: BaselineSource
+    """The command that measured it."""
     dataset: str
     n: int
     mean_tokens: float
@@ -30,10 +33,11 @@ class Baseline:
     recorded_utc: str | None = None
 
 
-def bench_baselines(summaries: Iterable[Summary], *, dataset: str, max_tokens: int) -> list[Baseline]:
-    """One baseline per planner from a bench's summaries (those of mode baseline)."""
+def baselines_of(summaries: Iterable[Summary], *, source: BaselineSource, dataset: str,
+                 max_tokens: int) -> list[Baseline]:
+    """One baseline per planner from the summaries of a bench or a calibrate (those of mode baseline)."""
     return [
-        Baseline(planner=summary.planner, source="bench", dataset=dataset, n=summary.n,
+        Baseline(planner=summary.planner, source=source, dataset=dataset, n=summary.n,
                  mean_tokens=summary.mean_tokens, mean_seconds=summary.mean_seconds, mean_cost=summary.mean_cost,
                  max_tokens=max_tokens, cut=summary.stages[BASELINE_STAGE].cut)
         for summary in summaries if summary.mode == "baseline"

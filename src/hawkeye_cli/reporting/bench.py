@@ -117,13 +117,17 @@ def render_summary(console: Console, summaries: Sequence[Summary], title: str, f
         cut = _cut_stages(rows)
         if cut:
             console.print(cut, style="yellow", highlight=False)
-    for failure in failed:
-        console.print(f"[bold red]{failure.label}: {failure.count} item(s) failed[/] (not scored; run the same "
-                      f"command again to retry them), e.g. {escape(failure.example)}", highlight=False)
+    render_failures(console, failed)
     if run:
         console.print(f"throughput: {run['items']} items in {run['wall_seconds']:.1f} s at concurrency "
                       f"{run['concurrency']}: {run['items_per_second']:.2f} items/s, {run['tokens_per_second']:.1f} "
                       "generated tokens/s (latency and speedup above are per item)", highlight=False)
+
+
+def render_failures(console: Console, failed: Sequence[Failures]) -> None:
+    for failure in failed:
+        console.print(f"[bold red]{failure.label}: {failure.count} item(s) failed[/] (not scored; run the same "
+                      f"command again to retry them), e.g. {escape(failure.example)}", highlight=False)
 
 
 def summary_document(summaries: Sequence[Summary], benchmark: str, failed: Sequence[Failures] = (),

@@ -17,8 +17,8 @@ from hawkeye_cli.ledger.store import Logged, Totals
 
 _MISSING = "—"
 SAVING_NOTE = ("measured: against the planner alone on the same question (ask --compare); estimated: against "
-               "the planner alone's mean per item in its latest bench; no saving is claimed without either. "
-               "Cost in the registry's relative units.")
+               "the planner alone's mean per item in its latest bench or calibrate; no saving is claimed without "
+               "either. Cost in the registry's relative units.")
 
 
 def entries_document(logged: Sequence[Logged]) -> dict[str, Any]:

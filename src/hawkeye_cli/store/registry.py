@@ -200,6 +200,10 @@ class Registry:
             fix=f"use one of: {known}, or add it to {paths.user_registry()}",
         )
 
+    def knows(self, name: str) -> bool:
+        """`name` is a model's alias (or one of its aliases) in a registry file."""
+        return name in self._by_name
+
     def profile(self, name: str) -> Profile:
         if name in self.profiles:
             return self.profiles[name]
@@ -225,7 +229,7 @@ def load_registry(extra_files: Iterable[Path] | None = None) -> Registry:
     files.extend(extra_files or ())
     raw: dict[str, dict[str, Any]] = {"models": {}, "profiles": {}}
     for file in files:
-        document = _read_yaml(file)
+        document = read_file(file)
         for section in ("models", "profiles"):
             for key, entry in (document.get(section) or {}).items():
                 if not isinstance(entry, dict):
@@ -239,7 +243,7 @@ def load_registry(extra_files: Iterable[Path] | None = None) -> Registry:
     for profile in profiles.values():
         for role in ("planner", "expander"):
             name = getattr(profile, role)
-            if name not in registry._by_name:
+            if not registry.knows(name):
                 raise RegistryError(
                     f"{registry._where()}: profiles.{profile.name}.{role} names unknown model '{name}'",
                     fix="add that model under `models:` or fix the name",
@@ -247,7 +251,8 @@ def load_registry(extra_files: Iterable[Path] | None = None) -> Registry:
     return registry
 
 
-def _read_yaml(file: Path) -> dict[str, Any]:
+def read_file(file: Path) -> dict[str, Any]:
+    """One registry file as it is written, checked only for its shape: `models:` and `profiles:`."""
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     except OSError as exc:

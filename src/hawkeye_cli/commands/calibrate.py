@@ -1,0 +1,149 @@
+"""`hawkeye calibrate gsm8k|math500`: the cheapest planner budget whose accuracy stays within a tolerance of the
+planner alone, measured on a development set, and saved as a profile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hawkeye_cli import ledger
+from hawkeye_cli.commands import bench_run, options
+from hawkeye_cli.errors import CalibrationError
+from hawkeye_cli.evaluation.calibration import DEFAULT_TOLERANCE, Calibration, calibrate
+from hawkeye_cli.evaluation.datasets import Fields
+from hawkeye_cli.evaluation.results import results_path
+from hawkeye_cli.evaluation.runner import tasks_for
+from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
+from hawkeye_cli.loading import Pair
+from hawkeye_cli.outputs import require_writable, writable_fix, write_each
+from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.reporting.bench import render_failures
+from hawkeye_cli.reporting.calibrate import calibration_document, guard, render_calibration
+from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
+from hawkeye_cli.reporting.documents import print_document
+from hawkeye_cli.reporting.plots import plot_pareto
+from hawkeye_cli.store import paths
+from hawkeye_cli.store.registry import ModelSpec, Registry, Role, load_registry
+from hawkeye_cli.store.user_registry import save_profile, writable_user_registry
+
+DEFAULT_BUDGETS = "64,128,256,auto,low,high"
+
+app = typer.Typer(help="Choose the planner's budget: the cheapest setting within a tolerance of the planner alone's "
+                  "accuracy.", no_args_is_help=True)
+
+
+def _help(benchmark: Benchmark) -> str:
+    return "\n\n".join([
+        f"Run the planner alone and hawkeye at each of --budgets on {benchmark.title} problems (a development set: "
+        "--data, --offset, --limit), then choose the cheapest setting whose accuracy is within --tolerance points "
+        "of the planner alone's.",
+        f"The guard: {guard(DEFAULT_TOLERANCE)}. --tolerance sets the {DEFAULT_TOLERANCE:g} points.",
+        f"Results go to OUT/{benchmark.name}.jsonl, shared with hawkeye bench: either resumes the other, and "
+        "Ctrl-C keeps every finished result. The trade-off is drawn to --plot. --save PROFILE writes the chosen "
+        f"setting into your registry file ({paths.USER_REGISTRY_ENV} or the config folder's models.yaml), so "
+        "that hawkeye ask -p PROFILE uses it.",
+    ])
+
+
+def _profile_name(value: str | None) -> str | None:
+    """A name that also works in served model names (`hawkeye/NAME@budget`)."""
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+        raise typer.BadParameter(f"a profile name is letters, digits, '.', '_' and '-' (got {value!r})")
+    return value
+
+
+@options.model_options(without=("budget", "effort", "stop_when", "on_disagree"))
+def run_calibrate(
+    context: typer.Context,
+    data: bench_run.Data = None,
+    question_field: bench_run.QuestionField = None,
+    answer_field: bench_run.AnswerField = None,
+    budgets: Annotated[
+        str, typer.Option("--budgets", help="The settings to try: budgets in tokens, auto, effort levels.")
+    ] = DEFAULT_BUDGETS,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", min=0.0, help="Accuracy points a setting may lose against the planner "
+                            "alone (as a one-sided 95 % upper bound).")
+    ] = DEFAULT_TOLERANCE,
+    save: Annotated[
+        str | None, typer.Option("--save", metavar="PROFILE", callback=_profile_name,
+                                 help="Write the chosen setting as this profile into your models.yaml.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", dir_okay=False, help="The trade-off plot (PNG).",
+                                  show_default="OUT/calibrate-<benchmark>.png")
+    ] = None,
+    limit: bench_run.Limit = None,
+    offset: bench_run.Offset = 0,
+    concurrency: bench_run.Concurrency = 1,
+    out: bench_run.Out = None,
+    json_output: options.Json = False,
+    *,
+    models: options.ModelOptions,
+) -> None:
+    """One implementation for every benchmark of the table, registered under each one's name."""
+    benchmark = BENCHMARKS[context.info_name or ""]
+    directory = out or paths.default_results_dir()
+    figure = plot or directory / f"calibrate-{benchmark.name}.png"
+    require_writable(results_path(directory, benchmark.name), "--out")
+    require_writable(figure, "--plot")
+    if save is not None:
+        writable_user_registry()
+    registry = load_registry()
+    pair = models.pair(registry)
+    decode = models.decode(pair)
+    sweep = [models.decode(pair, choice).budget for choice in bench_run.parse_budgets(budgets)]
+    selection = bench_run.Selection(benchmark, data, Fields.of(benchmark, question_field, answer_field), offset, limit)
+    run = bench_run.run_tasks(context, selection, tasks_for(["baseline", "hawkeye"], sweep), pair=pair,
+                              models=models, decode=decode, directory=directory, concurrency=concurrency)
+    ledger.record_baselines(run.summaries, source="calibrate", dataset=benchmark.name, max_tokens=decode.max_tokens,
+                            warn=print_warning)
+    calibration = calibrate(run.summaries, tolerance)
+    if json_output:
+        document = calibration_document(calibration, benchmark.name, dataset=run.source, results=str(run.results),
+                                        problems={"offset": offset, "count": run.problems}, plot=str(figure),
+                                        failed=[asdict(failure) for failure in run.failed])
+        print_document(document)
+    else:
+        render_calibration(stdout, calibration, benchmark.title)
+        render_failures(stdout, run.failed)
+    written, unwritten = write_each([(figure, lambda path: plot_pareto(calibration, path, benchmark.title))],
+                                    writable_fix("--plot"))
+    stderr.print(f"results: {run.results}{''.join(f' · {path}' for path in written)}", highlight=False,
+                 soft_wrap=True)
+    for error in unwritten[:-1]:
+        print_error(error)
+    if save is not None:
+        _save(calibration, save, registry, pair, models, decode, benchmark=benchmark, problems=run.problems)
+    if unwritten:
+        raise unwritten[-1]
+
+
+for _benchmark in BENCHMARKS.values():
+    app.command(_benchmark.name, help=_help(_benchmark))(run_calibrate)
+
+
+def _save(calibration: Calibration, name: str, registry: Registry, pair: Pair, models: options.ModelOptions,
+          decode: DecodeSettings, *, benchmark: Benchmark, problems: int) -> None:
+    """The chosen setting as profile `name`: the models as they were named, the budget with its cap, and the
+    answer cap it was measured under."""
+    if calibration.chosen is None:
+        raise CalibrationError(f"nothing saved as profile {name}: no setting qualified",
+                               fix="see the table; try more problems, larger budgets or a larger --tolerance")
+    budget = calibration.chosen.summary.budget
+    settings: dict[str, Any] = {"budget": budget}
+    if isinstance(budget, str):
+        settings["max_budget"] = models.budget_cap(pair)
+    settings["max_tokens"] = decode.max_tokens
+    settings["description"] = (f"calibrated by hawkeye calibrate on {benchmark.title} ({problems} problems), within "
+                               f"{calibration.tolerance:g} points of the planner alone, {date.today().isoformat()}")
+    roles: dict[Role, tuple[str, ModelSpec]] = {"planner": (models.planner or pair.profile.planner, pair.planner),
+             "expander": (models.expander or pair.profile.expander, pair.expander)}
+    path = save_profile(registry, name, roles, settings)
+    stderr.print(f"saved profile {name} (budget {budget}) in {path}: hawkeye ask -p {name} uses it", highlight=False,
+                 soft_wrap=True)
