@@ -9,7 +9,7 @@ import pytest
 
 from hawkeye_cli.errors import CalibrationError
 from hawkeye_cli.evaluation.calibration import Z_95, calibrate, loss_bound, pareto_front
-from hawkeye_cli.evaluation.metrics import Rate, Summary
+from hawkeye_cli.evaluation.metrics import Latency, Rate, Summary
 from hawkeye_cli.evaluation.results import BudgetValue, Mode
 
 
@@ -19,7 +19,7 @@ def summary(mode: Mode, budget: BudgetValue, accuracy: float, stderr: float | No
     return Summary(mode=mode, budget=budget, planner="p", expander="e", seed=0, n=n, accuracy=rate, strict=rate,
                    flexible=rate, stages={}, mean_tokens=tokens, mean_seconds=seconds, total_seconds=n * seconds,
                    tokens_per_second=tokens / seconds, mean_cost=tokens / 1000, speedup=None, cot_ratio=None,
-                   cost_saving=None)
+                   cost_saving=None, ttft=Latency.of([seconds]), latency=Latency.of([seconds]))
 
 
 BASELINE = summary("baseline", None, 0.80, 0.002, tokens=1000, seconds=10)
