@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from hawkeye_cli.cli import app
 from hawkeye_cli.evaluation.metrics import Latency, summarize
 from hawkeye_cli.evaluation.results import ItemResult, Mode, read_results
+from hawkeye_cli.scoring.verdict import Verdict
 
 PROBLEMS = [
     {"question": "Natalia sold 48 clips in April and half as many in May. How many clips in total?",
@@ -32,8 +33,9 @@ def stage(seconds: float, first_token: float) -> dict[str, Any]:
 
 def row(index: int, mode: Mode, stages: dict[str, dict[str, Any]]) -> ItemResult:
     return ItemResult(index=index, mode=mode, budget=8 if mode == "hawkeye" else None, planner="p", expander="e",
-                      seed=0, temperature=0.0, max_tokens=16, question_sha="", gold="1", answer="1", strict="1",
-                      flexible="1", correct=True, correct_strict=True, correct_flexible=True, stages=stages,
+                      seed=0, temperature=0.0, max_tokens=16, question_sha="", gold="1",
+                      verdict=Verdict(correct=True, answer="1", strict="1", flexible="1", correct_strict=True,
+                                      correct_flexible=True), stages=stages,
                       cot_tokens=None, truncated=None, seconds=sum(s["seconds"] for s in stages.values()))
 
 
