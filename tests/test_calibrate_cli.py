@@ -143,7 +143,7 @@ def test_ctrl_c_keeps_finished_rows_and_the_same_command_resumes(
     assert len(read_results(out / "gsm8k.jsonl")) == 5  # problem #0 in all four tasks, #1's baseline
     assert "interrupted" in result.stderr and "5 of 12 results saved" in result.stderr
     resume = result.stderr.split("resume with: ")[1].strip()
-    assert resume.startswith("hawkeye calibrate gsm8k --data ") and "--seed 3" in resume
+    assert resume.startswith("hawkeye calibrate gsm8k ") and f"--data {data}" in resume and "--seed 3" in resume
     assert "--budgets 4,8,auto" in resume
     assert not (out / "calibrate-gsm8k.png").exists()
 

@@ -117,4 +117,4 @@ def test_ctrl_c_is_a_document_that_says_how_to_resume(
     error = document(result)["error"]
     assert error["code"] == "interrupted"
     assert error["message"] == f"interrupted · 1 of 3 results saved in {out / 'gsm8k.jsonl'}"
-    assert error["fix"].startswith("resume with: hawkeye bench gsm8k --data ")
+    assert error["fix"].startswith("resume with: hawkeye bench gsm8k ") and f"--data {data}" in error["fix"]

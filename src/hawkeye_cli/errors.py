@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 """A problem with input or environment: one line on stderr naming the fix."""
@@ -16,11 +18,18 @@ EXIT_BROKEN_PIPE = 141
 class HawkeyeError(Exception):
     """A failure caused by input or environment, not by a bug; `fix` tells the user what to do.
 
-    `code` names the kind of failure in --json error documents: stable, so scripts may branch on it.
+    `code` names the kind of failure in --json error documents: stable, so scripts may branch on it. Unless a
+    class names its own, it is the class's name in snake case (DataError: data_error), which a kind of failure
+    within another keeps.
     """
 
     exit_code = EXIT_ERROR
     code = "error"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if HawkeyeError in cls.__bases__ and "code" not in cls.__dict__:
+            cls.code = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
     def __init__(self, message: str, fix: str | None = None) -> None:
         super().__init__(message)
@@ -35,8 +44,6 @@ class HawkeyeError(Exception):
 class RegistryError(HawkeyeError):
     """models.yaml (bundled or user) is invalid or names something that does not exist."""
 
-    code = "registry_error"
-
 
 class ModelNotAvailableError(HawkeyeError):
     """A model's file is not on disk; only `hawkeye pull` may fetch it."""
@@ -47,13 +54,9 @@ class ModelNotAvailableError(HawkeyeError):
 class HubError(HawkeyeError):
     """The Hugging Face hub could not be reached or refused the request."""
 
-    code = "hub_error"
-
 
 class IntegrityError(HawkeyeError):
     """A model file is corrupt, truncated or does not match its registered checksum."""
-
-    code = "integrity_error"
 
 
 class ContextOverflowError(HawkeyeError):
@@ -65,19 +68,13 @@ class ContextOverflowError(HawkeyeError):
 class DataError(HawkeyeError):
     """An input data file is missing or malformed."""
 
-    code = "data_error"
-
 
 class CapabilityError(HawkeyeError):
     """A backend lacks what a command needs (token counting, per-token scoring)."""
 
-    code = "capability_error"
-
 
 class RemoteError(HawkeyeError):
     """An OpenAI-compatible engine could not be reached, refused the request or answered nonsense."""
-
-    code = "remote_error"
 
 
 class RequestError(RemoteError):
@@ -87,8 +84,6 @@ class RequestError(RemoteError):
 
 class OutputError(HawkeyeError):
     """A file hawkeye should write (results, summary, plot, output) cannot be created or appended to."""
-
-    code = "output_error"
 
 
 class FileInUseError(HawkeyeError):
@@ -107,14 +102,11 @@ class Interrupted(HawkeyeError):
     """Ctrl-C: the run stopped, keeping what it had written; the message says what, the fix how to go on."""
 
     exit_code = EXIT_INTERRUPTED
-    code = "interrupted"
+
 
 class LedgerError(HawkeyeError):
     """The savings ledger (logs.db) cannot be read or written: a question is then answered but not recorded."""
 
-    code = "ledger_error"
 
 class CalibrationError(HawkeyeError):
     """Calibration has nothing to choose from, or no setting met the tolerance: nothing was saved."""
-
-    code = "calibration_error"

@@ -44,6 +44,16 @@ class Line:
         """The line's JSON: UnicodeDecodeError or json.JSONDecodeError (both ValueError) when it holds none."""
         return json.loads(self.text.decode("utf-8"))
 
+    def record(self) -> dict[str, Any]:
+        """The line's JSON object: ValueError saying why when it holds none (for a message naming the line)."""
+        try:
+            data = self.value()
+        except ValueError as exc:
+            raise ValueError(unreadable(exc)) from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"not a JSON object ({type(data).__name__})")
+        return data
+
 
 def jsonl_lines(stream: Iterable[bytes]) -> Iterator[Line]:
     """Every non-blank line of a binary stream, read once as it comes (a pipe or FIFO cannot be read twice).

@@ -190,13 +190,17 @@ class LlamaSession(Session):
         if self._pending is not None:
             token, self._pending = self._pending, None
             return token
+        self._catch_up()
+        return int(self._llm.sample(idx=None))
+
+    def _catch_up(self) -> None:
+        """Everything accepted into the cache: the prompt, then the last accepted token."""
         if self._llm.n_tokens == 0:
             self._llm.eval(self._prompt)
         if self._unevaluated is not None:
             self._llm.eval([self._unevaluated])
             self._evaluated.append(self._unevaluated)
             self._unevaluated = None
-        return int(self._llm.sample(idx=None))
 
     def _accept(self, token: int) -> None:
         self._unevaluated = token
@@ -211,16 +215,8 @@ class LlamaSession(Session):
         """Before a probe: every accepted token whose text the reply keeps in the cache, and the reply's next token
         sampled while its logits are there. Returns how many accepted tokens the probe continues (a reply cut at a
         stop string keeps the text before it: the tokens after that text are left out)."""
-        if self._llm.n_tokens == 0:
-            self._llm.eval(self._prompt)
-        if self._unevaluated is not None:
-            self._llm.eval([self._unevaluated])
-            self._evaluated.append(self._unevaluated)
-            self._unevaluated = None
-            if self.ended is None:
-                with self._sampling(self._request.sampling):
-                    self._pending = int(self._llm.sample(idx=None))
-        elif self.ended is None and self._pending is None:
+        self._catch_up()
+        if self.ended is None and self._pending is None:
             with self._sampling(self._request.sampling):
                 self._pending = int(self._llm.sample(idx=None))
         kept = len(self._evaluated)

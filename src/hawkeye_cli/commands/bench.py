@@ -11,7 +11,6 @@ import typer
 
 from hawkeye_cli import ledger
 from hawkeye_cli.commands import bench_run, options
-from hawkeye_cli.evaluation.datasets import Fields
 from hawkeye_cli.evaluation.metrics import Failures, Summary, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, read_results, results_path, summary_path
 from hawkeye_cli.evaluation.runner import tasks_for
@@ -22,7 +21,6 @@ from hawkeye_cli.reporting.bench import render_summary, summary_document
 from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
 from hawkeye_cli.reporting.documents import json_text, print_document
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
-from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import BudgetChoice, load_registry
 
 app = typer.Typer(
@@ -48,29 +46,23 @@ def _help(benchmark: Benchmark) -> str:
 
 
 @options.model_options()
+@bench_run.run_options()
 def run_bench(
     context: typer.Context,
-    data: bench_run.Data = None,
-    question_field: bench_run.QuestionField = None,
-    answer_field: bench_run.AnswerField = None,
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: baseline, hawkeye, expander.")] = ",".join(
         MODES
     ),
     budgets: Annotated[
         str | None, typer.Option("--budgets", help="Sweep planner budgets in one run, e.g. 64,128,256,auto,low.")
     ] = None,
-    limit: bench_run.Limit = None,
-    offset: bench_run.Offset = 0,
-    concurrency: bench_run.Concurrency = 1,
-    out: bench_run.Out = None,
-    json_output: options.Json = False,
     *,
     models: options.ModelOptions,
+    run_options: bench_run.RunOptions,
 ) -> None:
     """One implementation for every benchmark of the table, registered under each one's name."""
     benchmark = BENCHMARKS[context.info_name or ""]
     chosen_modes = _parse_modes(modes)
-    directory = out or paths.default_results_dir()
+    directory = run_options.directory
     for output in (results_path(directory, benchmark.name), summary_path(directory, benchmark.name),
                    directory / f"{benchmark.name}.png"):
         require_writable(output, "--out")
@@ -78,21 +70,20 @@ def run_bench(
     decode = models.decode(pair)
     sweep = [models.decode(pair, choice).budget for choice in _parse_budgets(budgets, models.budget or models.effort)] \
         or [decode.budget]
-    selection = bench_run.Selection(benchmark, data, Fields.of(benchmark, question_field, answer_field), offset, limit)
-    run = bench_run.run_tasks(context, selection, tasks_for(chosen_modes, sweep), pair=pair, models=models,
-                              decode=decode, directory=directory, concurrency=concurrency)
+    run = bench_run.run_tasks(context, benchmark, tasks_for(chosen_modes, sweep), run_options=run_options, pair=pair,
+                              models=models, decode=decode)
     ledger.record_baselines(run.summaries, source="bench", dataset=benchmark.name, max_tokens=decode.max_tokens,
                             warn=print_warning)
     meta = {
         "dataset": run.source,
-        "problems": {"offset": offset, "count": run.problems},
+        "problems": {"offset": run_options.offset, "count": run.problems},
         "profile": pair.profile.name,
         "settings": {"max_tokens": decode.max_tokens, "temperature": decode.sampling.temperature,
                      "seed": decode.sampling.seed},
         "run": None if run.throughput is None else asdict(run.throughput),
         "prompt": {"final_answer": benchmark.instruction, "plan": prompts.PLAN_INSTRUCTION},
     }
-    _finish(directory, benchmark, run.summaries, run.failed, json_output, write_summary=True,
+    _finish(directory, benchmark, run.summaries, run.failed, run_options.json_output, write_summary=True,
             fix=writable_fix("--out"), **meta)
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from hawkeye_cli.commands.options import ModelOptions, parse
+from hawkeye_cli.commands.options import Command, Json, ModelOptions, option_group, parse
 from hawkeye_cli.errors import Interrupted
 from hawkeye_cli.evaluation.datasets import Fields, load_dataset
 from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
@@ -26,23 +26,49 @@ from hawkeye_cli.loading import LoadedModels, Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.reporting.bench import BenchProgress
 from hawkeye_cli.reporting.console import stderr
+from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import BudgetChoice, parse_budget
 
-Data = Annotated[Path | None, typer.Option("--data", help="Local JSONL instead of the hub dataset.", dir_okay=False)]
-QuestionField = Annotated[
-    str | None, typer.Option("--question-field", help="With --data: the field holding the question.")
-]
-AnswerField = Annotated[str | None, typer.Option("--answer-field", help="With --data: the field holding the answer.")]
-Limit = Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Run this many problems.")]
-Offset = Annotated[int, typer.Option("--offset", min=0, help="Skip this many problems first.")]
-Concurrency = Annotated[
-    int, typer.Option("--concurrency", "-j", min=1, help="Items in flight at once: for remote engines, which batch "
-                      "them; a local model still runs one request at a time.")
-]
-Out = Annotated[
-    Path | None,
-    typer.Option("--out", "-o", file_okay=False, help="Results directory.", show_default="./hawkeye-results"),
-]
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options of bench and calibrate that choose the problems, where results go and how many run at once,
+    and how the outcome is printed."""
+
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Local JSONL instead of the hub dataset.", dir_okay=False)
+    ] = None
+    question_field: Annotated[
+        str | None, typer.Option("--question-field", help="With --data: the field holding the question.")
+    ] = None
+    answer_field: Annotated[
+        str | None, typer.Option("--answer-field", help="With --data: the field holding the answer.")
+    ] = None
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Run this many problems.")] = None
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many problems first.")] = 0
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", min=1, help="Items in flight at once: for remote engines, which "
+                          "batch them; a local model still runs one request at a time.")
+    ] = 1
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", file_okay=False, help="Results directory.", show_default="./hawkeye-results"),
+    ] = None
+    json_output: Json = False
+
+    @property
+    def directory(self) -> Path:
+        return self.out or paths.default_results_dir()
+
+    def selection(self, benchmark: Benchmark) -> Selection:
+        return Selection(benchmark, self.data, Fields.of(benchmark, self.question_field, self.answer_field),
+                         self.offset, self.limit)
+
+
+def run_options() -> Callable[[Command], Command]:
+    """RunOptions after a command's own parameters, before the model options when this decorator is the inner one
+    (a resume line then reads as the user wrote it); the command receives them as `run_options`."""
+    return option_group(RunOptions, "run_options")
 
 
 @dataclass(frozen=True)
@@ -70,15 +96,15 @@ class Run:
     """None when every row was already saved and nothing ran."""
 
 
-def run_tasks(context: typer.Context, selection: Selection, tasks: Sequence[Task], *, pair: Pair,
-              models: ModelOptions, decode: DecodeSettings, directory: Path, concurrency: int) -> Run:
+def run_tasks(context: typer.Context, benchmark: Benchmark, tasks: Sequence[Task], *, run_options: RunOptions,
+              pair: Pair, models: ModelOptions, decode: DecodeSettings) -> Run:
     """Every selected problem in every task, resuming from the rows in OUT/<benchmark>.jsonl; the models load only
     when something is left to compute. Ctrl-C keeps the finished rows and says the command that resumes
     (Interrupted: exit 130)."""
-    benchmark = selection.benchmark
+    selection = run_options.selection(benchmark)
     dataset = load_dataset(benchmark, selection.data, selection.fields)
     problems = dataset.select(selection.offset, selection.limit)
-    with ResultStore(results_path(directory, benchmark.name)) as store:
+    with ResultStore(results_path(run_options.directory, benchmark.name)) as store:
         bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
         done = {task: bench.results(task) for task in tasks}
         stderr.print(
@@ -100,11 +126,11 @@ def run_tasks(context: typer.Context, selection: Selection, tasks: Sequence[Task
             started = time.perf_counter()
             try:
                 with BenchProgress(stderr, tasks, len(problems), done) as progress:
-                    bench.run(collaboration, decode, progress.advance, concurrency=concurrency)
+                    bench.run(collaboration, decode, progress.advance, concurrency=run_options.concurrency)
             except KeyboardInterrupt:
                 raise Interrupted(f"interrupted · {len(bench.results())} of {len(problems) * len(tasks)} results "
                                   f"saved in {store.path}", fix=f"resume with: {command_line(context)}") from None
-            throughput = Throughput.of(bench.saved, concurrency, time.perf_counter() - started)
+            throughput = Throughput.of(bench.saved, run_options.concurrency, time.perf_counter() - started)
         return Run(dataset.source, len(problems), store.path, summarize(bench.results()), failures(bench.saved),
                    throughput)
 

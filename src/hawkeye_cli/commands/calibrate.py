@@ -15,7 +15,6 @@ from hawkeye_cli import ledger
 from hawkeye_cli.commands import bench_run, options
 from hawkeye_cli.errors import CalibrationError
 from hawkeye_cli.evaluation.calibration import DEFAULT_TOLERANCE, Calibration, calibrate
-from hawkeye_cli.evaluation.datasets import Fields
 from hawkeye_cli.evaluation.results import results_path
 from hawkeye_cli.evaluation.runner import tasks_for
 from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
@@ -58,11 +57,9 @@ def _profile_name(value: str | None) -> str | None:
 
 
 @options.model_options(without=("budget", "effort", "stop_when", "on_disagree"))
+@bench_run.run_options()
 def run_calibrate(
     context: typer.Context,
-    data: bench_run.Data = None,
-    question_field: bench_run.QuestionField = None,
-    answer_field: bench_run.AnswerField = None,
     budgets: Annotated[
         str, typer.Option("--budgets", help="The settings to try: budgets in tokens, auto, effort levels.")
     ] = DEFAULT_BUDGETS,
@@ -78,17 +75,13 @@ def run_calibrate(
         Path | None, typer.Option("--plot", dir_okay=False, help="The trade-off plot (PNG).",
                                   show_default="OUT/calibrate-<benchmark>.png")
     ] = None,
-    limit: bench_run.Limit = None,
-    offset: bench_run.Offset = 0,
-    concurrency: bench_run.Concurrency = 1,
-    out: bench_run.Out = None,
-    json_output: options.Json = False,
     *,
     models: options.ModelOptions,
+    run_options: bench_run.RunOptions,
 ) -> None:
-    """One implementation for every benchmark of the table, registered under each one's name."""
+    """Registered once for each benchmark of the table (calibrate gsm8k, calibrate math500)."""
     benchmark = BENCHMARKS[context.info_name or ""]
-    directory = out or paths.default_results_dir()
+    directory = run_options.directory
     figure = plot or directory / f"calibrate-{benchmark.name}.png"
     require_writable(results_path(directory, benchmark.name), "--out")
     require_writable(figure, "--plot")
@@ -98,15 +91,15 @@ def run_calibrate(
     pair = models.pair(registry)
     decode = models.decode(pair)
     sweep = [models.decode(pair, choice).budget for choice in bench_run.parse_budgets(budgets)]
-    selection = bench_run.Selection(benchmark, data, Fields.of(benchmark, question_field, answer_field), offset, limit)
-    run = bench_run.run_tasks(context, selection, tasks_for(["baseline", "hawkeye"], sweep), pair=pair,
-                              models=models, decode=decode, directory=directory, concurrency=concurrency)
+    run = bench_run.run_tasks(context, benchmark, tasks_for(["baseline", "hawkeye"], sweep),
+                              run_options=run_options, pair=pair, models=models, decode=decode)
     ledger.record_baselines(run.summaries, source="calibrate", dataset=benchmark.name, max_tokens=decode.max_tokens,
                             warn=print_warning)
     calibration = calibrate(run.summaries, tolerance)
-    if json_output:
+    if run_options.json_output:
         document = calibration_document(calibration, benchmark.name, dataset=run.source, results=str(run.results),
-                                        problems={"offset": offset, "count": run.problems}, plot=str(figure),
+                                        problems={"offset": run_options.offset, "count": run.problems},
+                                        plot=str(figure),
                                         failed=[asdict(failure) for failure in run.failed])
         print_document(document)
     else:

@@ -146,34 +146,38 @@ class ModelOptions:
                                HttpSettings(timeout=self.timeout))
 
 
-_OPTIONS = {field.name: field for field in fields(ModelOptions)}
-
-
-def model_options(*, without: Collection[str] = ()) -> Callable[[Command], Command]:
-    """Add the model options (all but `without`, which keep their defaults) after a command's own parameters;
-    the command receives them as `models: ModelOptions`."""
-    unknown = set(without) - set(_OPTIONS)
-    assert not unknown, f"no such model options: {unknown}"
-    added = [name for name in _OPTIONS if name not in without]
-    hints = inspect.get_annotations(ModelOptions, eval_str=True)
+def option_group(group: type[Any], name: str, *, without: Collection[str] = ()) -> Callable[[Command], Command]:
+    """Add the options a dataclass of typer-annotated fields declares (all but `without`, which keep their
+    defaults) after a command's own parameters; the command receives them as one `name: group`. A group of
+    options is declared once, as simonw/llm's option decorators do, and each command lists only its own."""
+    declared = {field.name: field for field in fields(group)}
+    unknown = set(without) - set(declared)
+    assert not unknown, f"no such options in {group.__name__}: {unknown}"
+    added = [option for option in declared if option not in without]
+    hints = inspect.get_annotations(group, eval_str=True)
 
     def decorate(command: Command) -> Command:
         signature = inspect.signature(command, eval_str=True)
-        own = [parameter for name, parameter in signature.parameters.items() if name != "models"]
-        group = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=_OPTIONS[name].default,
-                                   annotation=hints[name]) for name in added]
+        own = [parameter for parameter in signature.parameters.values() if parameter.name != name]
+        options = [inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=declared[option].default,
+                                     annotation=hints[option]) for option in added]
 
         @functools.wraps(command)
         def with_options(*args: Any, **kwargs: Any) -> Any:
-            values = {name: kwargs.pop(name) for name in added}
-            return command(*args, models=ModelOptions(**values), **kwargs)
+            values = {option: kwargs.pop(option) for option in added}
+            return command(*args, **{name: group(**values)}, **kwargs)
 
-        parameters = [*own, *group]
+        parameters = [*own, *options]
         with_options.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         with_options.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
         return with_options  # type: ignore[return-value]
 
     return decorate
+
+
+def model_options(*, without: Collection[str] = ()) -> Callable[[Command], Command]:
+    """The model options (all but `without`); the command receives them as `models: ModelOptions`."""
+    return option_group(ModelOptions, "models", without=without)
 
 
 def parse(text: str, option: str, convert: Callable[[str], Value]) -> Value:

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, Line, jsonl_lines, unreadable
+from hawkeye_cli.jsonl import AppendOnlyJsonl, BadLine, Line, jsonl_lines
 
 STDIO = "-"
 
@@ -87,11 +87,9 @@ def _drop_open_tag(text: str) -> str:
 def parse_record(source: Line, fields: Fields) -> Trace | BadRecord:
     line = source.number
     try:
-        data = source.value()
+        data = source.record()
     except ValueError as exc:
-        return BadRecord(line, unreadable(exc))
-    if not isinstance(data, dict):
-        return BadRecord(line, f"not a JSON object ({type(data).__name__})")
+        return BadRecord(line, str(exc))
     values: dict[str, str] = {}
     for name in (fields.question, fields.cot):
         value = data.get(name)

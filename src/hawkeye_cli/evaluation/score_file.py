@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.evaluation.metrics import Rates, rates
-from hawkeye_cli.jsonl import Line, jsonl_lines, unreadable
+from hawkeye_cli.jsonl import Line, jsonl_lines
 from hawkeye_cli.outputs import cannot_write
 from hawkeye_cli.scoring.verdict import AnswerFormat, Verdict, gold_of, score
 
@@ -112,11 +112,9 @@ def _score_lines(stream: BinaryIO, output_field: str, gold_field: str,
 def _score_line(line: Line, output_field: str, gold_field: str, answer_format: AnswerFormat) -> Scored | Skipped:
     number = line.number
     try:
-        data = line.value()
+        data = line.record()
     except ValueError as exc:
-        return Skipped(number, unreadable(exc))
-    if not isinstance(data, dict):
-        return Skipped(number, f"not a JSON object ({type(data).__name__})")
+        return Skipped(number, str(exc))
     output, reference = data.get(output_field), data.get(gold_field)
     if not isinstance(output, str):
         return Skipped(number, f"{'missing' if output is None else 'not a string in'} field '{output_field}'")

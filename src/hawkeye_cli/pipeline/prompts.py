@@ -104,21 +104,24 @@ def baseline_request(spec: ModelSpec, question: str, *, instruction: str, max_to
 def expand_request(spec: ModelSpec, question: str, cot: str, *, instruction: str, max_tokens: int,
                    sampling: Sampling) -> Request:
     """The expander writes the full answer from the question and the planner's concise CoT."""
-    if spec.prompt_format == "completion":
-        return Request(max_tokens, prompt=f"{EXPAND_INSTRUCTION} {instruction}\n\nProblem: {question}\n"
-                       f"Sketch: {cot.strip()}\nSolution:", stop=COMPLETION_STOPS, sampling=sampling)
-    content = f"{EXPAND_INSTRUCTION} {instruction}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
-    return Request(max_tokens, messages=({"role": "user", "content": content},), sampling=sampling)
+    return _with_sketch(spec, f"{EXPAND_INSTRUCTION} {instruction}", question, cot, "Solution:", max_tokens, sampling)
 
 
 def short_answer_request(spec: ModelSpec, question: str, cot: str, *, instruction: str,
                          sampling: Sampling) -> Request:
     """`--stop-when agree`: the expander's final answer from the plan so far, without a worked solution."""
+    return _with_sketch(spec, f"{SHORT_ANSWER_INSTRUCTION} {instruction}", question, cot, "Final answer:",
+                        SHORT_ANSWER_TOKENS, sampling)
+
+
+def _with_sketch(spec: ModelSpec, instructions: str, question: str, cot: str, cue: str, max_tokens: int,
+                 sampling: Sampling) -> Request:
+    """The expander's prompt around a sketch; `cue` ends a base model's, whose reply continues it."""
     if spec.prompt_format == "completion":
-        return Request(SHORT_ANSWER_TOKENS, prompt=f"{SHORT_ANSWER_INSTRUCTION} {instruction}\n\nProblem: "
-                       f"{question}\nSketch: {cot.strip()}\nFinal answer:", stop=COMPLETION_STOPS, sampling=sampling)
-    content = f"{SHORT_ANSWER_INSTRUCTION} {instruction}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
-    return Request(SHORT_ANSWER_TOKENS, messages=({"role": "user", "content": content},), sampling=sampling)
+        return Request(max_tokens, prompt=f"{instructions}\n\nProblem: {question}\nSketch: {cot.strip()}\n{cue}",
+                       stop=COMPLETION_STOPS, sampling=sampling)
+    content = f"{instructions}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
+    return Request(max_tokens, messages=({"role": "user", "content": content},), sampling=sampling)
 
 
 def solo_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,

@@ -23,8 +23,6 @@ ANSWER_CANCELLED_SECONDS = 5
 class ListenError(HawkeyeError):
     """The address cannot be listened on: in use, not this machine's, or a privileged port."""
 
-    code = "listen_error"
-
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
