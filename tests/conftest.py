@@ -9,7 +9,16 @@ import pytest
 
 from cli_runner import Hawkeye, run_hawkeye
 from hawkeye_cli import backends
-from hawkeye_cli.backends.base import Backend, Completion, FinishReason, Request, Session, TokenScore
+from hawkeye_cli.backends.base import (
+    Backend,
+    Completion,
+    FinishReason,
+    Request,
+    Session,
+    StopScanner,
+    TextEnd,
+    TokenScore,
+)
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.store.registry import ModelSpec, Registry, load_registry
 from remote_fixtures import llama_server, openai_stub_server  # noqa: F401 - fixtures of the remote backend tests
@@ -150,10 +159,12 @@ class ScriptedSession(Session):
         prompt = len(self.backend.prompts[-1].split()) if self.used == count else 0
         return Completion(piece, prompt, count, 0.01, 0.1, finish)
 
-    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...], end: TextEnd | None = None) -> Completion:
         self.backend.probed.append(self.text + text)
         answer = self.backend.answers.pop(0) if self.backend.answers else ""
-        return Completion(answer, len(text.split()), len(answer.split()), 0.005, 0.01, "stop")
+        scanner = StopScanner(stop, None, end=end)
+        scanner.feed(answer)
+        return Completion(scanner.finish(), len(text.split()), len(answer.split()), 0.005, 0.01, "stop")
 
 
 class ScriptedDriver(backends.Driver):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import ScriptedBackend
+from hawkeye_cli.backends.base import Request, RequestSession
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.budget import EFFORT_LEVELS, Adaptive, resolve
+from hawkeye_cli.pipeline.prompts import GSM8K_ANSWERS, PROBE_STOPS, PROBE_TOKENS, closing_brace_end, number_end
 from hawkeye_cli.store.registry import ModelSpec, Source
 
 PLANNER = ModelSpec(alias="planner", source=Source(path="p.gguf"), reasoning=True)
@@ -116,3 +118,39 @@ def test_effort_levels_set_cap_round_and_agreement(level: str) -> None:
     assert (budget.cap, budget.round_tokens, budget.agreeing) == (
         round(1000 * setting.cap_factor), setting.round_tokens, setting.agreeing)
     assert resolve("auto", 1000) == Adaptive(cap=1000, round_tokens=64, agreeing=3, name="auto")
+
+
+@pytest.mark.parametrize(("written", "answer"), [
+    ("18 eggs per day at the market", "18"), ("$1,250.50 in all", "$1,250.50"), ("72. The rest", "72"),
+    ("-5 degrees", "-5"), ("40% of them", "40%"),
+    ("18", None), ("18 + 2 = 20", None), ("3 \\sqrt{2}", None), ("x = 5 apples", None), ("1.", None),
+])
+def test_a_gsm8k_answer_is_complete_once_words_follow_its_number(written: str, answer: str | None) -> None:
+    end = number_end(written)
+    assert (written[:end] if end is not None else None) == answer
+
+
+@pytest.mark.parametrize(("written", "answer"), [
+    ("72} \\]", "72}"), ("\\frac{1}{2}} \\]", "\\frac{1}{2}}"), ("\\{1, 2\\}} and", "\\{1, 2\\}}"),
+    ("\\frac{1}{2", None), ("72", None),
+])
+def test_a_boxed_answer_is_complete_at_its_closing_brace(written: str, answer: str | None) -> None:
+    end = closing_brace_end(written)
+    assert (written[:end] if end is not None else None) == answer
+
+
+def test_probes_keep_only_the_answer_and_still_converge(scripted: type[ScriptedBackend]) -> None:
+    plan = pair(scripted, ["18 eggs per day", "18 eggs", "18 dollars a day"]).plan("q", adaptive())
+    assert plan.stop == "converged"
+    assert [probe.completion.text for probe in plan.probes] == ["18", "18", "18"]
+    assert plan.cot.endswith("\n\nFinal answer: 18")
+
+
+def test_a_remote_probe_is_cut_where_its_answer_is_complete(scripted: type[ScriptedBackend]) -> None:
+    """An engine cannot be told where an answer ends: it writes up to the probe's tokens, and the text is cut as
+    in process, so both read the same answer."""
+    engine = scripted(["18 eggs per day at the market"])
+    session = RequestSession(engine, Request(PROBE_TOKENS, prompt="Q: how many eggs?"))
+    probe = session.probe("#### ", PROBE_TOKENS, PROBE_STOPS, GSM8K_ANSWERS.probe(PLANNER).end)
+    assert probe.text == "18" and probe.finish_reason == "stop"
+    assert probe.completion_tokens == 7  # what the engine wrote, all counted

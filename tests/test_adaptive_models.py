@@ -23,11 +23,16 @@ QUESTION = (
     "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
     "How many clips did Natalia sell altogether?"
 )
+DUCKS = (
+    "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her "
+    "friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck egg. "
+    "How much in dollars does she make every day at the farmers' market?"
+)
 PROBE = "\nFinal answer: "
 
 
-def plan_request(registry: Registry, max_tokens: int = 64) -> Request:
-    return prompts.plan_request(registry.model("gemma3-270m"), QUESTION, budget=max_tokens, sampling=Sampling())
+def plan_request(registry: Registry, max_tokens: int = 64, question: str = QUESTION) -> Request:
+    return prompts.plan_request(registry.model("gemma3-270m"), question, budget=max_tokens, sampling=Sampling())
 
 
 def test_a_probe_evaluates_only_its_own_tokens_and_thinking_resumes_without_evaluating_again(
@@ -49,6 +54,17 @@ def test_a_probe_evaluates_only_its_own_tokens_and_thinking_resumes_without_eval
     # its first token was sampled before the probe; each later one decodes its predecessor
     assert after_resume[1] - after_probe[1] == resumed.completion_tokens - 1 == 15
     assert resumed.prompt_tokens == 0
+
+
+def test_a_probe_stops_as_soon_as_its_answer_is_complete(gemma: Backend, registry: Registry) -> None:
+    with gemma.session(plan_request(registry, 64, DUCKS)) as session:
+        session.extend(64)
+        whole = session.probe(PROBE, prompts.PROBE_TOKENS, prompts.PROBE_STOPS)
+        ended = session.probe(PROBE, prompts.PROBE_TOKENS, prompts.PROBE_STOPS, prompts.number_end)
+    end = prompts.number_end(whole.text)
+    assert end is not None, whole.text  # the tiny planner adds words to its number
+    assert ended.text == whole.text[:end] and ended.finish_reason == "stop"
+    assert ended.completion_tokens < whole.completion_tokens  # the words after the number were never written
 
 
 def test_probes_leave_the_thinking_as_it_would_have_been(gemma: Backend, registry: Registry) -> None:

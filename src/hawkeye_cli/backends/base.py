@@ -23,6 +23,9 @@ from typing import Literal
 
 from hawkeye_cli.errors import CapabilityError
 
+TextEnd = Callable[[str], int | None]
+"""Where a text is complete (the index just past its end), or None while it is not yet."""
+
 FinishReason = Literal["eos", "stop", "length", "context"]
 CUT_SHORT: frozenset[FinishReason] = frozenset({"length", "context"})
 """Finish reasons of an output that max tokens or the context stopped, not the model: its answer may be missing."""
@@ -166,9 +169,10 @@ class Session(ABC):
         on; anything else: it has ended (a stop string, the end of its turn, the context)."""
 
     @abstractmethod
-    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...], end: TextEnd | None = None) -> Completion:
         """A greedy continuation of the reply so far + `text`, forgotten afterwards: the reply goes on as if it had
-        not happened. prompt_tokens counts what it evaluated on top of the reply (`text`'s tokens)."""
+        not happened. prompt_tokens counts what it evaluated on top of the reply (`text`'s tokens). It ends at a
+        stop string or where `end` finds its text complete."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the session holds."""
@@ -206,23 +210,31 @@ class RequestSession(Session):
         return replace(completion, text=self.text[len(scanner.start) :], finish_reason=finish, reasoning=None,
                        reasoning_tokens=None)
 
-    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...], end: TextEnd | None = None) -> Completion:
+        """The engine writes up to max_tokens (a request cannot say where an answer ends); the text is cut where
+        `end` finds it complete, as in process."""
         step = replace(self.request, prefix=self.request.prefix + self.text + text, max_tokens=max_tokens,
                        stop=stop, sampling=GREEDY, thinking_budget=None, effort=None)
         completion = self.backend.complete(step)
         own = max(0, completion.prompt_tokens - self._context) if self._context else completion.prompt_tokens
-        output = completion.text if completion.reasoning is None else completion.reasoning
-        return replace(completion, text=output, prompt_tokens=own, reasoning=None, reasoning_tokens=None)
+        scanner = StopScanner(stop, None, end=end)
+        scanner.feed(completion.text if completion.reasoning is None else completion.reasoning)
+        finish: FinishReason = "stop" if scanner.stopped else completion.finish_reason
+        return replace(completion, text=scanner.finish(), prompt_tokens=own, finish_reason=finish, reasoning=None,
+                       reasoning_tokens=None)
 
 
 class StopScanner:
     """Accumulates generated text, cuts it at the first stop string, and streams only text that is final.
 
     `start` is text of earlier steps of the same reply, where a stop string may begin; it is never streamed again.
+    `end`, given the text of this step, says where it is complete (a probe's answer), if it is yet.
     """
 
-    def __init__(self, stop: Sequence[str], on_text: Callable[[str], None] | None, *, start: str = "") -> None:
+    def __init__(self, stop: Sequence[str], on_text: Callable[[str], None] | None, *, start: str = "",
+                 end: TextEnd | None = None) -> None:
         self._stop = [s for s in stop if s]
+        self._end = end
         self._hold = max((len(s) for s in self._stop), default=1) - 1
         self._on_text = on_text
         self.start = start
@@ -244,6 +256,9 @@ class StopScanner:
         begin = max(0, len(self._text) - len(piece) - self._hold)
         self._text += piece
         hits = [i for i in (self._text.find(s, begin) for s in self._stop) if i >= 0]
+        complete = self._end(self._text[len(self.start) :]) if self._end is not None else None
+        if complete is not None:
+            hits.append(len(self.start) + complete)
         if hits:
             self._text = self._text[: min(hits)]
             self.stopped = True

@@ -31,6 +31,7 @@ from hawkeye_cli.backends.base import (
     Sampling,
     Session,
     StopScanner,
+    TextEnd,
 )
 from hawkeye_cli.errors import ContextOverflowError
 
@@ -130,7 +131,7 @@ class LlamaSession(Session):
 
     # -- probes -------------------------------------------------------------------------------------------------
 
-    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...]) -> Completion:
+    def probe(self, text: str, max_tokens: int, stop: tuple[str, ...], end: TextEnd | None = None) -> Completion:
         started = time.perf_counter()
         self._own_context()
         kept = self._settle()
@@ -142,7 +143,7 @@ class LlamaSession(Session):
         self._llm.n_tokens = len(self._prompt) + kept
         self._llm.eval(tokens)
         prompt_seconds = time.perf_counter() - started
-        scanner = StopScanner(stop, None)
+        scanner = StopScanner(stop, None, end=end)
         generated = 0
         finish: FinishReason = "length"
         decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")

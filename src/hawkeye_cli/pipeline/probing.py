@@ -18,7 +18,7 @@ from typing import Literal
 
 from hawkeye_cli.backends.base import Completion, FinishReason, Session
 from hawkeye_cli.pipeline.budget import Adaptive, Budget, most_tokens
-from hawkeye_cli.pipeline.prompts import PROBE_STOPS, PROBE_TOKENS
+from hawkeye_cli.pipeline.prompts import PROBE_STOPS, PROBE_TOKENS, ProbeForm
 from hawkeye_cli.scoring.verdict import read_answer, same_answer
 
 StopReason = Literal["ended", "converged", "agreed", "budget", "cap"]
@@ -49,12 +49,12 @@ class Probe:
 class Planning:
     """One question's thinking: `think` until a stop, and `resume` (`--on-disagree resume`) from where it stopped."""
 
-    def __init__(self, session: Session, budget: Budget, probe: tuple[str, str] | None, *, check: Check | None = None,
+    def __init__(self, session: Session, budget: Budget, probe: ProbeForm | None, *, check: Check | None = None,
                  on_text: Callable[[str], None] | None = None, on_probe: Callable[[Probe], None] | None = None) -> None:
         self.session = session
         self.budget = budget
         self.probe = probe
-        """(lead, mark) of the probe; None for a planner that cannot be probed (it thinks once, to the budget)."""
+        """None for a planner that cannot be probed (it thinks once, to the budget)."""
         self.check = check
         self.on_text = on_text
         self.on_probe = on_probe
@@ -135,10 +135,9 @@ class Planning:
 
     def _probe(self) -> Probe:
         assert self.probe is not None, "a planner that cannot be probed is not"
-        lead, mark = self.probe
-        completion = self.session.probe(lead + mark, PROBE_TOKENS, PROBE_STOPS)
+        completion = self.session.probe(self.probe.lead + self.probe.mark, PROBE_TOKENS, PROBE_STOPS, self.probe.end)
         round_text = self.rounds[-1].text if self.rounds else ""
-        probe = Probe(self.tokens, read_answer(mark + completion.text), completion,
+        probe = Probe(self.tokens, read_answer(self.probe.mark + completion.text), completion,
                       bool(HEDGING.search(round_text) or HEDGING.search(completion.text)))
         self.probes.append(probe)
         if self.on_probe is not None:

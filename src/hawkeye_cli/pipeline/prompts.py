@@ -9,9 +9,10 @@ an opened `<think>`; budget forcing is its max tokens, and `</think>` ends the p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Request, Sampling
+from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Request, Sampling, TextEnd
 from hawkeye_cli.store.registry import ModelSpec
 
 FINAL_ANSWER_INSTRUCTION = "End your answer with a line of the form '#### N' where N is the final answer."
@@ -22,8 +23,38 @@ thinking model that has its answer states it at once, one that has not yet state
 BASE_PROBE = ("\n", "Final answer: ")
 """A base model's probe (lead, mark): it has no thinking voice to continue, only a document."""
 PROBE_TOKENS = 20
-"""The most a probe may write (Dynasor's and DEER's 20): enough for a LaTeX answer, and it stops at a newline."""
+"""The most a probe may write (Dynasor's and DEER's 20): enough for a LaTeX answer. It stops at a newline, or as
+soon as its answer is complete (`ProbeForm.end`)."""
 PROBE_STOPS = ("\n",)
+
+NUMBER_THEN_WORDS = re.compile(r"\s*(\$?-?\d[\d,]*(?:\.\d+)?%?)[.,;:!]?\s+[A-Za-z]")
+
+
+def number_end(text: str) -> int | None:
+    """A GSM8K answer is a number (lm-eval's strict filter reads only `#### -?[0-9.,]+`): once words follow one
+    (`18 eggs per day…`), the answer is complete. `3 \\sqrt{2}` or `18 + 2` are not cut: no word follows."""
+    match = NUMBER_THEN_WORDS.match(text)
+    return match.end(1) if match else None
+
+
+def closing_brace_end(text: str) -> int | None:
+    """After `\\boxed{`, the answer ends with the brace that closes it (nested braces counted: `\\frac{1}{2}}`)."""
+    depth = 1
+    for index, character in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth == 0:
+            return index + 1
+    return None
+
+
+@dataclass(frozen=True)
+class ProbeForm:
+    """What a probe appends to the thinking (lead, then mark), and where the planner's answer after it is
+    complete: a probe writes only its answer, not the words a small planner adds to it."""
+
+    lead: str
+    mark: str
+    end: TextEnd | None = None
 
 
 @dataclass(frozen=True)
@@ -34,17 +65,23 @@ class AnswerStyle:
     instruction: str
     probe_mark: str
     """The end of the probe; the planner's continuation after it is its answer, and Math-Verify reads the mark and
-    the continuation together (`\\boxed{` + `72} \\]`, `#### ` + `72`)."""
+    the continuation together (`\\boxed{` + `72}`, `#### ` + `72`)."""
+    probe_end: TextEnd | None
+    """Where an answer after probe_mark is complete."""
+    plain_end: TextEnd | None
+    """Where an answer after a base model's plain `Final answer: ` is complete."""
     probe_lead: str = PROBE_LEAD
 
-    def probe(self, planner: ModelSpec) -> tuple[str, str]:
-        """(lead, mark) for this planner: base models get a plain `Final answer:`."""
-        return BASE_PROBE if planner.prompt_format == "completion" else (self.probe_lead, self.probe_mark)
+    def probe(self, planner: ModelSpec) -> ProbeForm:
+        """The probe for this planner: base models get a plain `Final answer:`."""
+        if planner.prompt_format == "completion":
+            return ProbeForm(*BASE_PROBE, end=self.plain_end)
+        return ProbeForm(self.probe_lead, self.probe_mark, end=self.probe_end)
 
 
-GSM8K_ANSWERS = AnswerStyle(FINAL_ANSWER_INSTRUCTION, probe_mark="#### ")
+GSM8K_ANSWERS = AnswerStyle(FINAL_ANSWER_INSTRUCTION, probe_mark="#### ", probe_end=number_end, plain_end=number_end)
 MATH_ANSWERS = AnswerStyle("Put your final answer within \\boxed{}.", probe_mark="\\boxed{",
-                           probe_lead=PROBE_LEAD + "\\[ ")
+                           probe_end=closing_brace_end, plain_end=None, probe_lead=PROBE_LEAD + "\\[ ")
 
 PLAN_INSTRUCTION = (
     "Think concisely: write only the essential steps and numbers needed to solve the problem, "
