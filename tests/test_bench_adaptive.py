@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import run_hawkeye
 from hawkeye_cli.evaluation.results import read_results
 
 pytestmark = pytest.mark.slow
@@ -28,8 +27,8 @@ def benched(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     data = folder / "gsm8k.jsonl"
     data.write_text("".join(json.dumps(problem) + "\n" for problem in PROBLEMS), encoding="utf-8")
     out = folder / "out"
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--modes",
-                                      "hawkeye", "--budgets", "8,auto,low", "--json", *FAST])
+    result = run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--modes",
+                                      "hawkeye", "--budgets", "8,auto,low", "--json", *FAST)
     assert result.exit_code == 0, result.output
     return out, json.loads(result.stdout)
 
@@ -56,9 +55,11 @@ def test_summaries_report_probe_tokens_stops_and_agreement(benched: tuple[Path, 
     assert summaries["hawkeye@low"]["stages"]["plan"]["mean"] <= 32
 
 
-def test_the_table_shows_the_stops_and_the_agreement(benched: tuple[Path, dict]) -> None:
+def test_the_table_shows_the_stops_and_the_agreement(benched: tuple[Path, dict],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     out, _ = benched
-    result = CliRunner().invoke(app, ["bench", "report", str(out)], env={"COLUMNS": "100"})
+    monkeypatch.setenv("COLUMNS", "100")
+    result = run_hawkeye("bench", "report", str(out))
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "Why the planner stopped, and whether the two models agree" in text
@@ -69,7 +70,7 @@ def test_resuming_with_another_max_budget_is_refused(benched: tuple[Path, dict],
     out, _ = benched
     data = tmp_path / "gsm8k.jsonl"
     data.write_text("".join(json.dumps(problem) + "\n" for problem in PROBLEMS), encoding="utf-8")
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--modes",
-                                      "hawkeye", "--budgets", "auto", "--max-budget", "128", "--max-tokens", "16"])
+    result = run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--modes",
+                                      "hawkeye", "--budgets", "auto", "--max-budget", "128", "--max-tokens", "16")
     assert result.exit_code == 1
     assert "hawkeye@auto results made with --max-budget 64" in " ".join(result.output.split())

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import run_hawkeye
 from hawkeye_cli.evaluation.metrics import Latency, summarize
 from hawkeye_cli.evaluation.results import ItemResult, Mode, read_results
 from hawkeye_cli.scoring.verdict import Verdict
@@ -65,9 +64,9 @@ def test_ttft_is_the_first_token_of_the_answer_in_each_mode() -> None:
 def test_a_real_bench_reports_ttft_and_latency_in_its_json_and_an_80_column_table(tmp_path: Path) -> None:
     data, out = tmp_path / "gsm8k.jsonl", tmp_path / "results"
     data.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS), encoding="utf-8")
-    result = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+    result = run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
                                       "--limit", "2", "--modes", "baseline,hawkeye", "--budget", "8", "--max-tokens",
-                                      "16", "--threads", "2", "--ctx", "2048", "--json"])
+                                      "16", "--threads", "2", "--ctx", "2048", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert "TTFT: seconds to the first token of the answer" in document["latency_definition"]

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import Result
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import run_hawkeye
 from hawkeye_cli.evaluation.results import read_results
 from hawkeye_cli.store import paths
 from test_bench_cli import Answering, Models, calls, scripted_models  # noqa: F401 - a fixture
@@ -55,8 +54,8 @@ def user_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def calibrate(data: Path, out: Path, *args: str) -> Result:
-    return CliRunner().invoke(app, ["calibrate", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
-                                    "--budgets", "4,8,auto", "--max-budget", "16", *args])
+    return run_hawkeye("calibrate", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                                    "--budgets", "4,8,auto", "--max-budget", "16", *args)
 
 
 def test_the_cheapest_setting_is_saved_and_ask_uses_it(
@@ -88,7 +87,7 @@ def test_the_cheapest_setting_is_saved_and_ask_uses_it(
     assert saved["models"]["my-planner"] == {"source": {"path": "/models/planner.gguf"}}
 
     script()
-    asked = CliRunner().invoke(app, ["ask", "-p", "mine", "How many clips?", "--json", "--no-log"])
+    asked = run_hawkeye("ask", "-p", "mine", "How many clips?", "--json", "--no-log")
     assert asked.exit_code == 0, asked.output
     answer = json.loads(asked.stdout)
     assert (answer["profile"], answer["budget"], answer["settings"]["max_tokens"]) == ("mine", 4, 40)
@@ -157,8 +156,8 @@ def test_ctrl_c_keeps_finished_rows_and_the_same_command_resumes(
 def test_a_calibrate_resumes_a_bench(data: Path, tmp_path: Path, script: Callable[..., Models]) -> None:
     out = tmp_path / "results"
     script()
-    bench = CliRunner().invoke(app, ["bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
-                                     "--modes", "baseline,hawkeye", "--budget", "8", "--max-budget", "16"])
+    bench = run_hawkeye("bench", "gsm8k", "--data", str(data), "--out", str(out), "--profile", "tiny",
+                                     "--modes", "baseline,hawkeye", "--budget", "8", "--max-budget", "16")
     assert bench.exit_code == 0, bench.output
     planner, expander = script()
     result = calibrate(data, out)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from hawkeye_cli.cli import app
+from cli_runner import run_hawkeye
 from hawkeye_cli.evaluation.results import read_results
 from hawkeye_cli.store import paths
 from ledger_fixtures import ledger_home  # noqa: F401 - a fixture
@@ -29,7 +28,7 @@ def test_calibrate_saves_a_profile_that_ask_uses(tmp_path: Path) -> None:
     out = tmp_path / "results"
     command = ["calibrate", "math500", "--data", str(DATA), "--limit", "2", "--budgets", "8,auto", "--max-budget",
                "16", "--profile", "tiny", "--out", str(out), "--save", "tuned", "--json", *FAST]
-    result = CliRunner().invoke(app, command)
+    result = run_hawkeye(*command)
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     candidates = document["candidates"]
@@ -49,19 +48,19 @@ def test_calibrate_saves_a_profile_that_ask_uses(tmp_path: Path) -> None:
     assert saved["budget"] == cheapest["budget"] and saved["max_tokens"] == 16
     assert saved.get("max_budget") == (16 if cheapest["budget"] == "auto" else None)
 
-    asked = CliRunner().invoke(app, ["ask", "-p", "tuned", "What is 2 + 3?", "--json", "--ctx", "2048",
-                                     "--threads", "2"])
+    asked = run_hawkeye("ask", "-p", "tuned", "What is 2 + 3?", "--json", "--ctx", "2048",
+                                     "--threads", "2")
     assert asked.exit_code == 0, asked.output
     answer = json.loads(asked.stdout)
     assert (answer["profile"], answer["budget"], answer["settings"]["max_tokens"]) == ("tuned", cheapest["budget"], 16)
 
-    logged = json.loads(CliRunner().invoke(app, ["logs", "--json", "-n", "1"]).stdout)["entries"][0]
+    logged = json.loads(run_hawkeye("logs", "--json", "-n", "1").stdout)["entries"][0]
     against = logged["saving"]["against"]
     assert logged["saving"]["kind"] == "estimated"
     assert (against["source"], against["dataset"], against["n"]) == ("calibrate", "math500", 2)
     assert against["mean_tokens"] == pytest.approx(document["baseline"]["mean_tokens"])
 
-    again = CliRunner().invoke(app, command)  # everything is saved: nothing runs, the same choice
+    again = run_hawkeye(*command)  # everything is saved: nothing runs, the same choice
     assert again.exit_code == 0, again.output
     assert "6 results already in" in again.stderr and "Ctrl-C stops" not in again.stderr
     assert json.loads(again.stdout)["chosen"] == document["chosen"]

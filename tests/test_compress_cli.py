@@ -131,6 +131,10 @@ def test_json_summary(tmp_path: Path) -> None:
         ["--json"],
         ["--method", "magic"],
         ["--ratio", "0"],
+        ["--effort", "low"],  # nothing plans here: the adaptive options would be ignored, so they are not taken
+        ["--max-budget", "64"],
+        ["--stop-when", "agree"],
+        ["--on-disagree", "resume"],
     ],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:

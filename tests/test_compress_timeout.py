@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from hawkeye_cli.cli import app
+from cli_runner import error_lines, run_hawkeye
 from openai_stub import MODEL, StubServer
 
 TRACES = Path(__file__).parent / "data" / "traces.jsonl"
@@ -17,12 +15,13 @@ def test_a_remote_expander_that_never_answers_fails_after_the_timeout(openai_stu
                                                                      tmp_path: Path) -> None:
     stub = openai_stub_server.reset("hang", tokenize="vllm")  # it counts tokens, but never writes an answer
     try:
-        result = CliRunner().invoke(app, ["compress-cot", str(TRACES), "-o", str(tmp_path / "out.jsonl"),
+        result = run_hawkeye("compress-cot", str(TRACES), "-o", str(tmp_path / "out.jsonl"),
                                           "--limit", "1", "--verify", "--expander", f"{openai_stub_server.url}#{MODEL}",
-                                          "--timeout", "1"])
+                                          "--timeout", "1")
         asked = [request.path for request in stub.requests]
     finally:
         openai_stub_server.reset()
     assert result.exit_code == 1
-    assert f"({MODEL}) did not answer within 1 s" in " ".join(result.output.split())
+    assert error_lines(result) == [f"error: {openai_stub_server.url} ({MODEL}) did not answer within 1 s, at each of 3 "
+                                   "attempts — raise the timeout, or check that the server is not overloaded"]
     assert "/v1/chat/completions" in asked

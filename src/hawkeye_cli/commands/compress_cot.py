@@ -65,7 +65,7 @@ app = typer.Typer(
 
 
 @app.command(DEFAULT_COMMAND, help=_HELP)
-@options.model_options(without={"budget"})
+@options.model_options(without={"budget", "effort", "max_budget", "stop_when", "on_disagree"})  # no planning here
 def compress_cot(
     path: Annotated[str, typer.Argument(help="JSONL input; '-' reads standard input.")],
     output: Annotated[
