@@ -93,10 +93,15 @@ def _error(status: int, message: str, **headers: str) -> JSONResponse:
 
 
 def _failure(state: StubState) -> Response | None:
-    """The 503 of a server that is briefly unavailable, or the answer of a server that is no engine at all."""
+    """The 503 of a server that is briefly unavailable, the errors an engine retries after (500, 429), or the
+    answer of a server that is no engine at all."""
     if state.mode == "error503" or state.unavailable > 0:
         state.unavailable = max(0, state.unavailable - 1)
         return _error(503, "loading model, try again", **{"retry-after-ms": "10"})
+    if state.mode == "error500":
+        return _error(500, "engine crashed", **{"retry-after-ms": "10"})
+    if state.mode == "error429":
+        return _error(429, "slow down", **{"retry-after-ms": "10"})
     if state.mode in PAGES:
         text, media_type = PAGES[state.mode]
         return Response(text, media_type=media_type)
@@ -177,10 +182,6 @@ def create_app(state: StubState) -> FastAPI:
             return failure
         if mode == "hang":
             return await hang()
-        if mode == "error500":
-            return _error(500, "engine crashed", **{"retry-after-ms": "10"})
-        if mode == "error429":
-            return _error(429, "slow down", **{"retry-after-ms": "10"})
         if mode == "error401":
             return _error(401, "Invalid API key")
         if mode == "unknown_model" or body.get("model") != MODEL:

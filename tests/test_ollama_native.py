@@ -35,13 +35,17 @@ def test_ollama_native_retries_an_engine_that_is_briefly_unavailable(openai_stub
     assert [r.path for r in stub.requests] == ["/api/generate", "/api/generate"]
 
 
-def test_ollama_native_gives_up_after_its_retries_in_one_line(openai_stub_server: StubServer,
-                                                              stub: StubState) -> None:
-    stub.mode = "error503"
+@pytest.mark.parametrize(("status", "said"), [
+    (503, "failed with HTTP 503 after 3 attempts: loading model, try again — check the server's log"),
+    (500, "failed with HTTP 500 after 3 attempts: engine crashed — check the server's log"),
+    (429, "is rate limiting (HTTP 429) after 3 attempts — wait and try again, or use a server with more capacity"),
+])
+def test_ollama_native_gives_up_after_its_retries_in_one_line(openai_stub_server: StubServer, stub: StubState,
+                                                              status: int, said: str) -> None:
+    stub.mode = f"error{status}"
     with pytest.raises(RemoteError) as raised:
         ollama(openai_stub_server.url, retries=2).complete(Request(8, prompt="Question: 2 + 2?\nAnswer:"))
-    assert raised.value.one_line() == (f"{openai_stub_server.url} ({MODEL}) failed with HTTP 503 after 3 attempts: "
-                                       "loading model, try again — check the server's log")
+    assert raised.value.one_line() == f"{openai_stub_server.url} ({MODEL}) {said}"
     assert [r.path for r in stub.requests] == ["/api/generate"] * 3
 
 
