@@ -228,7 +228,8 @@ class StopScanner:
     """Accumulates generated text, cuts it at the first stop string, and streams only text that is final.
 
     `start` is text of earlier steps of the same reply, where a stop string may begin; it is never streamed again.
-    `end`, given the text of this step, says where it is complete (a probe's answer), if it is yet.
+    `end`, given the text of this step, says where it is complete (a probe's answer), if it is yet; it is for text
+    that is not streamed (a probe's), since what it cuts may already have been passed on.
     """
 
     def __init__(self, stop: Sequence[str], on_text: Callable[[str], None] | None, *, start: str = "",
