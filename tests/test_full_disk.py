@@ -1,6 +1,6 @@
-"""A full disk under bench --out, compress-cot -o and score -o: one line naming the file and the fix, exit 1, and
-every line written before kept. The disk is /dev/full (every write fails with ENOSPC) behind a symlink where the
-output goes, or a disk that fills after some lines (os.write of the append-only files, patched)."""
+"""A full disk under bench --out, compress-cot -o, score -o and standard output: one line naming the file and the
+fix, exit 1, and every line written before kept. The disk is /dev/full (every write fails with ENOSPC) behind a
+symlink where the output goes, or a disk that fills after some lines (os.write of the append-only files, patched)."""
 
 from __future__ import annotations
 
@@ -125,3 +125,17 @@ def test_score_verdicts_on_a_full_disk_leave_the_old_ones(tmp_path: Path, hawkey
                               f"use another --out; {verdicts} is left as it was"]
     assert verdicts.read_text() == "the verdicts of an earlier run\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["outputs.jsonl", "verdicts.jsonl"]
+
+
+@pytest.mark.parametrize("args", [["models"], ["models", "--json"], ["score", str(TRACES), "--output-field", "cot",
+                                                                      "--gold-field", "answer", "--json"]])
+def test_standard_output_on_a_full_disk(args: list[str]) -> None:
+    """`hawkeye … > file` on a full disk: what could not be printed is said in one line, not a traceback."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with FULL.open("w") as full:
+        done = subprocess.run([sys.executable, "-m", "hawkeye_cli", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=120, check=False)
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["error: cannot write standard output: No space left on device — free space "
+                                        "on its disk, or send the output to a disk with room"]

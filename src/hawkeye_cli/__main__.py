@@ -22,6 +22,14 @@ def main() -> None:
 
         discard_stdout()
         sys.exit(EXIT_BROKEN_PIPE)
+    except OSError as exc:  # the last flush of a stdout whose disk is full
+        from hawkeye_cli.outputs import stdout_write_failure
+
+        failure = stdout_write_failure(exc)
+        if failure is None:
+            raise
+        sys.stderr.write(f"error: {failure.one_line()}\n")
+        sys.exit(failure.exit_code)
     except BaseException as exc:
         if isinstance(exc, SystemExit) or not _caused_by_ctrl_c(exc):
             raise

@@ -11,14 +11,15 @@ from typer.core import TyperGroup
 from hawkeye_cli import __version__
 from hawkeye_cli.commands import ask, bench, calibrate, compress_cot, logs, models, pull, score, serve, verify
 from hawkeye_cli.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, HawkeyeError, Interrupted
-from hawkeye_cli.outputs import discard_stdout
+from hawkeye_cli.outputs import discard_stdout, stdout_write_failure
 from hawkeye_cli.reporting.console import print_error
 from hawkeye_cli.reporting.documents import error_fields, release_documents
 
 
 class _FriendlyErrors(TyperGroup):
     """Errors a user can fix as one line on stderr and the exit code errors.py names (usage errors stay typer's,
-    exit 2); with --json also as a document on stdout (reporting/documents.py). A closed stdout is a quiet exit."""
+    exit 2); with --json also as a document on stdout (reporting/documents.py). A closed stdout is a quiet exit, a
+    full one an error line."""
 
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """Passes its arguments through untouched: typer's Context base class is private (it vendors click)."""
@@ -45,6 +46,12 @@ class _FriendlyErrors(TyperGroup):
         except BrokenPipeError:
             discard_stdout()
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except OSError as exc:
+            stdout_failure = stdout_write_failure(exc)
+            if stdout_failure is None:
+                raise
+            print_error(stdout_failure)
+            raise typer.Exit(stdout_failure.exit_code) from None
 
 
 app = typer.Typer(

@@ -121,6 +121,15 @@ def write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def stdout_write_failure(error: OSError) -> OutputError | None:
+    """A write to standard output that failed for want of room (`> file` on a full disk): the error to print, with
+    stdout discarded so that nothing more is tried there. None for any other OSError (a file's carries its name)."""
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT) or error.filename is not None:
+        return None
+    discard_stdout()
+    return cannot_write("standard output", error, "send the output to a disk with room")
+
+
 def discard_stdout() -> None:
     """After the reader of stdout went away (`| head`): what is still buffered for it goes to /dev/null, so that
     flushing it at exit raises nothing more."""
