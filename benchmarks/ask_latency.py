@@ -16,11 +16,11 @@ import statistics
 import sys
 import time
 
+from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.loading import LoadedModels, choose_pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, StageResult
-from hawkeye_cli.pipeline.budget import resolve
 from hawkeye_cli.store.registry import load_registry
 
 QUESTIONS = [
@@ -56,12 +56,12 @@ def main() -> None:
     questions = QUESTIONS[: 1 if args.smoke else args.questions]
 
     pair = choose_pair(load_registry(), profile=args.profile)
-    budget = SMOKE_TOKENS if args.smoke else args.budget or pair.profile.budget
-    max_tokens = SMOKE_TOKENS if args.smoke else args.max_tokens or pair.profile.max_tokens
+    budget = SMOKE_TOKENS if args.smoke else args.budget
+    max_tokens = SMOKE_TOKENS if args.smoke else args.max_tokens
     settings = BackendSettings(llama_cpp=LlamaCppSettings(threads=args.threads))
     started = time.perf_counter()
     collaboration = Collaboration(*LoadedModels(settings).pair(pair))
-    decode = DecodeSettings(budget=resolve(budget, pair.profile.max_budget), max_tokens=max_tokens)
+    decode = DecodeSettings.of(pair.profile, sampling=Sampling(), budget=budget, max_tokens=max_tokens)
     load_seconds = time.perf_counter() - started
     speedups: list[float] = []
     plans: list[StageResult] = []

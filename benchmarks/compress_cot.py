@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import cast, get_args
 
+from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.compression.compressor import Compressor
 from hawkeye_cli.compression.records import Fields, JsonlOutput, Trace, read_records
@@ -34,7 +35,6 @@ from hawkeye_cli.compression.stats import OutputStats
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.loading import LoadedModels, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.pipeline.budget import resolve
 from hawkeye_cli.store.registry import load_registry
 
 SMOKE_TRACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "traces.jsonl"
@@ -73,8 +73,7 @@ def main() -> None:
 
     registry = load_registry()
     pair = choose_pair(registry, profile=args.profile)
-    decode = DecodeSettings(budget=resolve(pair.profile.budget, pair.profile.max_budget),
-                            max_tokens=pair.profile.max_tokens)
+    decode = DecodeSettings.of(pair.profile, sampling=Sampling())
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = args.out or Path(scratch)
         out_dir.mkdir(parents=True, exist_ok=True)

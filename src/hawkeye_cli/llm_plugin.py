@@ -111,9 +111,7 @@ class Hawkeye(llm.Model):
                 yield result.expansion.text
         except HawkeyeError as exc:
             raise llm.ModelError(exc.one_line()) from exc
-        response.set_usage(input=sum(stage.completion.prompt_tokens for stage in result.stages),
-                           output=sum(stage.completion.completion_tokens for stage in result.stages),
-                           details=usage_details(result))
+        response.set_usage(input=result.prompt_tokens, output=result.completion_tokens, details=usage_details(result))
 
 
 def _question(prompt: llm.Prompt, model_id: str) -> str:

@@ -289,6 +289,12 @@ def join_prefix(rendered: str, prefix: str) -> str:
     return rendered + prefix
 
 
+def summed(completions: Sequence[Completion], text: str, finish_reason: FinishReason) -> Completion:
+    """Several calls as one (a plan's rounds, a stage's probes): their tokens and seconds added up."""
+    return Completion(text, sum(c.prompt_tokens for c in completions), sum(c.completion_tokens for c in completions),
+                      completions[0].prompt_seconds, sum(c.seconds for c in completions), finish_reason)
+
+
 def split_thinking(completion: Completion, *, opened: bool) -> tuple[str, str]:
     """(thinking, answer): the engine's separate thinking field, else the text around `</think>`.
 

@@ -76,7 +76,6 @@ class LlamaSession(Session):
         self._ends: list[int] = []
         """Characters of the reply's text after each accepted token."""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
-        self._decoded = ""
         self._sampler: object | None = None
         self._holding = False
         self._prompt_counted = False
@@ -208,8 +207,7 @@ class LlamaSession(Session):
 
     def _piece(self, token: int) -> str:
         piece = self._decoder.decode(self._llm.detokenize([token]))
-        self._decoded += piece
-        self._ends.append(len(self._decoded))
+        self._ends.append((self._ends[-1] if self._ends else 0) + len(piece))
         return piece
 
     def _settle(self) -> int:

@@ -6,11 +6,11 @@ registry entry knows how to prompt it (chat or plain completion, whether it thin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from hawkeye_cli.backends.base import Backend, Completion, Request, TokenScore
-from hawkeye_cli.store.registry import ModelSpec, Role
+from hawkeye_cli.backends.base import Backend, Completion, Request
+from hawkeye_cli.store.registry import ModelSpec
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,18 +23,9 @@ class Model:
         return self.spec.alias
 
     @property
-    def roles(self) -> tuple[Role, ...]:
-        return self.spec.roles
-
-    @property
     def reasoning(self) -> bool:
         """It thinks inside <think>…</think> before answering."""
         return self.spec.reasoning
-
-    @property
-    def completion_format(self) -> bool:
-        """A base model: prompted with plain text, not chat messages."""
-        return self.spec.prompt_format == "completion"
 
     @property
     def effort_only(self) -> bool:
@@ -53,12 +44,6 @@ class Model:
 
     def count(self, text: str) -> int:
         return self.backend.count(text)
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.backend.count_tokens(texts)
-
-    def score_tokens(self, text: str) -> list[TokenScore]:
-        return self.backend.score_tokens(text)
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """Relative cost units: tokens x the registry's per-1k-token prices."""

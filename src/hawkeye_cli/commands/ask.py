@@ -10,7 +10,6 @@ import typer
 from hawkeye_cli import ledger
 from hawkeye_cli.commands import options
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.pipeline import Collaboration
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import print_warning, stderr, stdout
@@ -43,8 +42,7 @@ def ask(
     if notice:
         stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
     decode = models.decode(pair)
-    with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-        planner, expander = LoadedModels(models.backend_settings()).pair(pair)
+    planner, expander = models.load(pair)
     collaboration = Collaboration(planner, expander)
     progress = AskProgress(stdout, stderr, stream=stream, reasoning_planner=planner.reasoning)
     try:

@@ -18,7 +18,7 @@ from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.reporting.bench import render_summary, summary_document
-from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
+from hawkeye_cli.reporting.console import all_but_last_printed, print_warning, stderr, stdout
 from hawkeye_cli.reporting.documents import json_text, print_document
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
 from hawkeye_cli.store.registry import BudgetChoice, load_registry
@@ -126,10 +126,8 @@ def _finish(directory: Path, benchmark: Benchmark, summaries: list[Summary], fai
     written, unwritten = write_each(writes, fix)
     also = "".join(f" · {path}" for path in written)
     stderr.print(f"results: {results}{also}", highlight=False, soft_wrap=True)
-    for error in unwritten[:-1]:
-        print_error(error)
-    if unwritten:
-        raise unwritten[-1]
+    if last := all_but_last_printed(unwritten):
+        raise last
 
 
 def _parse_modes(text: str) -> list[Mode]:

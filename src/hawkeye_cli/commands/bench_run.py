@@ -22,7 +22,7 @@ from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failur
 from hawkeye_cli.evaluation.results import ResultStore, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, Task
 from hawkeye_cli.evaluation.tasks import Benchmark
-from hawkeye_cli.loading import LoadedModels, Pair
+from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.reporting.bench import BenchProgress
 from hawkeye_cli.reporting.console import stderr
@@ -60,26 +60,12 @@ class RunOptions:
     def directory(self) -> Path:
         return self.out or paths.default_results_dir()
 
-    def selection(self, benchmark: Benchmark) -> Selection:
-        return Selection(benchmark, self.data, Fields.of(benchmark, self.question_field, self.answer_field),
-                         self.offset, self.limit)
 
 
 def run_options() -> Callable[[Command], Command]:
     """RunOptions after a command's own parameters, before the model options when this decorator is the inner one
     (a resume line then reads as the user wrote it); the command receives them as `run_options`."""
     return option_group(RunOptions, "run_options")
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which problems a run takes: the benchmark's test set or --data, from --offset, at most --limit."""
-
-    benchmark: Benchmark
-    data: Path | None
-    fields: Fields
-    offset: int
-    limit: int | None
 
 
 @dataclass(frozen=True)
@@ -101,9 +87,9 @@ def run_tasks(context: typer.Context, benchmark: Benchmark, tasks: Sequence[Task
     """Every selected problem in every task, resuming from the rows in OUT/<benchmark>.jsonl; the models load only
     when something is left to compute. Ctrl-C keeps the finished rows and says the command that resumes
     (Interrupted: exit 130)."""
-    selection = run_options.selection(benchmark)
-    dataset = load_dataset(benchmark, selection.data, selection.fields)
-    problems = dataset.select(selection.offset, selection.limit)
+    dataset = load_dataset(benchmark, run_options.data,
+                           Fields.of(benchmark, run_options.question_field, run_options.answer_field))
+    problems = dataset.select(run_options.offset, run_options.limit)
     with ResultStore(results_path(run_options.directory, benchmark.name)) as store:
         bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
         done = {task: bench.results(task) for task in tasks}
@@ -118,9 +104,7 @@ def run_tasks(context: typer.Context, benchmark: Benchmark, tasks: Sequence[Task
         )
         throughput: Throughput | None = None
         if bench.pending():
-            with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-                planner, expander = LoadedModels(models.backend_settings()).pair(pair)
-            collaboration = Collaboration(planner, expander, answers=benchmark.answers)
+            collaboration = Collaboration(*models.load(pair), answers=benchmark.answers)
             stderr.print(f"Ctrl-C stops at any time and keeps every finished result; the same command resumes "
                          f"from {store.path}", highlight=False, soft_wrap=True)
             started = time.perf_counter()

@@ -23,7 +23,7 @@ from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.reporting.bench import render_failures
 from hawkeye_cli.reporting.calibrate import calibration_document, guard, render_calibration
-from hawkeye_cli.reporting.console import print_error, print_warning, stderr, stdout
+from hawkeye_cli.reporting.console import all_but_last_printed, print_warning, stderr, stdout
 from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.plots import plot_pareto
 from hawkeye_cli.store import paths
@@ -109,12 +109,11 @@ def run_calibrate(
                                     writable_fix("--plot"))
     stderr.print(f"results: {run.results}{''.join(f' · {path}' for path in written)}", highlight=False,
                  soft_wrap=True)
-    for error in unwritten[:-1]:
-        print_error(error)
+    last = all_but_last_printed(unwritten)
     if save is not None:
         _save(calibration, save, registry, pair, models, decode, benchmark=benchmark, problems=run.problems)
-    if unwritten:
-        raise unwritten[-1]
+    if last:
+        raise last
 
 
 for _benchmark in BENCHMARKS.values():

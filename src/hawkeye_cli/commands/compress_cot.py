@@ -21,7 +21,7 @@ from hawkeye_cli.errors import DataError, Interrupted
 from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.outputs import require_outputs, writable_fix, write_each, write_text
 from hawkeye_cli.reporting.compression import CompressionProgress, plot_curve, render_summary, summary_document
-from hawkeye_cli.reporting.console import print_error, stderr, stdout
+from hawkeye_cli.reporting.console import all_but_last_printed, stderr, stdout
 from hawkeye_cli.reporting.documents import json_text, print_document
 from hawkeye_cli.store.registry import load_registry
 
@@ -173,10 +173,8 @@ def _finish(stats: OutputStats, document: dict[str, Any], output: str, json_outp
     if plot is not None:
         writes["--plot"] = (plot, lambda file: plot_curve(stats, file))
     failures = [error for option, write in writes.items() for error in write_each([write], writable_fix(option))[1]]
-    for failure in failures[:-1]:
-        print_error(failure)
-    if failures:
-        raise failures[-1]
+    if last := all_but_last_printed(failures):
+        raise last
     if run is not None and run.interrupted:
         raise Interrupted("interrupted", fix=None if output == STDIO else f"run the same command again: it resumes "
                           f"from {output}")

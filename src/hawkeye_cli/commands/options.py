@@ -9,14 +9,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from hawkeye_cli.backends.base import Sampling
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
-from hawkeye_cli.loading import Pair, choose_pair
+from hawkeye_cli.loading import LoadedModels, Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.pipeline.budget import StopWhen
 from hawkeye_cli.pipeline.collaborate import OnDisagree
@@ -127,18 +128,23 @@ class ModelOptions:
     def decode(self, pair: Pair, budget: BudgetChoice | None = None) -> DecodeSettings:
         """Budget (`budget`, else --budget, else the profile's) and answer cap from the options, else the
         profile's."""
-        choice = budget if budget is not None else self.budget_choice
-        if self.on_disagree == "resume" and isinstance(choice if choice is not None else pair.profile.budget, int):
+        decode = DecodeSettings.of(pair.profile, budget=budget if budget is not None else self.budget_choice,
+                                   max_budget=self.max_budget, max_tokens=self.max_tokens,
+                                   sampling=Sampling(temperature=self.temperature, seed=self.seed),
+                                   stop_when=self.stop_when, on_disagree=self.on_disagree)
+        if decode.on_disagree == "resume" and isinstance(decode.budget, int):
             raise typer.BadParameter("resuming needs the adaptive stop: --budget auto or an effort level",
                                      param_hint="--on-disagree")
-        decode = DecodeSettings.of(pair.profile, budget=choice, max_budget=self.max_budget, max_tokens=self.max_tokens,
-                                   sampling=Sampling(temperature=self.temperature, seed=self.seed),
-                                   stop_when=self.stop_when)
-        return replace(decode, on_disagree=self.on_disagree)
+        return decode
 
     def budget_cap(self, pair: Pair) -> int:
         """The adaptive stop's cap (medium's): --max-budget, else the profile's."""
         return self.max_budget or pair.profile.max_budget
+
+    def load(self, pair: Pair) -> tuple[Model, Model]:
+        """The pair's planner and expander, loaded with these options (a status line while they load)."""
+        with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
+            return LoadedModels(self.backend_settings()).pair(pair)
 
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,

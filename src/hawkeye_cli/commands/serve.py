@@ -53,7 +53,7 @@ def serve(
         if notice:
             stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
     with stderr.status("Loading models…"):
-        catalog = load_catalog([(pair, models.decode(pair), models.max_budget or pair.profile.max_budget)
+        catalog = load_catalog([(pair, models.decode(pair), models.budget_cap(pair))
                                 for pair in pairs], models.backend_settings(), stop_when=models.stop_when)
     sock = server.listen(host, port)
     where = server.base_url(host, sock.getsockname()[1])

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hawkeye_cli.backends.base import CUT_SHORT
-from hawkeye_cli.evaluation.results import MODES, BudgetValue, ItemResult, Mode, task_label
+from hawkeye_cli.evaluation.results import MODES, BudgetValue, ItemResult, Mode, budget_order, task_label
 from hawkeye_cli.scoring.verdict import Verdict
 
 
@@ -156,10 +156,7 @@ def summarize(rows: Iterable[ItemResult]) -> list[Summary]:
         groups.setdefault((row.planner, row.expander, row.seed, row.mode, row.budget), []).append(row)
 
     def order(key: tuple[str, str, int, Mode, BudgetValue]) -> tuple[str, str, int, int, bool, int, str]:
-        """Fixed budgets ascending, then the adaptive ones by their cap."""
-        first = groups[key][0]
-        tokens = first.cap if first.cap is not None else key[4] if isinstance(key[4], int) else 0
-        return (*key[:3], MODES.index(key[3]), isinstance(key[4], str), tokens, str(key[4]))
+        return (*key[:3], MODES.index(key[3]), *budget_order(key[4], groups[key][0].cap))
 
     return [_summary(groups[key], groups.get((*key[:3], "baseline", None), [])) for key in sorted(groups, key=order)]
 

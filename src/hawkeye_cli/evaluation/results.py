@@ -27,6 +27,11 @@ BudgetValue = int | str | None
 """A row's budget: thinking tokens, the adaptive stop's name (`auto`, `low`…), or None outside hawkeye mode."""
 
 
+def budget_order(budget: BudgetValue, cap: int | None) -> tuple[bool, int, str]:
+    """Fixed budgets ascending, then the adaptive ones by their cap (and name)."""
+    return isinstance(budget, str), cap if cap is not None else budget if isinstance(budget, int) else 0, str(budget)
+
+
 def task_label(mode: Mode, budget: BudgetValue) -> str:
     """How a mode and its budget are named in tables, plots and JSON: `hawkeye@64`, `hawkeye@auto`."""
     return f"{mode}@{budget}" if budget is not None else mode

@@ -14,9 +14,19 @@ from typing import Any
 
 from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError, RequestError
 from hawkeye_cli.evaluation.datasets import Problem
-from hawkeye_cli.evaluation.results import MODES, ItemResult, Key, Mode, ResultStore, result_key, task_label
+from hawkeye_cli.evaluation.results import (
+    MODES,
+    BudgetValue,
+    ItemResult,
+    Key,
+    Mode,
+    ResultStore,
+    budget_order,
+    result_key,
+    task_label,
+)
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import Adaptive, Budget, label, most_tokens, value
+from hawkeye_cli.pipeline.budget import Adaptive, Budget, value
 from hawkeye_cli.scoring.verdict import NO_OUTPUT, score
 from hawkeye_cli.store.registry import ModelSpec
 
@@ -45,8 +55,13 @@ class Task:
     budget: Budget | None = None
 
     @property
+    def budget_value(self) -> BudgetValue:
+        """The budget as results store it: its tokens, or its name."""
+        return None if self.budget is None else value(self.budget)
+
+    @property
     def label(self) -> str:
-        return task_label(self.mode, None if self.budget is None else value(self.budget))
+        return task_label(self.mode, self.budget_value)
 
     @property
     def cap(self) -> int | None:
@@ -60,8 +75,9 @@ def tasks_for(modes: Sequence[Mode], budgets: Sequence[Budget]) -> list[Task]:
     tasks: list[Task] = []
     for mode in MODES:
         if mode == "hawkeye" and mode in modes:
-            ordered = sorted(set(budgets), key=lambda b: (isinstance(b, Adaptive), most_tokens(b), label(b)))
-            tasks.extend(Task(mode, budget) for budget in ordered)
+            ordered = sorted({Task(mode, budget) for budget in budgets},
+                             key=lambda task: budget_order(task.budget_value, task.cap))
+            tasks.extend(ordered)
         elif mode in modes:
             tasks.append(Task(mode))
     return tasks
@@ -75,7 +91,7 @@ def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup,
     is raised: every further item would fail the same way."""
     started = time.perf_counter()
     identity: dict[str, Any] = {
-        "index": problem.index, "mode": task.mode, "budget": None if task.budget is None else value(task.budget),
+        "index": problem.index, "mode": task.mode, "budget": task.budget_value,
         "cap": task.cap, "planner": setup.planner,
         "expander": setup.expander, "seed": setup.seed, "temperature": setup.temperature,
         "max_tokens": setup.max_tokens, "question_sha": problem.question_sha, "gold": problem.gold,
@@ -126,8 +142,7 @@ class Bench:
 
     def key(self, problem: Problem, task: Task) -> Key:
         s = self.setup
-        return result_key(problem.index, task.mode, None if task.budget is None else value(task.budget), s.planner,
-                          s.expander, s.seed)
+        return result_key(problem.index, task.mode, task.budget_value, s.planner, s.expander, s.seed)
 
     def results(self, task: Task | None = None) -> list[ItemResult]:
         """Rows of this selection already in the store (all tasks, or one)."""

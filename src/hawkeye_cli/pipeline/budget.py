@@ -53,11 +53,16 @@ DEFAULT_EFFORT: Effort = "medium"
 """What `auto` means."""
 
 
+def effort_level(name: str) -> Effort:
+    """The effort level an adaptive budget's name stands for (`auto` is medium)."""
+    return DEFAULT_EFFORT if name == AUTO else cast(Effort, name)
+
+
 def resolve(choice: BudgetChoice, max_budget: int, stop_when: StopWhen = "converged") -> Budget:
     """A budget as given (tokens, `auto` or a level) with the cap it runs under: the profile's or --max-budget."""
     if isinstance(choice, int):
         return choice
-    level = EFFORT_LEVELS[DEFAULT_EFFORT if choice == AUTO else cast(Effort, choice)]
+    level = EFFORT_LEVELS[effort_level(choice)]
     return Adaptive(cap=max(1, round(max_budget * level.cap_factor)), round_tokens=level.round_tokens,
                     agreeing=level.agreeing, name=choice, stop_when=stop_when)
 

@@ -12,15 +12,23 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from hawkeye_cli.backends.base import MIN_ANSWER_TOKENS, Completion, Request, Sampling, Session, split_thinking
+from hawkeye_cli.backends.base import (
+    MIN_ANSWER_TOKENS,
+    Completion,
+    Request,
+    Sampling,
+    Session,
+    split_thinking,
+    summed,
+)
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
-from hawkeye_cli.pipeline.budget import DEFAULT_EFFORT, Adaptive, Budget, StopWhen, most_tokens, resolve
+from hawkeye_cli.pipeline.budget import Adaptive, Budget, StopWhen, effort_level, most_tokens, resolve
 from hawkeye_cli.pipeline.probing import Planning, Probe
 from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
-from hawkeye_cli.store.registry import AUTO, BudgetChoice, Profile
+from hawkeye_cli.store.registry import BudgetChoice, Profile
 
 OnDisagree = Literal["keep", "resume"]
 """When the expander's answer is not the planner's: keep it (and say so), or let the planner think further from
@@ -46,11 +54,11 @@ class DecodeSettings:
     @classmethod
     def of(cls, profile: Profile, *, sampling: Sampling, budget: BudgetChoice | None = None,
            max_budget: int | None = None, max_tokens: int | None = None,
-           stop_when: StopWhen = Adaptive.stop_when) -> DecodeSettings:
+           stop_when: StopWhen = Adaptive.stop_when, on_disagree: OnDisagree = "keep") -> DecodeSettings:
         """What a user asked for, else the profile's budget, adaptive cap and answer cap."""
         return cls(budget=resolve(profile.budget if budget is None else budget, max_budget or profile.max_budget,
                                   stop_when),
-                   max_tokens=max_tokens or profile.max_tokens, sampling=sampling)
+                   max_tokens=max_tokens or profile.max_tokens, sampling=sampling, on_disagree=on_disagree)
 
 
 class Observer:
@@ -99,10 +107,7 @@ def _merged(stage: Stage, model: Model, completions: list[Completion]) -> StageR
     """Several calls as one stage: their tokens and seconds summed."""
     if not completions:
         return None
-    total = Completion("", sum(c.prompt_tokens for c in completions), sum(c.completion_tokens for c in completions),
-                       completions[0].prompt_seconds, sum(c.seconds for c in completions),
-                       completions[-1].finish_reason)
-    return StageResult.of(stage, model, total)
+    return StageResult.of(stage, model, summed(completions, "", completions[-1].finish_reason))
 
 
 def run_stage(stage: Stage, model: Model, request: Request, observer: Observer | None) -> StageResult:
@@ -133,9 +138,13 @@ class Collaboration:
         self.planner = planner
         self.expander = expander
         self.answers = answers
-        self.instruction = answers.instruction
         self._expand_overhead: int | None = None
         start_reader()  # answers are read by Math-Verify's process: it starts while the models work
+
+    @property
+    def instruction(self) -> str:
+        """The task's final-answer instruction, which ends every answering prompt."""
+        return self.answers.instruction
 
     def plan(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> PlanResult:
         """Concise CoT under the budget: a fixed number of thinking tokens, or the adaptive stop."""
@@ -195,7 +204,7 @@ class Collaboration:
         """The level passed through to a planner that takes only an effort: the adaptive stop's name."""
         if not self.planner.effort_only or not isinstance(budget, Adaptive):
             return None
-        return DEFAULT_EFFORT if budget.name == AUTO else budget.name
+        return effort_level(budget.name)
 
     def _planning(self, session: Session, question: str, settings: DecodeSettings,
                   observer: Observer | None) -> Planning:

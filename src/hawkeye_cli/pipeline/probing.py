@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
-from hawkeye_cli.backends.base import Completion, FinishReason, Session
+from hawkeye_cli.backends.base import Completion, FinishReason, Session, summed
 from hawkeye_cli.pipeline.budget import Adaptive, Budget, most_tokens
 from hawkeye_cli.pipeline.prompts import PROBE_STOPS, PROBE_TOKENS, ProbeForm
 from hawkeye_cli.scoring.verdict import read_answer, same_answer
@@ -99,13 +99,10 @@ class Planning:
 
     def merged(self) -> Completion:
         """The rounds as one completion: the thinking's text, tokens and time."""
-        first = self.rounds[0]
         finish: FinishReason = "length" if self.stop in ("budget", "cap") else self.rounds[-1].finish_reason
         if self.stop in ("converged", "agreed"):
             finish = "stop"
-        return replace(first, text=self.session.text, finish_reason=finish,
-                       prompt_tokens=sum(c.prompt_tokens for c in self.rounds),
-                       completion_tokens=self.tokens, seconds=sum(c.seconds for c in self.rounds))
+        return summed(self.rounds, self.session.text, finish)
 
     def _adaptive(self, budget: Adaptive) -> StopReason:
         self.stop = None

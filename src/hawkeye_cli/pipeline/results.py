@@ -67,6 +67,11 @@ class PlanResult:
         return self.probes[-1].answer if self.probes else None
 
     @property
+    def thinking_tokens(self) -> int:
+        """The planner's tokens: its thinking and its probed answers."""
+        return sum(stage.completion.completion_tokens for stage in (self.stage, self.probe_stage) if stage)
+
+    @property
     def budget_reached(self) -> bool:
         """The budget or the cap ran out before the planner finished its thinking, which was cut there."""
         return self.stop in ("budget", "cap")
@@ -118,12 +123,10 @@ class Savings:
     def between(cls, plan: PlanResult, stages: Sequence[StageResult], baseline: BaselineResult) -> Savings:
         """`stages`: everything hawkeye ran for the answer, the plan's own stages among them."""
         full = baseline.stage
-        planner = plan.stage.completion.completion_tokens + (
-            plan.probe_stage.completion.completion_tokens if plan.probe_stage else 0)
         ours_seconds = sum(stage.completion.seconds for stage in stages)
         same_clock = len({full.completion.clock, *(stage.completion.clock for stage in stages)}) == 1
         return cls(
-            planner_tokens=_saved(planner, full.completion.completion_tokens),
+            planner_tokens=_saved(plan.thinking_tokens, full.completion.completion_tokens),
             cot_ratio=plan.stage.completion.completion_tokens / baseline.cot_tokens if baseline.cot_tokens else 0.0,
             total_tokens=_saved(sum(stage.completion.completion_tokens for stage in stages),
                                 full.completion.completion_tokens),
@@ -159,6 +162,18 @@ class AskResult:
     @property
     def seconds(self) -> float:
         return sum(stage.completion.seconds for stage in self.stages)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(stage.completion.prompt_tokens for stage in self.stages)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(stage.completion.completion_tokens for stage in self.stages)
+
+    @property
+    def cost(self) -> float:
+        return sum(stage.cost for stage in self.stages)
 
     @property
     def savings(self) -> Savings | None:

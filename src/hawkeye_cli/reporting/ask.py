@@ -140,9 +140,8 @@ def _usage_table(result: AskResult) -> Group | Table:
         table.add_row(_label(stage.stage, stage) if stage.stage != "plan" else "plan", *_cells(stage))
     table.add_row(
         "hawkeye", "",
-        str(sum(stage.completion.prompt_tokens for stage in result.stages)),
-        str(sum(stage.completion.completion_tokens for stage in result.stages)),
-        f"{result.seconds:.2f}", "", f"{sum(stage.cost for stage in result.stages):.3f}", style="bold",
+        str(result.prompt_tokens), str(result.completion_tokens), f"{result.seconds:.2f}", "", f"{result.cost:.3f}",
+        style="bold",
     )
     if baseline is not None:
         table.add_row(_label("baseline", baseline.stage), *_cells(baseline.stage), end_section=True)

@@ -1,5 +1,7 @@
 """The two consoles: results go to stdout (pipeable), progress and errors to stderr."""
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.markup import escape
 
@@ -23,6 +25,14 @@ def print_error(error: HawkeyeError) -> None:
         stderr.print(f"[yellow]{escape(error.one_line())}[/]", highlight=False, soft_wrap=True)
     else:
         stderr.print(f"[bold red]error:[/] {escape(error.one_line())}", highlight=False, soft_wrap=True)
+
+
+def all_but_last_printed(errors: Sequence[HawkeyeError]) -> HawkeyeError | None:
+    """Several failures of one command: each but the last as its line, the last returned for the caller to raise
+    (its exit status is the command's) once what it still has to do is done."""
+    for error in errors[:-1]:
+        print_error(error)
+    return errors[-1] if errors else None
 
 
 def print_warning(warning: HawkeyeError) -> None:

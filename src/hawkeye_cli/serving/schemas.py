@@ -125,11 +125,9 @@ def usage(result: AskResult) -> dict[str, Any]:
     stages = {stage.stage: _stage_usage(stage) for stage in result.stages}
     stages["plan"].update(budget=value(plan.budget), budget_reached=plan.budget_reached, stop=plan.stop,
                           probes=len(plan.probes))
-    prompt = sum(stage.completion.prompt_tokens for stage in result.stages)
-    completion = sum(stage.completion.completion_tokens for stage in result.stages)
-    reasoning = sum(stage.completion.completion_tokens for stage in (plan.stage, plan.probe_stage) if stage)
+    prompt, completion = result.prompt_tokens, result.completion_tokens
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-            "completion_tokens_details": {"reasoning_tokens": reasoning}, "stages": stages}
+            "completion_tokens_details": {"reasoning_tokens": plan.thinking_tokens}, "stages": stages}
 
 
 def agreement(result: AskResult) -> dict[str, Any]:
