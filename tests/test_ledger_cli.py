@@ -30,7 +30,9 @@ OTHER = "What is 6 times 7?"
 def listed(*options: str) -> list[dict[str, Any]]:
     result = run_hawkeye("logs", "--json", *options)
     assert result.exit_code == 0, result.output
-    entries: list[dict[str, Any]] = json.loads(result.stdout)["entries"]
+    document = json.loads(result.stdout)
+    assert document["version"] == 1
+    entries: list[dict[str, Any]] = document["entries"]
     return entries
 
 
@@ -124,6 +126,7 @@ def test_stats_add_up_the_entries_and_keep_measured_and_estimated_apart(recorded
     result = hawkeye("logs", "stats", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)
+    assert stats["version"] == 1
     [tiny] = stats["profiles"]
     assert stats["overall"] == {**tiny, "profile": "all"}
     assert tiny["questions"] == len(entries)

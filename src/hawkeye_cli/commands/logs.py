@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
@@ -14,6 +13,7 @@ from hawkeye_cli.commands import options
 from hawkeye_cli.commands.groups import DefaultCommandGroup
 from hawkeye_cli.ledger.store import Ledger
 from hawkeye_cli.reporting.console import stderr, stdout
+from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.logs import entries_document, render_entries, render_stats, stats_document
 from hawkeye_cli.store import paths
 
@@ -59,7 +59,7 @@ def list_entries(
     path = paths.ledger_path()
     logged = Ledger(path).entries(count=count or None, query=query, since=_since(since))
     if json_output:
-        typer.echo(json.dumps(entries_document(logged), ensure_ascii=False, indent=2))
+        print_document(entries_document(logged))
     else:
         render_entries(stdout, logged, where=str(path))
     _note_if_off()
@@ -71,7 +71,7 @@ def stats(since: Since = None, json_output: options.Json = False) -> None:
     path = paths.ledger_path()
     totals = Ledger(path).totals(since=_since(since))
     if json_output:
-        typer.echo(json.dumps(stats_document(totals), indent=2))
+        print_document(stats_document(totals))
     else:
         render_stats(stdout, totals, where=str(path))
     _note_if_off()
