@@ -43,6 +43,10 @@ class Driver(ABC):
         """Whether the model answers (`hawkeye models --check`); None where there is nothing to ask."""
         return None
 
+    def provenance(self, spec: ModelSpec) -> str | None:
+        """Where the model's file came from and whether it was verified; None where there is no file."""
+        return None
+
     @abstractmethod
     def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
         """A ready backend; only remote drivers use the network."""
@@ -58,6 +62,9 @@ class GgufDriver(Driver):
     def location(self, spec: ModelSpec) -> str | None:
         path = model_files.local_path(spec)
         return str(path) if path is not None else None
+
+    def provenance(self, spec: ModelSpec) -> str | None:
+        return model_files.provenance(spec)
 
     def load(self, spec: ModelSpec, settings: BackendSettings) -> Backend:
         from hawkeye_cli.backends.llama_cpp import LlamaCppBackend  # heavy import, only when a model is needed
@@ -96,7 +103,7 @@ class OpenAIDriver(Driver):
 
 
 _DRIVERS: dict[SourceKind, Driver] = {
-    "hf": GgufDriver(), "pypi": GgufDriver(), "path": GgufDriver(), "openai": OpenAIDriver(),
+    "parts": GgufDriver(), "hf": GgufDriver(), "pypi": GgufDriver(), "path": GgufDriver(), "openai": OpenAIDriver(),
 }
 
 

@@ -28,7 +28,7 @@ def list_models(
     for spec in registry.models.values():
         driver = backends.driver(spec)
         rows.append(ModelRow(spec, driver.availability(spec), driver.location(spec),
-                             driver.check(spec, probe) if check else None))
+                             driver.check(spec, probe) if check else None, origin=driver.provenance(spec)))
     default = default_profile(registry).name
     if json_output:
         print_document(models_document(registry, rows, default))

