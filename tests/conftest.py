@@ -29,10 +29,12 @@ TINY_CTX = 2048
 @pytest.fixture(scope="session", autouse=True)
 def hawkeye_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One hawkeye home per test session (gemma is assembled into it once) and no user registry: the user file
-    is looked for in this home, where there is none."""
+    is looked for in this home, where there is none. Commands that name no profile use `tiny`, as they would
+    without the small pair installed (tests of the default choice unset HAWKEYE_PROFILE)."""
     home = tmp_path_factory.mktemp("hawkeye-home")
     patch = pytest.MonkeyPatch()
     patch.setenv("HAWKEYE_HOME", str(home))
+    patch.setenv("HAWKEYE_PROFILE", "tiny")
     patch.delenv("HAWKEYE_MODELS", raising=False)
     patch.setenv("HF_HOME", str(home / "hf"))
     patch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")

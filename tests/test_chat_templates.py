@@ -63,15 +63,33 @@ def test_rewrite_skips_thinking_with_one_empty_block(paper: tuple[ModelSpec, Mod
 
 
 def test_expand_and_solo_through_qwen(paper: tuple[ModelSpec, ModelSpec]) -> None:
+    """The chat expander is shown the example's sketch and solution first, then gets the question's."""
     _, expander = paper
-    instruction = prompts.FINAL_ANSWER_INSTRUCTION
+    answers = prompts.GSM8K_ANSWERS
+    instruction, example = answers.instruction, answers.example
     expand = qwen().render(prompts.expand_request(expander, QUESTION, "  48 / 2 = 24; 48 + 24 = 72\n",
-                                                  instruction=instruction, max_tokens=3072, sampling=SAMPLING))
-    assert expand == (f"{QWEN_SYSTEM}<|im_start|>user\n{prompts.EXPAND_INSTRUCTION} {instruction}\n\nProblem:\n"
-                      f"{QUESTION}\n\nSketch:\n48 / 2 = 24; 48 + 24 = 72<|im_end|>\n<|im_start|>assistant\n")
+                                                  answers=answers, max_tokens=3072, sampling=SAMPLING))
+    turn = f"<|im_start|>user\n{prompts.EXPAND_INSTRUCTION} {instruction}\n\nProblem:\n"
+    assert expand == (f"{QWEN_SYSTEM}{turn}{example.question}\n\nSketch:\n{example.draft}<|im_end|>\n"
+                      f"<|im_start|>assistant\n{example.solution}<|im_end|>\n"
+                      f"{turn}{QUESTION}\n\nSketch:\n48 / 2 = 24; 48 + 24 = 72<|im_end|>\n<|im_start|>assistant\n")
     solo = qwen().render(prompts.solo_request(expander, QUESTION, instruction=instruction, max_tokens=3072,
                                               sampling=SAMPLING))
-    assert solo == f"{QWEN_SYSTEM}<|im_start|>user\n{QUESTION}\n\n{instruction}<|im_end|>\n<|im_start|>assistant\n"
+    assert solo == (f"{QWEN_SYSTEM}<|im_start|>user\n{QUESTION}\n\n{prompts.SOLO_INSTRUCTION} {instruction}"
+                    "<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_a_chat_planner_that_does_not_think_is_shown_a_draft(paper: tuple[ModelSpec, ModelSpec]) -> None:
+    """Told only to think concisely, an instruct planner writes an outline without numbers: it is shown the
+    example's draft (numbers and equations, then the answer) as an earlier turn of its own."""
+    _, instruct = paper
+    example = prompts.MATH_ANSWERS.example
+    plan = qwen().render(prompts.plan_request(instruct, QUESTION, budget=64, sampling=SAMPLING,
+                                              answers=prompts.MATH_ANSWERS))
+    instruction = f"{prompts.DRAFT_INSTRUCTION} {prompts.MATH_ANSWERS.instruction}"
+    assert plan == (f"{QWEN_SYSTEM}<|im_start|>user\n{example.question}\n\n{instruction}<|im_end|>\n"
+                    f"<|im_start|>assistant\n{example.draft}<|im_end|>\n"
+                    f"<|im_start|>user\n{QUESTION}\n\n{instruction}<|im_end|>\n<|im_start|>assistant\n")
 
 
 def test_user_text_is_kept_apart_from_markup_in_the_r1_template(paper: tuple[ModelSpec, ModelSpec]) -> None:

@@ -103,7 +103,7 @@ def test_room_for_a_plan_from_another_tokenizer_has_a_margin(scripted: type[Scri
     """A budget of 40 planner tokens may be more expander tokens: 50 are kept free when the models differ."""
     question = "How many clips? " * 3
     prompt = scripted([]).prompt_tokens(prompts.expand_request(
-        EXPANDER, question, "", instruction=prompts.FINAL_ANSWER_INSTRUCTION, max_tokens=50, sampling=Sampling()))
+        EXPANDER, question, "", answers=prompts.GSM8K_ANSWERS, max_tokens=50, sampling=Sampling()))
     for n_ctx, fits in ((prompt + 40 + 16, False), (prompt + 50 + 16, True)):
         planner = scripted(["a plan"])
         pipeline = Collaboration(Model(REASONER, planner), Model(EXPANDER, scripted(["#### 3"], n_ctx=n_ctx)))

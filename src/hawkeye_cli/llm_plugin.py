@@ -108,7 +108,7 @@ class Hawkeye(llm.Model):
                 result = collaboration.ask(question, decode)
                 if result.plan.cot:
                     yield StreamEvent(type="reasoning", chunk=result.plan.cot)
-                yield result.expansion.text
+                yield result.text
         except HawkeyeError as exc:
             raise llm.ModelError(exc.one_line()) from exc
         response.set_usage(input=result.prompt_tokens, output=result.completion_tokens, details=usage_details(result))

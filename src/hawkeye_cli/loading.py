@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from hawkeye_cli import backends
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.errors import RegistryError
+from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import ModelSpec, Profile, Registry
 
 DEFAULT_PROFILE_FALLBACK = "tiny"
@@ -32,7 +34,13 @@ def is_present(spec: ModelSpec) -> bool:
 
 
 def default_profile(registry: Registry) -> Profile:
-    """The first profile in the registry whose two models are present; `tiny` when none is."""
+    """HAWKEYE_PROFILE's, else the first profile in the registry whose two models are present; `tiny` when none
+    is."""
+    if named := os.environ.get(paths.PROFILE_ENV):
+        if named not in registry.profiles:
+            raise RegistryError(f"{paths.PROFILE_ENV} names profile '{named}', which the registry does not have",
+                                fix=f"use one of: {', '.join(registry.profiles)}, or unset {paths.PROFILE_ENV}")
+        return registry.profiles[named]
     for profile in registry.profiles.values():
         if all(is_present(registry.model(name)) for name in (profile.planner, profile.expander)):
             return profile

@@ -79,7 +79,7 @@ class Verifier:
         self.decode = decode
 
     def check(self, question: str, cot: str, gold: str | None, cot_answer: str | None) -> Check:
-        stage = expand(self.expander, question, cot, self.decode, instruction=prompts.GSM8K_ANSWERS.instruction)
+        stage = expand(self.expander, question, cot, self.decode, answers=prompts.GSM8K_ANSWERS)
         against_gold, against_cot = _verdict(stage.text, gold), _verdict(stage.text, cot_answer)
         scored = against_gold or against_cot  # the answer Math-Verify reads does not depend on the reference
         answer = scored.answer if scored is not None else read_answer(stage.text)

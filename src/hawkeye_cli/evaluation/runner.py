@@ -116,7 +116,7 @@ def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Proble
         assert task.budget is not None
         result = collaboration.ask(problem.question, replace(decode, budget=task.budget))
         stages = result.stages
-        scored, cot_tokens = result.expansion.text, result.plan.stage.completion.completion_tokens
+        scored, cot_tokens = result.text, result.plan.stage.completion.completion_tokens
         truncated = result.plan.budget_reached
         adaptive = {"stop": result.plan.stop, "agree": result.agree, "probes": len(result.plan.probes)}
     else:

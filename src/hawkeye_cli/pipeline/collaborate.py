@@ -26,13 +26,17 @@ from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
 from hawkeye_cli.pipeline.budget import Adaptive, Budget, StopWhen, effort_level, most_tokens, resolve
 from hawkeye_cli.pipeline.probing import Planning, Probe
-from hawkeye_cli.pipeline.results import AskResult, BaselineResult, PlanResult, Stage, StageResult
+from hawkeye_cli.pipeline.results import AnsweredBy, AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
 from hawkeye_cli.store.registry import BudgetChoice, Profile
 
-OnDisagree = Literal["keep", "resume"]
-"""When the expander's answer is not the planner's: keep it (and say so), or let the planner think further from
-where it stopped and have the expander answer again."""
+OnDisagree = Literal["planner", "keep", "resume"]
+"""When the expander's answer is not the planner's: answer with the planner's plan and its answer (planner), keep
+the expander's (keep), or let the planner think further from where it stopped and have the expander answer again
+(resume, adaptive budgets only)."""
+DEFAULT_ON_DISAGREE: OnDisagree = "planner"
+"""Disagreement is the best predictor of a wrong answer, and the expander, which only restates the plan, is the
+likelier to be wrong (on GSM8K with the small pair: see the README's table)."""
 
 PLAN_TOKENS_MARGIN = 1.25
 """The budget counts the planner's tokens, and another model's tokenizer may need more for the same plan
@@ -49,12 +53,13 @@ class DecodeSettings:
     max_tokens: int
     """Cap on the expander's answer and on the baseline's whole output (thinking + answer)."""
     sampling: Sampling = field(default_factory=Sampling)
-    on_disagree: OnDisagree = "keep"
+    on_disagree: OnDisagree = DEFAULT_ON_DISAGREE
 
     @classmethod
     def of(cls, profile: Profile, *, sampling: Sampling, budget: BudgetChoice | None = None,
            max_budget: int | None = None, max_tokens: int | None = None,
-           stop_when: StopWhen = Adaptive.stop_when, on_disagree: OnDisagree = "keep") -> DecodeSettings:
+           stop_when: StopWhen = Adaptive.stop_when, on_disagree: OnDisagree = DEFAULT_ON_DISAGREE
+           ) -> DecodeSettings:
         """What a user asked for, else the profile's budget, adaptive cap and answer cap."""
         return cls(budget=resolve(profile.budget if budget is None else budget, max_budget or profile.max_budget,
                                   stop_when),
@@ -119,13 +124,27 @@ def run_stage(stage: Stage, model: Model, request: Request, observer: Observer |
     return result
 
 
-def expand(expander: Model, question: str, cot: str, settings: DecodeSettings, *, instruction: str,
+def expand(expander: Model, question: str, cot: str, settings: DecodeSettings, *, answers: prompts.AnswerStyle,
            observer: Observer | None = None) -> StageResult:
-    """The expander writes the full answer from the question and a chain of thought (also compress-cot --verify's
-    check of a compressed CoT, where no planner runs)."""
-    request = prompts.expand_request(expander.spec, question, cot, instruction=instruction,
-                                     max_tokens=settings.max_tokens, sampling=settings.sampling)
-    return run_stage("expand", expander, request, observer)
+    """The expander writes the answer from the question and a chain of thought (also compress-cot --verify's
+    check of a compressed CoT, where no planner runs). A solution that ends without the task's answer mark is
+    continued with it (`#### `), so that the expander's own answer is read where the task reads answers: a
+    small expander often closes with a sentence, and a number in prose is not an answer to compare."""
+    request = prompts.expand_request(expander.spec, question, cot, answers=answers, max_tokens=settings.max_tokens,
+                                     sampling=settings.sampling)
+    watcher = observer or Observer()
+    watcher.started("expand", expander.alias)
+    with expander.backend.session(request) as session:
+        completion = session.extend(request.max_tokens, on_text=lambda chunk: watcher.text("expand", chunk))
+        if completion.finish_reason in ("eos", "stop") and not answers.marked(completion.text):
+            form = answers.answer_form
+            line = session.probe(form.lead, prompts.PROBE_TOKENS, prompts.PROBE_STOPS, form.end)
+            watcher.text("expand", form.lead + line.text)
+            completion = summed([completion, line], completion.text + form.lead + line.text,
+                                completion.finish_reason)
+    result = StageResult.of("expand", expander, completion)
+    watcher.finished(result)
+    return result
 
 
 class Collaboration:
@@ -153,7 +172,7 @@ class Collaboration:
 
     def expand(self, question: str, cot: str, settings: DecodeSettings,
                observer: Observer | None = None) -> StageResult:
-        return expand(self.expander, question, cot, settings, instruction=self.instruction, observer=observer)
+        return expand(self.expander, question, cot, settings, answers=self.answers, observer=observer)
 
     def baseline(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> BaselineResult:
         request = prompts.baseline_request(self.planner.spec, question, instruction=self.instruction,
@@ -192,12 +211,16 @@ class Collaboration:
                 expansion = self.expand(question, plan.cot, settings, observer)
                 final = read_answer(expansion.text)
                 agree = _agree(plan.answer, final)
+        answered_by: AnsweredBy = "expander"
+        if agree is False and settings.on_disagree == "planner":
+            answered_by, final = "planner", plan.answer
         baseline = self.baseline(question, settings, observer) if compare else None
-        return AskResult(question, plan, expansion, final, baseline, agree, tuple(replaced))
+        return AskResult(question, plan, expansion, final, baseline, agree, tuple(replaced), answered_by)
 
     def _session(self, question: str, settings: DecodeSettings) -> Session:
         request = prompts.plan_request(self.planner.spec, question, budget=most_tokens(settings.budget),
-                                       sampling=settings.sampling, effort=self._effort(settings.budget))
+                                       sampling=settings.sampling, answers=self.answers,
+                                       effort=self._effort(settings.budget))
         return self.planner.backend.session(request)
 
     def _effort(self, budget: Budget) -> str | None:
@@ -212,7 +235,7 @@ class Collaboration:
 
         def check(plan_so_far: str) -> tuple[str | None, Completion]:
             request = prompts.short_answer_request(self.expander.spec, question, plan_so_far,
-                                                   instruction=self.instruction, sampling=settings.sampling)
+                                                   answers=self.answers, sampling=settings.sampling)
             completion = self.expander.complete(request)
             return read_answer(completion.text), completion
 
@@ -235,7 +258,8 @@ class Collaboration:
         watcher.finished(stage)
         probes = _merged("probe", self.planner, [probe.completion for probe in planning.probes])
         plan = PlanResult(stage, thinking + conclusion, planning.budget, planning.stop or "ended",
-                          tuple(planning.probes), probes, _merged("check", self.expander, planning.checks))
+                          tuple(planning.probes), probes, _merged("check", self.expander, planning.checks),
+                          planning.stated)
         watcher.planned(plan)
         return plan
 
@@ -262,7 +286,7 @@ class Collaboration:
     def _expander_overhead(self) -> int | None:
         """Tokens of the expander's prompt around the question and the plan (instructions, template markup)."""
         if self._expand_overhead is None:
-            request = prompts.expand_request(self.expander.spec, "", "", instruction=self.instruction,
+            request = prompts.expand_request(self.expander.spec, "", "", answers=self.answers,
                                              max_tokens=MIN_ANSWER_TOKENS, sampling=Sampling())
             self._expand_overhead = self.expander.prompt_tokens(request)
         return self._expand_overhead

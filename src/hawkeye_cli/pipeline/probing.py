@@ -62,6 +62,9 @@ class Planning:
         self.probes: list[Probe] = []
         self.checks: list[Completion] = []
         self.stop: StopReason | None = None
+        self.stated: str | None = None
+        """The answer the planner wrote itself, in the task's form, when it ended its thinking with one: then it
+        is not probed for it."""
         self._window = 0
         """Where the answers that may converge begin: a resumed planning needs N new ones."""
 
@@ -71,13 +74,15 @@ class Planning:
 
     @property
     def answer(self) -> str | None:
-        """The planner's last probed answer."""
+        """The answer the planner stated, else its last probed one."""
+        if self.stated is not None:
+            return self.stated
         return self.probes[-1].answer if self.probes else None
 
     def think(self) -> StopReason:
         if isinstance(self.budget, int) or self.probe is None:
             ended = self._round(most_tokens(self.budget))
-            if self.probe is not None:
+            if self.probe is not None and not self._stated(ended):
                 self._probe()
             self.stop = ended or ("budget" if isinstance(self.budget, int) else "cap")
             return self.stop
@@ -111,6 +116,9 @@ class Planning:
                 self.stop = "cap"
                 break
             ended = self._round(min(budget.round_tokens, budget.cap - self.tokens))
+            if self._stated(ended):
+                self.stop = "ended"
+                break
             probe = self._probe()
             if ended:
                 self.stop = ended
@@ -129,6 +137,16 @@ class Planning:
         if completion.finish_reason == "context":
             return "cap"
         return None if completion.finish_reason == "length" else "ended"
+
+    def _stated(self, ended: str | None) -> bool:
+        """Whether the planner ended its thinking with an answer after the task's mark (`#### 18`), which then
+        needs no probe: a chat planner that does not think writes its answer itself."""
+        mark = self.probe.mark.strip() if self.probe is not None else ""
+        at = self.session.text.rfind(mark) if mark else -1
+        if ended != "ended" or at < 0:
+            return False
+        self.stated = read_answer(self.session.text[at:])
+        return self.stated is not None
 
     def _probe(self) -> Probe:
         assert self.probe is not None, "a planner that cannot be probed is not"

@@ -2,9 +2,11 @@
 was asked.
 
 Chat models get messages, which each backend renders with the model's own chat template (or sends to its
-engine); base (completion) models get plain text. All prompts are zero-shot and end with the task's final-answer
-instruction (GSM8K's: `#### N`, read by lm-eval's strict-match filter). A reasoning planner's reply starts with
-an opened `<think>`; budget forcing is its max tokens, and `</think>` ends the plan.
+engine); base (completion) models get plain text. Prompts end with the task's final-answer instruction (GSM8K's:
+`#### ` before the answer, read by lm-eval's strict-match filter). A reasoning planner's reply starts with an
+opened `<think>`; budget forcing is its max tokens, and `</think>` ends the plan. A chat planner that does not think
+writes a draft instead, and a chat expander writes from it, each shown one worked example first (one-shot): small
+instruct models follow a shown format far more reliably than a described one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 from hawkeye_cli.backends.base import THINK_CLOSE, THINK_OPEN, Request, Sampling, TextEnd
 from hawkeye_cli.store.registry import ModelSpec
 
-FINAL_ANSWER_INSTRUCTION = "End your answer with a line of the form '#### N' where N is the final answer."
+FINAL_ANSWER_INSTRUCTION = "Write the final answer on the last line, after '####'."
+"""No placeholder to copy: told to end with `'#### N' where N is the final answer`, Qwen2.5-Coder-0.5B wrote
+`#### N`, or `#### 120` and nothing else."""
 
 PROBE_LEAD = "... Oh, I suddenly got the answer to the whole problem, **Final Answer**\n\n"
 """Dynasor-CoT's probe (hao-ai-lab/Dynasor, dynasor/core/cot.py), appended to the thinking so far as is: a
@@ -58,11 +62,25 @@ class ProbeForm:
 
 
 @dataclass(frozen=True)
+class Example:
+    """The worked problem a chat planner and a chat expander are shown before theirs: what a draft is (a line
+    per step, each a calculation with its numbers, then the answer) and what a reader's solution made from it is."""
+
+    question: str
+    draft: str
+    solution: str
+
+
+@dataclass(frozen=True)
 class AnswerStyle:
-    """How a task marks its final answer: the instruction that ends every answering prompt, and the probe that
-    asks a thinking planner for its current answer in that form."""
+    """How a task marks its final answer: the instruction that ends every answering prompt, the probe that
+    asks a thinking planner for its current answer in that form, and the worked example in that form."""
 
     instruction: str
+    example: Example
+    answer_line: str
+    """Appended to an expander's solution that ended without the mark, to have it write its answer there
+    (zero-shot CoT's answer extraction): its answer is then read where the task's scorer reads it."""
     probe_mark: str
     """The end of the probe; the planner's continuation after it is its answer, and Math-Verify reads the mark and
     the continuation together (`\\boxed{` + `72}`, `#### ` + `72`)."""
@@ -78,20 +96,51 @@ class AnswerStyle:
             return ProbeForm(*BASE_PROBE, end=self.plain_end)
         return ProbeForm(self.probe_lead, self.probe_mark, end=self.probe_end)
 
+    def marked(self, text: str) -> bool:
+        """Whether `text` gives its answer where this task's answers are read (`####`, `\\boxed{`)."""
+        return self.probe_mark.strip() in text
 
-GSM8K_ANSWERS = AnswerStyle(FINAL_ANSWER_INSTRUCTION, probe_mark="#### ", probe_end=number_end, plain_end=number_end)
-MATH_ANSWERS = AnswerStyle("Put your final answer within \\boxed{}.", probe_mark="\\boxed{",
-                           probe_end=closing_brace_end, plain_end=None, probe_lead=PROBE_LEAD + "\\[ ")
+    @property
+    def answer_form(self) -> ProbeForm:
+        """How an expander's unmarked solution is made to state its answer."""
+        return ProbeForm(self.answer_line, "", end=self.probe_end)
+
+
+GSM8K_ANSWERS = AnswerStyle(
+    FINAL_ANSWER_INSTRUCTION,
+    Example("A baker bakes 3 trays of 12 muffins. He sells all but 6 of them for $2 each. How much money does he make?",
+            draft="Muffins baked: 3 * 12 = 36\nMuffins sold: 36 - 6 = 30\nMoney: 30 * 2 = 60\n#### 60",
+            solution="The baker bakes 3 x 12 = 36 muffins and sells 36 - 6 = 30 of them. At $2 each, he makes "
+                     "30 x $2 = $60.\n#### 60"),
+    answer_line="\n#### ", probe_mark="#### ", probe_end=number_end, plain_end=number_end)
+MATH_ANSWERS = AnswerStyle(
+    "Put your final answer within \\boxed{}.",
+    Example("What is the sum of the roots of $x^2 - 5x + 6 = 0$?",
+            draft="x^2 - 5x + 6 = (x - 2)(x - 3)\nRoots: x = 2, x = 3\nSum: 2 + 3 = 5\n\\boxed{5}",
+            solution="Factoring gives $x^2 - 5x + 6 = (x - 2)(x - 3)$, so the roots are $2$ and $3$, and their sum "
+                     "is $2 + 3 = 5$.\n\nThe final answer is $\\boxed{5}$."),
+    answer_line="\n\nThe final answer is $\\boxed{", probe_mark="\\boxed{", probe_end=closing_brace_end,
+    plain_end=None, probe_lead=PROBE_LEAD + "\\[ ")
 
 PLAN_INSTRUCTION = (
     "Think concisely: write only the essential steps and numbers needed to solve the problem, "
     "no restating, no filler, no double-checking."
 )
+"""For a planner that thinks (in `<think>`) or a base model. A chat planner that does not think writes a draft."""
+
+DRAFT_INSTRUCTION = ("Solve it as a short draft: one line per step, each a calculation with its numbers, "
+                     "no explanations.")
+"""Told only to be concise, Qwen2.5-Coder-1.5B wrote an outline without a single number ("1. Calculate the total
+number of eggs…"), which left the expander nothing to work from; shown a draft, it writes one."""
 
 EXPAND_INSTRUCTION = (
-    "Below is a problem and a brief reasoning sketch written by a stronger model (it may be terse or cut off). "
-    "Using the sketch as guidance, write a complete, clear step-by-step solution."
+    "Below is a problem and a sketch of its solution written by a stronger model (it may be terse or cut off). "
+    "Write the solution for a reader: a few short sentences that follow the sketch's steps and calculations."
 )
+"""Not a second full solution: the expander's length is what the saving is spent on."""
+
+SOLO_INSTRUCTION = "Solve it step by step."
+"""The expander alone (bench's `expander` mode) reasons, as a model answering alone is evaluated."""
 
 SHORT_ANSWER_INSTRUCTION = (
     "Below is a problem and a reasoning sketch written by a stronger model (it may be unfinished). Give only the "
@@ -117,16 +166,23 @@ NO_THINKING = f"{THINK_OPEN}\n\n{THINK_CLOSE}\n\n"
 
 
 def plan_request(spec: ModelSpec, question: str, *, budget: int, sampling: Sampling,
-                 effort: str | None = None) -> Request:
-    """The planner's concise reasoning, cut at `budget` tokens (budget forcing); a reasoning planner's engine is
-    also told the budget (or, when it takes only that, the effort level)."""
+                 answers: AnswerStyle = GSM8K_ANSWERS, effort: str | None = None) -> Request:
+    """The planner's concise reasoning, cut at `budget` tokens (budget forcing): a reasoning planner thinks
+    concisely and its engine is also told the budget (or, when it takes only that, the effort level); a chat
+    planner that does not think writes a draft, as the example shows, ending with its answer."""
     if spec.prompt_format == "completion":
         return Request(budget, prompt=f"Question: {question}\n{PLAN_INSTRUCTION}\nReasoning:",
                        stop=COMPLETION_STOPS, sampling=sampling, effort=effort)
-    return Request(budget, messages=({"role": "user", "content": f"{question}\n\n{PLAN_INSTRUCTION}"},),
-                   prefix=THINKING if spec.reasoning else "", stop=(THINK_CLOSE,) if spec.reasoning else (),
-                   sampling=sampling, thinking_budget=budget if spec.reasoning and effort is None else None,
-                   effort=effort)
+    if spec.reasoning:
+        return Request(budget, messages=({"role": "user", "content": f"{question}\n\n{PLAN_INSTRUCTION}"},),
+                       prefix=THINKING, stop=(THINK_CLOSE,), sampling=sampling,
+                       thinking_budget=budget if effort is None else None, effort=effort)
+    instruction = f"{DRAFT_INSTRUCTION} {answers.instruction}"
+    example = answers.example
+    return Request(budget, messages=({"role": "user", "content": f"{example.question}\n\n{instruction}"},
+                                     {"role": "assistant", "content": example.draft},
+                                     {"role": "user", "content": f"{question}\n\n{instruction}"}),
+                   sampling=sampling, effort=effort)
 
 
 def baseline_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,
@@ -138,36 +194,45 @@ def baseline_request(spec: ModelSpec, question: str, *, instruction: str, max_to
     return _chat(spec, f"{question}\n\n{instruction}", max_tokens, sampling)
 
 
-def expand_request(spec: ModelSpec, question: str, cot: str, *, instruction: str, max_tokens: int,
+def expand_request(spec: ModelSpec, question: str, cot: str, *, answers: AnswerStyle, max_tokens: int,
                    sampling: Sampling) -> Request:
-    """The expander writes the full answer from the question and the planner's concise CoT."""
-    return _with_sketch(spec, f"{EXPAND_INSTRUCTION} {instruction}", question, cot, "Solution:", max_tokens, sampling)
+    """The expander writes the answer for a reader from the question and the planner's concise CoT; a chat
+    expander is first shown the example's draft and solution."""
+    instructions = f"{EXPAND_INSTRUCTION} {answers.instruction}"
+    example = answers.example
+    shown = (_sketch_turn(instructions, example.question, example.draft),
+             {"role": "assistant", "content": example.solution})
+    return _with_sketch(spec, instructions, question, cot, "Solution:", max_tokens, sampling, shown)
 
 
-def short_answer_request(spec: ModelSpec, question: str, cot: str, *, instruction: str,
+def short_answer_request(spec: ModelSpec, question: str, cot: str, *, answers: AnswerStyle,
                          sampling: Sampling) -> Request:
     """`--stop-when agree`: the expander's final answer from the plan so far, without a worked solution."""
-    return _with_sketch(spec, f"{SHORT_ANSWER_INSTRUCTION} {instruction}", question, cot, "Final answer:",
+    return _with_sketch(spec, f"{SHORT_ANSWER_INSTRUCTION} {answers.instruction}", question, cot, "Final answer:",
                         SHORT_ANSWER_TOKENS, sampling)
 
 
 def _with_sketch(spec: ModelSpec, instructions: str, question: str, cot: str, cue: str, max_tokens: int,
-                 sampling: Sampling) -> Request:
-    """The expander's prompt around a sketch; `cue` ends a base model's, whose reply continues it."""
+                 sampling: Sampling, shown: tuple[dict[str, str], ...] = ()) -> Request:
+    """The expander's prompt around a sketch; `cue` ends a base model's, whose reply continues it; `shown`: turns
+    a chat model sees first."""
     if spec.prompt_format == "completion":
         return Request(max_tokens, prompt=f"{instructions}\n\nProblem: {question}\nSketch: {cot.strip()}\n{cue}",
                        stop=COMPLETION_STOPS, sampling=sampling)
-    content = f"{instructions}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"
-    return Request(max_tokens, messages=({"role": "user", "content": content},), sampling=sampling)
+    return Request(max_tokens, messages=(*shown, _sketch_turn(instructions, question, cot)), sampling=sampling)
+
+
+def _sketch_turn(instructions: str, question: str, cot: str) -> dict[str, str]:
+    return {"role": "user", "content": f"{instructions}\n\nProblem:\n{question}\n\nSketch:\n{cot.strip()}"}
 
 
 def solo_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,
                  sampling: Sampling) -> Request:
-    """A model answering alone, with no sketch (bench's `expander` mode)."""
+    """A model answering alone, with no sketch (bench's `expander` mode), reasoning step by step."""
     if spec.prompt_format == "completion":
-        return Request(max_tokens, prompt=f"Question: {question}\n{instruction}\nAnswer:", stop=COMPLETION_STOPS,
-                       sampling=sampling)
-    return _chat(spec, f"{question}\n\n{instruction}", max_tokens, sampling)
+        return Request(max_tokens, prompt=f"Question: {question}\n{SOLO_INSTRUCTION} {instruction}\nAnswer:",
+                       stop=COMPLETION_STOPS, sampling=sampling)
+    return _chat(spec, f"{question}\n\n{SOLO_INSTRUCTION} {instruction}", max_tokens, sampling)
 
 
 def rewrite_request(spec: ModelSpec, question: str, cot: str, *, budget: int, sampling: Sampling) -> Request:

@@ -60,10 +60,14 @@ class PlanResult:
     """All probes as one stage (their own tokens and time)."""
     checks: StageResult | None = None
     """--stop-when agree: the expander's short answers, as one stage."""
+    stated: str | None = None
+    """The answer the planner wrote itself at the end of its thinking (then it was not probed)."""
 
     @property
     def answer(self) -> str | None:
-        """The planner's last probed answer."""
+        """The answer the planner stated, else its last probed one."""
+        if self.stated is not None:
+            return self.stated
         return self.probes[-1].answer if self.probes else None
 
     @property
@@ -141,6 +145,11 @@ def _saved(ours: float, theirs: float) -> float:
     return 1 - ours / theirs if theirs > 0 else 0.0
 
 
+AnsweredBy = Literal["expander", "planner"]
+"""Whose text answers: the expander's solution, or (--on-disagree planner, when the two disagree) the planner's
+plan, which ends with its answer."""
+
+
 @dataclass(frozen=True)
 class AskResult:
     question: str
@@ -153,6 +162,12 @@ class AskResult:
     either has none."""
     replaced: tuple[StageResult, ...] = ()
     """--on-disagree resume: the expander's earlier answers, replaced after the planner thought further."""
+    answered_by: AnsweredBy = "expander"
+
+    @property
+    def text(self) -> str:
+        """The answer as a reader gets it: the expander's solution, or the planner's plan where that answers."""
+        return self.plan.cot if self.answered_by == "planner" else self.expansion.text
 
     @property
     def stages(self) -> list[StageResult]:
@@ -194,6 +209,8 @@ class AskResult:
             "stages": {stage.stage: stage.to_dict() for stage in extra},
             "expansion": self.expansion.to_dict(),
             "final_answer": self.final_answer,
+            "answered_by": self.answered_by,
+            "answer": self.text,
             "planner_answer": self.plan.answer,
             "agree": self.agree,
             "seconds": self.seconds,

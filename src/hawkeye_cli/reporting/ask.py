@@ -112,6 +112,9 @@ def agreement_line(result: AskResult) -> Text:
         return Text(f"Planner and expander: not compared ({missing} gave no answer)", style="dim")
     if result.agree:
         return Text.assemble(("Planner and expander agree", "bold green"), f" (the planner's answer: {planner})")
+    if result.answered_by == "planner":
+        return Text.assemble(("Planner and expander disagree", "bold yellow"),
+                             f": the final answer is the planner's, {planner} (--on-disagree planner)")
     return Text.assemble(("Planner and expander disagree", "bold yellow"), f": the planner's answer is {planner}")
 
 

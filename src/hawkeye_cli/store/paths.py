@@ -19,6 +19,8 @@ from hawkeye_cli.outputs import write_problem
 APP_NAME = "hawkeye"
 HOME_ENV = "HAWKEYE_HOME"
 USER_REGISTRY_ENV = "HAWKEYE_MODELS"
+PROFILE_ENV = "HAWKEYE_PROFILE"
+"""The profile used when a command names none, instead of the first one whose models are on disk."""
 NO_LOG_ENV = "HAWKEYE_NO_LOG"
 """Set (to anything but 0 or nothing), hawkeye records nothing in its ledger, as after `hawkeye logs off`."""
 
