@@ -169,7 +169,7 @@ def test_run_writes_summary_and_plot_and_report_reprints_them(
     document = json.loads(result.stdout)
     assert document == json.loads((out / "gsm8k.summary.json").read_text())
     assert document["dataset"] == str(data) and document["problems"] == {"offset": 0, "count": 3}
-    assert "#### N" in document["prompt"]["final_answer"]
+    assert "after '####'" in document["prompt"]["final_answer"]
     by_label = {s["label"]: s for s in document["summaries"]}
     assert list(by_label) == ["baseline", "hawkeye@4", "expander"]
     # lm-eval stderr: sqrt(p(1 - p) / (n - 1)) = sqrt((1/3)(2/3) / 2) = 1/3

@@ -33,7 +33,9 @@ def _help(benchmark: Benchmark) -> str:
         "Modes: baseline = the planner alone with its full chain of thought; hawkeye = the planner writes a "
         "concise CoT under --budget tokens, then the expander writes the answer; expander = the expander alone.",
         "Prompts are zero-shot (hawkeye_cli/pipeline/prompts.py). Every one ends with: "
-        f'"{benchmark.instruction}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}"',
+        f'"{benchmark.instruction}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}" (one that '
+        f'thinks, or a base model), or shown a worked example and told: "{prompts.DRAFT_INSTRUCTION}" (a chat '
+        "model that does not think).",
         "Accuracy is Math-Verify's verdict (LaTeX, \\boxed{}, fractions, sets and intervals compared "
         "symbolically; the last \\boxed{} of the output wins). Next to it, as lm-eval's gsm8k task scores: "
         "strict-match, the first '#### N' (or else the last \\boxed{N}), and flexible-extract, the last number; "
@@ -81,7 +83,8 @@ def run_bench(
         "settings": {"max_tokens": decode.max_tokens, "temperature": decode.sampling.temperature,
                      "seed": decode.sampling.seed},
         "run": None if run.throughput is None else asdict(run.throughput),
-        "prompt": {"final_answer": benchmark.instruction, "plan": prompts.PLAN_INSTRUCTION},
+        "prompt": {"final_answer": benchmark.instruction, "plan": prompts.PLAN_INSTRUCTION,
+                   "draft": prompts.DRAFT_INSTRUCTION},
     }
     _finish(directory, benchmark, run.summaries, run.failed, run_options.json_output, write_summary=True,
             fix=writable_fix("--out"), **meta)

@@ -20,7 +20,7 @@ from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCp
 from hawkeye_cli.loading import LoadedModels, Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.pipeline.budget import StopWhen
-from hawkeye_cli.pipeline.collaborate import OnDisagree
+from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, BudgetChoice, Effort, Registry, endpoint_problem, parse_budget
 
@@ -87,9 +87,10 @@ class ModelOptions:
                                "as soon as the expander's short answer equals the planner's (agree).")
     ] = "converged"
     on_disagree: Annotated[
-        OnDisagree, typer.Option("--on-disagree", help="When the expander's answer is not the planner's: keep it, or "
-                                 "let the planner think further (auto) and answer again (resume).")
-    ] = "keep"
+        OnDisagree, typer.Option("--on-disagree", help="When the expander's answer is not the planner's: answer with "
+                                 "the planner's plan and answer (planner), keep the expander's (keep), or let the "
+                                 "planner think further (auto) and answer again (resume).")
+    ] = DEFAULT_ON_DISAGREE
     max_tokens: Annotated[
         int | None,
         typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.",

@@ -83,6 +83,10 @@ class ItemResult:
     """hawkeye: the planner's probed answer and the expander's final answer are equivalent."""
     probes: int | None = None
     """hawkeye: how many times the planner was probed."""
+    on_disagree: str | None = None
+    """hawkeye: what was done when the two models disagreed (rows written before it was stored: keep)."""
+    answered_by: str | None = None
+    """hawkeye: whose text answered, the expander's or (--on-disagree planner) the planner's plan."""
 
     @property
     def key(self) -> Key:

@@ -27,6 +27,7 @@ from hawkeye_cli.evaluation.results import (
 )
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.budget import Adaptive, Budget, value
+from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
 from hawkeye_cli.scoring.verdict import NO_OUTPUT, score
 from hawkeye_cli.store.registry import ModelSpec
 
@@ -40,11 +41,12 @@ class Setup:
     seed: int
     temperature: float
     max_tokens: int
+    on_disagree: OnDisagree = DEFAULT_ON_DISAGREE
 
     @classmethod
     def of(cls, planner: ModelSpec, expander: ModelSpec, decode: DecodeSettings) -> Setup:
         return cls(planner.alias, expander.alias, decode.sampling.seed, decode.sampling.temperature,
-                   decode.max_tokens)
+                   decode.max_tokens, decode.on_disagree)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def run_item(collaboration: Collaboration, decode: DecodeSettings, setup: Setup,
         "cap": task.cap, "planner": setup.planner,
         "expander": setup.expander, "seed": setup.seed, "temperature": setup.temperature,
         "max_tokens": setup.max_tokens, "question_sha": problem.question_sha, "gold": problem.gold,
+        "on_disagree": setup.on_disagree if task.mode == "hawkeye" else None,
     }
     try:
         outcome: dict[str, Any] = _solve(collaboration, decode, problem, task)
@@ -118,7 +121,8 @@ def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Proble
         stages = result.stages
         scored, cot_tokens = result.text, result.plan.stage.completion.completion_tokens
         truncated = result.plan.budget_reached
-        adaptive = {"stop": result.plan.stop, "agree": result.agree, "probes": len(result.plan.probes)}
+        adaptive = {"stop": result.plan.stop, "agree": result.agree, "probes": len(result.plan.probes),
+                    "answered_by": result.answered_by}
     else:
         solo = collaboration.solo(problem.question, decode)
         stages, scored, cot_tokens = [solo], solo.text, None
@@ -217,6 +221,10 @@ class Bench:
         if row.cap != task.cap:
             raise DataError(f"{self.store.path} holds {task.label} results made with --max-budget {row.cap}",
                             fix="resume with that --max-budget, or use another --out directory")
+        if task.mode == "hawkeye" and (row.on_disagree or "keep") != self.setup.on_disagree:
+            raise DataError(f"{self.store.path} holds {task.label} results made with --on-disagree "
+                            f"{row.on_disagree or 'keep'}",
+                            fix="resume with that --on-disagree, or use another --out directory")
         if (row.temperature, row.max_tokens) != (self.setup.temperature, self.setup.max_tokens):
             raise DataError(
                 f"{self.store.path} holds results made with --temperature {row.temperature} "
