@@ -92,3 +92,16 @@ def test_on_disagreement_the_planner_answers_by_default(scripted: type[ScriptedB
     assert (result.answered_by, result.final_answer, result.text) == (answered_by, final, text)
     assert result.to_dict()["answer"] == text and result.to_dict()["answered_by"] == answered_by
     assert DEFAULT_ON_DISAGREE == "planner" and DecodeSettings(budget=1, max_tokens=1).on_disagree == "planner"
+
+
+def test_solve_has_the_planner_answer_alone_in_full_when_they_disagree(scripted: type[ScriptedBackend]) -> None:
+    collaboration = Collaboration(
+        Model(INSTRUCT, scripted([DRAFT, "In May she sold 48 / 2 = 24 , so 48 + 24 = 72 in all. \n#### 72"])),
+        Model(EXPANDER, scripted(["So 48 + 48 = 96 clips. \n#### 96"])))
+
+    result = collaboration.ask("How many clips?", DecodeSettings(budget=64, max_tokens=50, on_disagree="solve"))
+
+    assert (result.agree, result.answered_by, result.final_answer) == (False, "planner", "72")
+    assert result.solved is not None and result.text == result.solved.text and result.text.endswith("#### 72")
+    assert [stage.stage for stage in result.stages] == ["plan", "expand", "solve"]
+    assert "solve" in result.to_dict()["stages"]

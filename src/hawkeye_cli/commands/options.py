@@ -88,8 +88,9 @@ class ModelOptions:
     ] = "converged"
     on_disagree: Annotated[
         OnDisagree, typer.Option("--on-disagree", help="When the expander's answer is not the planner's: answer with "
-                                 "the planner's plan and answer (planner), keep the expander's (keep), or let the "
-                                 "planner think further (auto) and answer again (resume).")
+                                 "the planner's plan and answer (planner), have the planner solve it alone in full "
+                                 "(solve), keep the expander's (keep), or let the planner think further (auto) and "
+                                 "have the expander answer again (resume).")
     ] = DEFAULT_ON_DISAGREE
     max_tokens: Annotated[
         int | None,

@@ -30,10 +30,10 @@ from hawkeye_cli.pipeline.results import AnsweredBy, AskResult, BaselineResult, 
 from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
 from hawkeye_cli.store.registry import BudgetChoice, Profile
 
-OnDisagree = Literal["planner", "keep", "resume"]
-"""When the expander's answer is not the planner's: answer with the planner's plan and its answer (planner), keep
-the expander's (keep), or let the planner think further from where it stopped and have the expander answer again
-(resume, adaptive budgets only)."""
+OnDisagree = Literal["planner", "solve", "keep", "resume"]
+"""When the expander's answer is not the planner's: answer with the planner's plan and its answer (planner), have
+the planner solve it alone, in full, and answer (solve), keep the expander's (keep), or let the planner think further
+from where it stopped and have the expander answer again (resume, adaptive budgets only)."""
 DEFAULT_ON_DISAGREE: OnDisagree = "planner"
 """Disagreement is the best predictor of a wrong answer, and the expander, which only restates the plan, is the
 likelier to be wrong (on GSM8K with the small pair: see the README's table)."""
@@ -174,15 +174,18 @@ class Collaboration:
                observer: Observer | None = None) -> StageResult:
         return expand(self.expander, question, cot, settings, answers=self.answers, observer=observer)
 
-    def baseline(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> BaselineResult:
+    def baseline(self, question: str, settings: DecodeSettings, observer: Observer | None = None, *,
+                 stage: Literal["baseline", "solve"] = "baseline") -> BaselineResult:
+        """The planner alone, in full: what hawkeye is measured against, and (as `solve`) what answers when the
+        two models disagree under --on-disagree solve."""
         request = prompts.baseline_request(self.planner.spec, question, instruction=self.instruction,
                                            max_tokens=settings.max_tokens, sampling=settings.sampling)
-        stage = run_stage("baseline", self.planner, request, observer)
-        cot, answer = split_thinking(stage.completion, opened=bool(request.prefix))
-        if not cot and not self.planner.reasoning and stage.completion.reasoning is None:
+        stage_result = run_stage(stage, self.planner, request, observer)
+        cot, answer = split_thinking(stage_result.completion, opened=bool(request.prefix))
+        if not cot and not self.planner.reasoning and stage_result.completion.reasoning is None:
             cot = answer  # a model that does not think: its whole output is its reasoning
-        cot_tokens = self._cot_tokens(stage.completion, cot, answer)
-        return BaselineResult(stage, cot, cot_tokens, answer, read_answer(answer or cot))
+        cot_tokens = self._cot_tokens(stage_result.completion, cot, answer)
+        return BaselineResult(stage_result, cot, cot_tokens, answer, read_answer(answer or cot))
 
     def solo(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> StageResult:
         """The expander alone, no sketch: shows what the planner's CoT adds."""
@@ -212,10 +215,15 @@ class Collaboration:
                 final = read_answer(expansion.text)
                 agree = _agree(plan.answer, final)
         answered_by: AnsweredBy = "expander"
+        solved: BaselineResult | None = None
         if agree is False and settings.on_disagree == "planner":
             answered_by, final = "planner", plan.answer
+        elif agree is False and settings.on_disagree == "solve":
+            solved = self.baseline(question, settings, observer, stage="solve")
+            answered_by, final = "planner", solved.final_answer
         baseline = self.baseline(question, settings, observer) if compare else None
-        return AskResult(question, plan, expansion, final, baseline, agree, tuple(replaced), answered_by)
+        return AskResult(question, plan, expansion, final, baseline, agree, tuple(replaced), answered_by,
+                         solved.stage if solved else None)
 
     def _session(self, question: str, settings: DecodeSettings) -> Session:
         request = prompts.plan_request(self.planner.spec, question, budget=most_tokens(settings.budget),

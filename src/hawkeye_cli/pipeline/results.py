@@ -12,9 +12,10 @@ from hawkeye_cli.backends.model import Model
 from hawkeye_cli.pipeline.budget import Budget, value
 from hawkeye_cli.pipeline.probing import Probe, StopReason
 
-Stage = Literal["plan", "probe", "check", "expand", "first_expand", "baseline", "solo"]
+Stage = Literal["plan", "probe", "check", "expand", "first_expand", "solve", "baseline", "solo"]
 """probe: the planner's probed answers; check: the expander's short answers (--stop-when agree); first_expand: an
-answer replaced after the planner resumed (--on-disagree resume)."""
+answer replaced after the planner resumed (--on-disagree resume); solve: the planner solving it alone, in full,
+after the two disagreed (--on-disagree solve)."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def _saved(ours: float, theirs: float) -> float:
 
 
 AnsweredBy = Literal["expander", "planner"]
-"""Whose text answers: the expander's solution, or (--on-disagree planner, when the two disagree) the planner's
-plan, which ends with its answer."""
+"""Whose text answers: the expander's solution, or, when the two disagree, the planner's: its plan, which ends with
+its answer (--on-disagree planner), or its own full solution (--on-disagree solve)."""
 
 
 @dataclass(frozen=True)
@@ -163,16 +164,20 @@ class AskResult:
     replaced: tuple[StageResult, ...] = ()
     """--on-disagree resume: the expander's earlier answers, replaced after the planner thought further."""
     answered_by: AnsweredBy = "expander"
+    solved: StageResult | None = None
+    """--on-disagree solve: the planner's own full solution, which then answers."""
 
     @property
     def text(self) -> str:
-        """The answer as a reader gets it: the expander's solution, or the planner's plan where that answers."""
+        """The answer as a reader gets it: the expander's solution, or the planner's where that answers."""
+        if self.solved is not None:
+            return self.solved.text
         return self.plan.cot if self.answered_by == "planner" else self.expansion.text
 
     @property
     def stages(self) -> list[StageResult]:
         """Everything hawkeye ran for this answer."""
-        return [*self.plan.stages, *self.replaced, self.expansion]
+        return [*self.plan.stages, *self.replaced, self.expansion, *([self.solved] if self.solved else [])]
 
     @property
     def seconds(self) -> float:
@@ -199,7 +204,7 @@ class AskResult:
     def to_dict(self) -> dict[str, Any]:
         savings = self.savings
         baseline = self.baseline
-        extra = [stage for stage in self.stages if stage.stage not in ("plan", "expand")]
+        extra = [stage for stage in self.stages if stage.stage not in ("plan", "expand")]  # probe, check, solve…
         return {
             "question": self.question,
             "budget": value(self.plan.budget),

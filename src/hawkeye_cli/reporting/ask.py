@@ -18,7 +18,8 @@ from hawkeye_cli.pipeline.results import Stage
 
 _MISSING = "—"
 _ACTIVITY = {"plan": "planning", "expand": "expanding the answer", "baseline": "running the baseline (full CoT)",
-             "solo": "answering alone", "first_expand": "expanding the answer"}
+             "solo": "answering alone", "first_expand": "expanding the answer",
+             "solve": "solving it in full (the two disagreed)"}
 CUT = {"length": ("cut at --max-tokens", "raise --max-tokens"),
        "context": ("cut by the context window", "raise --ctx")}
 """What cut a stage short, and the option that gives it room."""

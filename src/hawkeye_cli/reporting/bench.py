@@ -22,7 +22,7 @@ from hawkeye_cli.evaluation.runner import Task
 _MISSING = "—"
 # Which model ran a stage; the table's title names the models (their names are too long for 80 columns).
 _ROLES = {"baseline": "planner", "plan": "planner", "probe": "planner", "check": "expander", "expand": "expander",
-          "first_expand": "expander", "solo": "expander"}
+          "first_expand": "expander", "solve": "planner", "solo": "expander"}
 
 LATENCY_DEFINITION = (
     "TTFT: seconds to the first token of the answer: the expander's own first token, or the baseline's (of its "
