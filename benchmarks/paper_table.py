@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared" / "data"
 DATA = {"gsm8k": (SHARED / "gsm8k" / "test.jsonl", "question", "answer"),
         "math500": (SHARED / "cot-traces" / "r1-distill-qwen-7b_math500.jsonl", "question", "answer")}
-SMOKE_DATA = {"gsm8k": (ROOT / "tests" / "data" / "traces.jsonl", "question", "answer"),
+SMOKE_DATA = {"gsm8k": (ROOT / "tests" / "data" / "gsm8k-quality.jsonl", "question", "answer"),
               "math500": (ROOT / "tests" / "data" / "math500-tiny.jsonl", "problem", "answer")}
 TARGETS = {"accuracy_points": 3.0, "cot_share": 0.50, "speedup": 1.4, "expander_gap_points": 15.0}
 
@@ -164,13 +164,13 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def bench(benchmark: str, out: Path, args: argparse.Namespace, budgets: str, *extra: str) -> list[ItemResult]:
+def bench(benchmark: str, out: Path, args: argparse.Namespace, *extra: str) -> list[ItemResult]:
     """`hawkeye bench` in a process of its own; its results rows."""
     data, question, answer = (SMOKE_DATA if args.smoke else DATA)[benchmark]
     limit = 2 if args.smoke else getattr(args, benchmark)
     command = [sys.executable, "-m", "hawkeye_cli", "bench", benchmark, "--data", str(data), "--question-field",
                question, "--answer-field", answer, "--limit", str(limit), "--profile", args.profile,
-               "--budgets", budgets, "--out", str(out), *extra]
+               "--out", str(out), *extra]
     if args.smoke:
         command += ["--max-tokens", "16", "--max-budget", "32"]
     if args.threads:
@@ -204,8 +204,8 @@ def main() -> None:
             if not args.smoke and getattr(args, benchmark) == 0:
                 continue
             budgets = ",".join(dict.fromkeys([default, *args.budgets.split(",")]))
-            results = bench(benchmark, out / benchmark, args, budgets)
-            resumed = [] if args.no_resume else bench(benchmark, out / f"{benchmark}-resume", args, "auto",
+            results = bench(benchmark, out / benchmark, args, "--budgets", budgets)
+            resumed = [] if args.no_resume else bench(benchmark, out / f"{benchmark}-resume", args, "--budget", "auto",
                                                       "--modes", "hawkeye", "--on-disagree", "resume")
             rows = rows_of(results, resumed, default)
             print(markdown(f"{title}, profile {args.profile}", rows))
