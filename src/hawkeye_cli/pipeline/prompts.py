@@ -109,7 +109,7 @@ class AnswerStyle:
 GSM8K_ANSWERS = AnswerStyle(
     FINAL_ANSWER_INSTRUCTION,
     Example("A baker bakes 3 trays of 12 muffins. He sells all but 6 of them for $2 each. How much money does he make?",
-            draft="Muffins baked: 3 * 12 = 36\nMuffins sold: 36 - 6 = 30\nMoney: 30 * 2 = 60\n#### 60",
+            draft="He bakes 3 * 12 = 36 muffins.\nHe sells 36 - 6 = 30 muffins.\nHe makes 30 * 2 = $60.\n#### 60",
             solution="The baker bakes 3 x 12 = 36 muffins and sells 36 - 6 = 30 of them. At $2 each, he makes "
                      "30 x $2 = $60.\n#### 60"),
     answer_line="\n#### ", probe_mark="#### ", probe_end=number_end, plain_end=number_end)
@@ -128,10 +128,12 @@ PLAN_INSTRUCTION = (
 )
 """For a planner that thinks (in `<think>`) or a base model. A chat planner that does not think writes a draft."""
 
-DRAFT_INSTRUCTION = ("Solve it as a short draft: one line per step, each a calculation with its numbers, "
-                     "no explanations.")
+DRAFT_INSTRUCTION = "Solve it in short steps: one sentence per step, each with its calculation written out."
 """Told only to be concise, Qwen2.5-Coder-1.5B wrote an outline without a single number ("1. Calculate the total
-number of eggs…"), which left the expander nothing to work from; shown a draft, it writes one."""
+number of eggs…"), which left the expander nothing to work from; shown a draft, it writes one. Sentences, as
+GSM8K's own solutions have them, rather than bare labelled equations: on the first 14 GSM8K test problems the label
+style got 5 right and the sentences 6 (the planner alone 7), with plans of about the same length (82 and 86 tokens,
+the planner alone 306): too few problems to tell them apart, so the style nearer GSM8K's own was kept."""
 
 EXPAND_INSTRUCTION = (
     "Below is a problem and a sketch of its solution written by a stronger model (it may be terse or cut off). "
