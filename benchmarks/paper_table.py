@@ -3,13 +3,15 @@
 cost saving (each against the planner alone on the same problems, in the same run), and the agreement signal.
 
 Usage: python benchmarks/paper_table.py [--profile small] [--gsm8k 200] [--math500 100] [--budgets 64,128,auto]
-       [--out paper-table/] [--threads N] [--smoke]
+       [--out paper-table/] [--threads N] [--no-resume] [--report] [--smoke]
 
 It runs `hawkeye bench gsm8k` and `hawkeye bench math500` (one process each, models loaded once, results saved
 as each item finishes: run it again and it resumes), then reads their results files and prints one Markdown
 table per benchmark. Every hawkeye row runs with the default `--on-disagree planner`; the `keep` row is the same
 run scored on the expander's own answer, so what acting on disagreement recovers costs no second run. The
-`resume` row reruns `auto` with `--on-disagree resume` (skipped by --no-resume).
+`resume` row reruns `auto` with `--on-disagree resume` (skipped by --no-resume). --report prints the tables from
+the results already in --out, without running anything: also from runs split over several processes, whose
+results folders are OUT/gsm8k-* and OUT/math500-* beside OUT/gsm8k and OUT/math500.
 
 Target (issue: a pair that can do the math): hawkeye at the profile's budget within 3 points of the planner
 alone on GSM8K, with at most 50 % of its CoT tokens (plan and probes) and at least 1.4x faster end to end; the
@@ -182,6 +184,15 @@ def bench(benchmark: str, out: Path, args: argparse.Namespace, *extra: str) -> l
     return read_results(out / f"{benchmark}.jsonl")
 
 
+def saved(out: Path, name: str) -> list[ItemResult]:
+    """The results of OUT/NAME and of the runs beside it that split its problems (OUT/NAME-a, …; not -resume)."""
+    stem = name.removesuffix("-resume")
+    folders = [out / name] if name != stem else [
+        out / name, *(folder for folder in sorted(out.glob(f"{name}-*")) if not folder.name.endswith("-resume"))]
+    return [row for folder in folders if (folder / f"{stem}.jsonl").is_file()
+            for row in read_results(folder / f"{stem}.jsonl")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="small")
@@ -191,6 +202,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="Results folder (default: paper-table/; --smoke: a temporary one).")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--no-resume", action="store_true", help="Skip the --on-disagree resume row.")
+    parser.add_argument("--report", action="store_true", help="Print the tables of the results in --out; run nothing.")
     parser.add_argument("--smoke", action="store_true", help="2 bundled problems each, tiny profile, 16 tokens.")
     args = parser.parse_args()
     if args.smoke:
@@ -203,10 +215,15 @@ def main() -> None:
         for benchmark, title in (("gsm8k", "GSM8K"), ("math500", "MATH-500")):
             if not args.smoke and getattr(args, benchmark) == 0:
                 continue
-            budgets = ",".join(dict.fromkeys([default, *args.budgets.split(",")]))
-            results = bench(benchmark, out / benchmark, args, "--budgets", budgets)
-            resumed = [] if args.no_resume else bench(benchmark, out / f"{benchmark}-resume", args, "--budget", "auto",
-                                                      "--modes", "hawkeye", "--on-disagree", "resume")
+            if args.report:
+                results, resumed = saved(out, benchmark), saved(out, f"{benchmark}-resume")
+                if not results:
+                    continue
+            else:
+                budgets = ",".join(dict.fromkeys([default, *args.budgets.split(",")]))
+                results = bench(benchmark, out / benchmark, args, "--budgets", budgets)
+                resumed = [] if args.no_resume else bench(benchmark, out / f"{benchmark}-resume", args, "--budget",
+                                                          "auto", "--modes", "hawkeye", "--on-disagree", "resume")
             rows = rows_of(results, resumed, default)
             print(markdown(f"{title}, profile {args.profile}", rows))
             print("\n".join(["", *verdicts(rows), ""]))
