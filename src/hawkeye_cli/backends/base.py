@@ -70,6 +70,9 @@ class Request:
     """Thinking tokens an engine that enforces budgets itself should allow (sent in its own field)."""
     effort: str | None = None
     """An effort level for a planner that takes only one (OpenAI's reasoning_effort, Ollama's think)."""
+    shared_turns: int = 0
+    """How many leading messages every request of its kind begins with (worked examples): llama.cpp in process
+    evaluates them once and keeps their KV cache, as a serving engine's prefix cache does."""
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (not self.messages):

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -252,7 +253,18 @@ class LlamaCppBackend(Backend):
             return session.extend(request.max_tokens, on_text)
 
     def session(self, request: Request) -> LlamaSession:
-        return LlamaSession(self._context, request, self._prompt(request))
+        prompt = self._prompt(request)
+        return LlamaSession(self._context, request, prompt, self._shared(request, prompt))
+
+    def _shared(self, request: Request, prompt: list[int]) -> int:
+        """How many of `prompt`'s tokens are the request's shared turns (its worked examples), as rendered: the
+        tokens the turns alone render to and the whole prompt begin with, the last prompt token left to evaluate."""
+        if not request.shared_turns or not request.messages:
+            return 0
+        head = self._prompt(replace(request, messages=request.messages[: request.shared_turns], prefix=""))
+        same = next((i for i, (a, b) in enumerate(zip(head, prompt, strict=False)) if a != b),
+                    min(len(head), len(prompt)))
+        return min(same, len(prompt) - 1)
 
     def perf(self) -> tuple[int, int]:
         """llama.cpp's own counters of this context: (prompt tokens evaluated in batches, tokens decoded one at

@@ -15,8 +15,10 @@ the same batches as the first time, so greedy decoding stays the same.
 from __future__ import annotations
 
 import codecs
+import ctypes
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -35,6 +37,9 @@ from hawkeye_cli.backends.base import (
 )
 from hawkeye_cli.errors import ContextOverflowError
 
+SHARED_PREFIXES_KEPT = 4
+"""KV caches of shared prompt beginnings kept per model: one per kind of request that has them (plan, expand)."""
+
 
 class Context:
     """One model's llama.cpp context, and which session its KV cache holds: the sessions and requests of one model
@@ -46,6 +51,45 @@ class Context:
         self.n_ctx = llm.n_ctx()
         self.busy = threading.RLock()
         self.owner: object | None = None
+        self._kept: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+
+    def evaluate(self, prompt: list[int], shared: int) -> None:
+        """A prompt into the emptied KV cache. Its first `shared` tokens (the worked examples every request of its
+        kind begins with) are evaluated once and their cache kept, then copied back for the next prompt that begins
+        with them; on a CPU, where a prompt costs seconds, that is most of an expander's prompt. They are always
+        evaluated in a batch of their own, so a prompt gives the same logits whether or not they were kept."""
+        self.llm.reset()
+        if shared <= 0:
+            self.llm.eval(prompt)
+            return
+        head = tuple(prompt[:shared])
+        kept = self._kept.get(head)
+        if kept is not None and self._restore(kept, head):
+            self._kept.move_to_end(head)
+        else:
+            self.llm.eval(prompt[:shared])
+            self._kept[head] = self._copy()
+            while len(self._kept) > SHARED_PREFIXES_KEPT:
+                self._kept.popitem(last=False)
+        self.llm.eval(prompt[shared:])
+
+    def _copy(self) -> bytes:
+        """The KV cache of the context's one sequence."""
+        size = llama_cpp.llama_state_seq_get_size(self.llm.ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(self.llm.ctx, buffer, size, 0)
+        return bytes(buffer)[:written]
+
+    def _restore(self, kept: bytes, head: tuple[int, ...]) -> bool:
+        """The cache of `head` back in place of whatever the context holds; False where llama.cpp refuses it."""
+        self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        buffer = (ctypes.c_uint8 * len(kept)).from_buffer_copy(kept)
+        if llama_cpp.llama_state_seq_set_data(self.llm.ctx, buffer, len(kept), 0) != len(kept):
+            self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            return False
+        self.llm.input_ids[: len(head)] = head
+        self.llm.n_tokens = len(head)
+        return True
 
     def tokenize(self, text: str) -> list[int]:
         """Plain text, no BOS, no special tokens."""
@@ -56,9 +100,11 @@ class Context:
 
 
 class LlamaSession(Session):
-    def __init__(self, context: Context, request: Request, prompt: list[int]) -> None:
-        """`prompt`: the request's tokens, as the backend renders and tokenizes them."""
+    def __init__(self, context: Context, request: Request, prompt: list[int], shared: int = 0) -> None:
+        """`prompt`: the request's tokens, as the backend renders and tokenizes them; `shared`: how many of them
+        begin every request of its kind (Context.evaluate keeps their cache)."""
         self._context = context
+        self._shared = shared
         self._llm = context.llm
         self._request = request
         self._prompt = prompt
@@ -180,7 +226,7 @@ class LlamaSession(Session):
         self._llm.set_seed(self._request.sampling.seed)
         self._llm.reset()
         if self._evaluated or self._unevaluated is not None or self._pending is not None:
-            self._llm.eval(self._prompt)
+            self._context.evaluate(self._prompt, self._shared)
             for token in self._evaluated:
                 self._llm.eval([token])
         self._context.owner = self
@@ -196,7 +242,7 @@ class LlamaSession(Session):
     def _catch_up(self) -> None:
         """Everything accepted into the cache: the prompt, then the last accepted token."""
         if self._llm.n_tokens == 0:
-            self._llm.eval(self._prompt)
+            self._context.evaluate(self._prompt, self._shared)
         if self._unevaluated is not None:
             self._llm.eval([self._unevaluated])
             self._evaluated.append(self._unevaluated)

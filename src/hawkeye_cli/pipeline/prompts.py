@@ -184,7 +184,7 @@ def plan_request(spec: ModelSpec, question: str, *, budget: int, sampling: Sampl
     return Request(budget, messages=({"role": "user", "content": f"{example.question}\n\n{instruction}"},
                                      {"role": "assistant", "content": example.draft},
                                      {"role": "user", "content": f"{question}\n\n{instruction}"}),
-                   sampling=sampling, effort=effort)
+                   sampling=sampling, effort=effort, shared_turns=2)
 
 
 def baseline_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,
@@ -221,7 +221,8 @@ def _with_sketch(spec: ModelSpec, instructions: str, question: str, cot: str, cu
     if spec.prompt_format == "completion":
         return Request(max_tokens, prompt=f"{instructions}\n\nProblem: {question}\nSketch: {cot.strip()}\n{cue}",
                        stop=COMPLETION_STOPS, sampling=sampling)
-    return Request(max_tokens, messages=(*shown, _sketch_turn(instructions, question, cot)), sampling=sampling)
+    return Request(max_tokens, messages=(*shown, _sketch_turn(instructions, question, cot)), sampling=sampling,
+                   shared_turns=len(shown))
 
 
 def _sketch_turn(instructions: str, question: str, cot: str) -> dict[str, str]:

@@ -1,0 +1,62 @@
+"""The worked examples a chat planner's and a chat expander's prompts begin with are evaluated once per model and
+their KV cache kept (real llama.cpp, SmolLM2): a later prompt that begins with them evaluates only the rest, and
+answers exactly as it would have with nothing kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import _load
+from hawkeye_cli.backends.base import Sampling
+from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
+from hawkeye_cli.pipeline import prompts
+from hawkeye_cli.store.registry import Registry
+
+FIRST = "A farmer has 12 cows and buys 5 more. How many cows does he have?"
+SECOND = "Tom reads 20 pages a day for 3 days. How many pages does he read?"
+
+
+@pytest.fixture
+def fresh(registry: Registry) -> Iterator[LlamaCppBackend]:
+    """A SmolLM2 of its own: nothing kept from other tests."""
+    backend = _load(registry, "smollm2-135m-instruct")
+    assert isinstance(backend, LlamaCppBackend)
+    yield backend
+    backend.close()
+
+
+@pytest.mark.slow
+def test_a_second_plan_evaluates_only_what_follows_the_examples(registry: Registry, fresh: LlamaCppBackend,
+                                                                smollm: LlamaCppBackend) -> None:
+    spec = registry.model("smollm2-135m-instruct")
+    first = prompts.plan_request(spec, FIRST, budget=24, sampling=Sampling())
+    second = prompts.plan_request(spec, SECOND, budget=24, sampling=Sampling())
+    shared = fresh._shared(second, fresh._prompt(second))
+    assert 40 < shared < fresh.prompt_tokens(second) - 10  # the system turn and the example, not the question
+
+    fresh.complete(first)
+    before = fresh.perf()
+    kept = fresh.complete(second)
+    after = fresh.perf()
+
+    assert after[0] - before[0] == fresh.prompt_tokens(second) - shared  # the examples came from the cache
+    smollm.complete(prompts.solo_request(spec, FIRST, instruction="", max_tokens=4, sampling=Sampling()))
+    alone = smollm.complete(second)  # the context last held another kind of prompt: nothing of this one kept
+    assert kept.text == alone.text and kept.completion_tokens == alone.completion_tokens
+
+
+@pytest.mark.slow
+def test_the_expander_keeps_its_examples_too(registry: Registry, fresh: LlamaCppBackend) -> None:
+    spec = registry.model("smollm2-135m-instruct")
+    requests = [prompts.expand_request(spec, question, "Some steps.", answers=prompts.GSM8K_ANSWERS, max_tokens=8,
+                                       sampling=Sampling()) for question in (FIRST, SECOND)]
+
+    fresh.complete(requests[0])
+    before = fresh.perf()
+    fresh.complete(requests[1])
+    after = fresh.perf()
+
+    shared = fresh._shared(requests[1], fresh._prompt(requests[1]))
+    assert shared > 100 and after[0] - before[0] == fresh.prompt_tokens(requests[1]) - shared
