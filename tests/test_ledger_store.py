@@ -187,3 +187,21 @@ def test_logging_off_by_marker_or_environment_records_nothing(registry: Registry
     assert not paths.ledger_path().exists()
     monkeypatch.setenv(paths.NO_LOG_ENV, "0")
     assert ledger.off_reason() is None
+
+
+@pytest.mark.usefixtures("ledger_home")
+def test_numbers_beyond_sqlites_64_bits_are_recorded_at_its_ends_not_lost(registry: Registry) -> None:
+    """A seed or a token count past 64 bits (an engine's usage, a setting no edge bounded) once cost the entry
+    ("internal error OverflowError"); now it is kept at the nearest end, and the totals still add up."""
+    document = scripted_document(registry)
+    huge = {**document["expansion"], "completion_tokens": 10**30}
+    for seed in (-(2**70), 2**64):
+        document = {**document, "settings": {**document["settings"], "seed": seed, "max_tokens": 10**29},
+                    "expansion": huge}
+        assert record_warnings(document) == []
+    first, second = Ledger(paths.ledger_path()).entries()
+    assert (first.entry.seed, second.entry.seed) == store.SQLITE_INTEGERS
+    assert first.entry.max_tokens == store.SQLITE_INTEGERS[1]
+    assert [stage.completion_tokens for stage in first.entry.stages if stage.stage == "expand"] == [2**63 - 1]
+    [totals] = Ledger(paths.ledger_path()).totals()
+    assert totals.questions == 2 and totals.tokens >= 2 * (2**63 - 1)

@@ -132,6 +132,8 @@ def test_llm_stopping_to_read_stops_the_generation(monkeypatch: pytest.MonkeyPat
 @pytest.mark.parametrize(("args", "message"), [
     (["-o", "budget", "nonsense"], "a budget is a positive number of tokens, auto, or an effort level"),
     (["-o", "max_tokens", "0"], "max_tokens\n  Input should be greater than 0"),
+    (["-o", "max_tokens", str(10**29)], "max_tokens\n  Input should be less than or equal to 2147483647"),
+    (["-o", "seed", str(2**64)], "seed\n  Input should be less than or equal to 9223372036854775807"),
     (["-o", "stop_when", "never"], "stop_when"),
 ])
 def test_an_invalid_option_is_refused_by_llm_before_anything_runs(args: list[str], message: str) -> None:

@@ -38,6 +38,14 @@ def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
      "Invalid request: model: not valid Unicode: a lone surrogate (U+D800) at character 8.", "model"),
     ('{"model": "hawkeye/tiny", "messages": [{"role": "user" "content": "hi"}]}',
      "Invalid request: the body is not valid JSON at character 55: Expecting ',' delimiter.", None),
+    (json.dumps({**ASK, "max_tokens": 10**30}),  # answered, and then lost to the ledger
+     "Invalid request: max_tokens: must be an integer from 1 to 2147483647.", "max_tokens"),
+    (json.dumps({**ASK, "max_tokens": 1e30}),
+     "Invalid request: max_tokens: must be an integer from 1 to 2147483647.", "max_tokens"),
+    (json.dumps({**ASK, "max_completion_tokens": 0}),
+     "Invalid request: max_completion_tokens: must be an integer from 1 to 2147483647.", "max_completion_tokens"),
+    (json.dumps({**ASK, "seed": 2**64}),
+     "Invalid request: seed: must be an integer from -9223372036854775808 to 9223372036854775807.", "seed"),
 ])
 def test_bad_input_is_a_400_error_object(registry: Registry, body: str, message: str, param: str | None,
                                          capfd: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ import llm
 from llm.parts import StreamEvent
 from pydantic import Field, field_validator
 
-from hawkeye_cli.backends.base import Sampling
+from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.errors import DataError, HawkeyeError
 from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair, choose_pair
@@ -75,9 +75,10 @@ class Hawkeye(llm.Model):
         max_budget: int | None = Field(
             default=None, gt=0, description="Cap on the planner's thinking under auto (low halves it, high doubles "
             "it). Default: the profile's.")
-        max_tokens: int | None = Field(default=None, gt=0, description="Cap on the answer. Default: the profile's.")
+        max_tokens: int | None = Field(default=None, gt=0, le=MOST_TOKENS,
+                                       description="Cap on the answer. Default: the profile's.")
         temperature: float = Field(default=Sampling.temperature, ge=0, description="0 is greedy and deterministic.")
-        seed: int = Field(default=Sampling.seed, description="Sampling seed.")
+        seed: int = Field(default=Sampling.seed, ge=SEEDS[0], le=SEEDS[1], description="Sampling seed.")
         stop_when: StopWhen = Field(
             default=Adaptive.stop_when, description="auto: stop when the planner's last answers agree (converged), "
             "or as soon as the expander's short answer equals the planner's (agree).")

@@ -45,6 +45,14 @@ MIN_RATE_TOKENS = 8
 """A decode rate from fewer generated tokens than this is noise (one token in a millisecond is not 1,000 tok/s)."""
 
 
+MOST_TOKENS = 2**31 - 1
+"""The largest answer cap (max_tokens) any entry point takes: llama.cpp counts tokens in 32-bit integers."""
+
+SEEDS = (-(2**63), 2**63 - 1)
+"""The seeds any entry point takes: a 64-bit signed integer, what OpenAI-compatible engines and the ledger (SQLite)
+hold; llama.cpp uses the seed's low 32 bits."""
+
+
 @dataclass(frozen=True)
 class Sampling:
     """Decoding settings; temperature 0 is greedy, which makes every other field irrelevant."""

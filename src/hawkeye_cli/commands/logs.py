@@ -20,6 +20,8 @@ from hawkeye_cli.store import paths
 DEFAULT_COUNT = 10
 _AGE = re.compile(r"(\d+)\s*([mhdw])")
 _AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class ListByDefault(DefaultCommandGroup):
@@ -132,15 +134,23 @@ def _note_if_off() -> None:
 
 
 def _since(text: str | None) -> datetime | None:
-    """`--since`: an age before now, or an ISO date or time (local time unless it carries an offset)."""
+    """`--since`: an age before now, or an ISO date or time (local time unless it carries an offset), in UTC. A
+    time before the first a datetime holds (999999999d; 0001-01-01 east of UTC) is the first, after the last the
+    last: past either end, every entry or none."""
     if text is None:
         return None
     age = _AGE.fullmatch(text.strip())
     if age:
-        return datetime.now(timezone.utc) - timedelta(**{_AGE_UNITS[age[2]]: int(age[1])})
+        try:
+            return datetime.now(timezone.utc) - timedelta(**{_AGE_UNITS[age[2]]: int(age[1])})
+        except (OverflowError, ValueError):  # more days than a timedelta holds, digits more than int() reads
+            return _EARLIEST
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise typer.BadParameter(f"use an ISO date or time (2025-06-01, 2025-06-01T14:30) or an age (30m, 12h, 2d, "
                                  f"1w); got {text!r}", param_hint="--since") from None
-    return when if when.tzinfo is not None else when.astimezone()
+    try:
+        return (when if when.tzinfo is not None else when.astimezone()).astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # within a day of either end, where an offset or local time leads past it
+        return _EARLIEST if when.year == datetime.min.year else _LATEST

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from hawkeye_cli.backends.base import Sampling
+from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
 from hawkeye_cli.loading import LoadedModels, Pair, choose_pair
@@ -94,13 +94,13 @@ class ModelOptions:
     ] = DEFAULT_ON_DISAGREE
     max_tokens: Annotated[
         int | None,
-        typer.Option("--max-tokens", min=1, help="Cap on the expander's answer and the baseline.",
+        typer.Option("--max-tokens", min=1, max=MOST_TOKENS, help="Cap on the expander's answer and the baseline.",
                      show_default="profile's"),
     ] = None
     temperature: Annotated[
         float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")
     ] = Sampling.temperature
-    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = Sampling.seed
+    seed: Annotated[int, typer.Option("--seed", min=SEEDS[0], max=SEEDS[1], help="Sampling seed.")] = Sampling.seed
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="CPU threads for llama.cpp.", show_default="all usable cores",
                                  callback=usable_threads)

@@ -29,6 +29,8 @@ BUSY_SECONDS = 5.0
 ENTRY_COLUMNS = tuple(field.name for field in fields(Entry) if field.name not in ("stages", "measured"))
 STAGE_COLUMNS = tuple(field.name for field in fields(StageRow))
 BASELINE_COLUMNS = tuple(field.name for field in fields(Baseline) if field.name not in ("id", "recorded_utc"))
+SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
+"""What an INTEGER column holds; Python's sqlite3 refuses (OverflowError) any integer beyond."""
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,14 @@ class Ledger:
             values = [*(getattr(entry, name) for name in ENTRY_COLUMNS), _now()]
             values += [None] * 6 if saving is None else [saving.kind, saving.tokens, saving.seconds, saving.cost,
                                                           saving.lower_bound, saving.baseline_id]
-            cursor = db.execute(f"INSERT INTO entries ({', '.join(columns)}) VALUES ({_marks(len(columns))})", values)
+            cursor = db.execute(f"INSERT INTO entries ({', '.join(columns)}) VALUES ({_marks(len(columns))})",
+                                [_storable(value) for value in values])
             entry_id = cursor.lastrowid
             assert entry_id is not None
             db.executemany(
                 f"INSERT INTO stages (entry_id, position, {', '.join(STAGE_COLUMNS)}) "
                 f"VALUES ({_marks(len(STAGE_COLUMNS) + 2)})",
-                [(entry_id, position, *(getattr(stage, name) for name in STAGE_COLUMNS))
+                [(entry_id, position, *(_storable(getattr(stage, name)) for name in STAGE_COLUMNS))
                  for position, stage in enumerate(entry.stages)])
         return entry_id
 
@@ -108,7 +111,8 @@ class Ledger:
             db.executemany(
                 f"INSERT INTO baselines (recorded_utc, {', '.join(BASELINE_COLUMNS)}) "
                 f"VALUES ({_marks(len(BASELINE_COLUMNS) + 1)})",
-                [(_now(), *(getattr(baseline, name) for name in BASELINE_COLUMNS)) for baseline in baselines])
+                [(_now(), *(_storable(getattr(baseline, name)) for name in BASELINE_COLUMNS))
+                 for baseline in baselines])
 
     def entries(self, *, count: int | None = None, query: str | None = None,
                 since: datetime | None = None) -> list[Logged]:
@@ -145,7 +149,7 @@ class Ledger:
         with self._connection() as db:
             rows = db.execute(
                 f"""WITH generated AS (
-                        SELECT entry_id, SUM(completion_tokens) AS tokens, SUM(seconds) AS seconds,
+                        SELECT entry_id, TOTAL(completion_tokens) AS tokens, SUM(seconds) AS seconds,
                                SUM(cost) AS cost
                         FROM stages WHERE stage != '{BASELINE_STAGE}' GROUP BY entry_id)
                     SELECT COALESCE(e.profile, '?'), COUNT(*), TOTAL(g.tokens), TOTAL(g.seconds), TOTAL(g.cost),
@@ -216,6 +220,12 @@ class Ledger:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _storable(value: Any) -> Any:
+    """`value` as a column holds it: an integer beyond 64 bits (a token count an engine reported, a setting a
+    client sent) at the nearest end of SQLite's range, so that no entry is lost to a number it was handed."""
+    return min(max(value, SQLITE_INTEGERS[0]), SQLITE_INTEGERS[1]) if isinstance(value, int) else value
 
 
 def _marks(count: int) -> str:

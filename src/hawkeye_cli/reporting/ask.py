@@ -15,6 +15,8 @@ from hawkeye_cli.pipeline import AskResult, DecodeSettings, Observer, PlanResult
 from hawkeye_cli.pipeline.budget import label, most_tokens
 from hawkeye_cli.pipeline.probing import Probe
 from hawkeye_cli.pipeline.results import Stage
+from hawkeye_cli.reporting.console import markup_safe
+from hawkeye_cli.terminal import printable
 
 _MISSING = "—"
 _ACTIVITY = {"plan": "planning", "expand": "expanding the answer", "baseline": "running the baseline (full CoT)",
@@ -61,19 +63,20 @@ class AskProgress(Observer):
     def started(self, stage: Stage, model: str) -> None:
         if self._stream and stage in ("plan", "expand"):
             title = "Plan" if stage == "plan" else "Answer"
-            self._out.rule(f"{title} · {model}", align="left", style="cyan" if stage == "plan" else "green")
+            self._out.rule(f"{title} · {markup_safe(model)}", align="left",
+                           style="cyan" if stage == "plan" else "green")
             return
-        self._status.update(f"{model}: {_ACTIVITY[stage]}…")
+        self._status.update(f"{markup_safe(model)}: {_ACTIVITY[stage]}…")
         self._status.start()
 
     def probed(self, probe: Probe) -> None:
         if not self._stream:
-            answer = probe.answer if probe.answer is not None else "none yet"
+            answer = markup_safe(probe.answer) if probe.answer is not None else "none yet"
             self._status.update(f"planning… {probe.after_tokens} tokens, the planner's answer so far: {answer}")
 
     def text(self, stage: Stage, chunk: str) -> None:
         if self._stream and stage in ("plan", "expand"):
-            self._out.out(chunk, end="", highlight=False)
+            self._out.out(printable(chunk, lines=True), end="", highlight=False)
 
     def finished(self, result: StageResult) -> None:
         self._status.stop()
@@ -92,11 +95,12 @@ def render_ask(console: Console, result: AskResult, *, streamed: bool = False, r
     """The whole result; with `streamed`, plan and answer were already printed as they came."""
     if not streamed:
         plan = result.plan
-        console.print(Panel(Text(plan.cot.strip() or "(empty)"), border_style="cyan", title_align="left",
-                            title=f"Plan · {plan.stage.model} · {_plan_caption(plan, reasoning_planner)}"))
-        console.print(Panel(Text(result.expansion.text or "(empty)"), title=f"Answer · {result.expansion.model}",
-                            title_align="left", border_style="green"))
-    final = result.final_answer if result.final_answer is not None else "(none found)"
+        console.print(Panel(Text(printable(plan.cot.strip() or "(empty)", lines=True)), border_style="cyan",
+                            title_align="left",
+                            title=f"Plan · {markup_safe(plan.stage.model)} · {_plan_caption(plan, reasoning_planner)}"))
+        console.print(Panel(Text(printable(result.expansion.text or "(empty)", lines=True)), title_align="left",
+                            title=f"Answer · {markup_safe(result.expansion.model)}", border_style="green"))
+    final = printable(result.final_answer) if result.final_answer is not None else "(none found)"
     line = Text.assemble(("Final answer: ", "bold"), (final, "bold green"))
     if result.expansion.truncated:
         line.append(f"  (the answer was {_cut(result.expansion)[0]}: it may be incomplete)", style="bold yellow")
@@ -107,7 +111,7 @@ def render_ask(console: Console, result: AskResult, *, streamed: bool = False, r
 
 def agreement_line(result: AskResult) -> Text:
     """Whether the cheap answer can be trusted: the planner's probed answer against the expander's."""
-    planner = result.plan.answer
+    planner = None if result.plan.answer is None else printable(result.plan.answer)
     if result.agree is None:
         missing = "the planner" if planner is None else "the expander"
         return Text(f"Planner and expander: not compared ({missing} gave no answer)", style="dim")
@@ -167,8 +171,8 @@ def _usage_table(result: AskResult) -> Group | Table:
         f"{_percent(savings.seconds)} ({savings.speedup:.2f}x){bound}")
     summary.add_row("time saved", time_saved)
     summary.add_row("estimated cost saved", _percent(savings.cost) + bound)
-    summary.add_row("baseline's final answer", baseline.final_answer if baseline.final_answer is not None
-                    else "(none found)")
+    summary.add_row("baseline's final answer", markup_safe(baseline.final_answer)
+                    if baseline.final_answer is not None else "(none found)")
     if savings.lower_bound:
         summary.add_row("[yellow]note[/]", f"the baseline was {_cut(baseline.stage)[0]}, so its full cost is "
                         "higher: the savings above are lower bounds")
@@ -187,7 +191,7 @@ def _cells(stage: StageResult) -> list[str]:
     completion = stage.completion
     rate = completion.tokens_per_second
     return [
-        stage.model,
+        markup_safe(stage.model),
         str(completion.prompt_tokens),
         str(completion.completion_tokens),
         f"{completion.seconds:.2f}",

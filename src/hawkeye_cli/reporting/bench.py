@@ -11,13 +11,13 @@ from typing import Any, TypedDict
 
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hawkeye_cli.evaluation.metrics import Failures, Latency, Rate, Summary
 from hawkeye_cli.evaluation.results import ItemResult
 from hawkeye_cli.evaluation.runner import Task
+from hawkeye_cli.reporting.console import markup_safe
 
 _MISSING = "—"
 # Which model ran a stage; the table's title names the models (their names are too long for 80 columns).
@@ -109,7 +109,8 @@ def render_summary(console: Console, summaries: Sequence[Summary], title: str, f
     failed items and the run's throughput."""
     for (planner, expander, seed), group in groupby(summaries, key=lambda s: (s.planner, s.expander, s.seed)):
         rows = list(group)
-        console.print(_accuracy_table(rows, f"{title} · planner {planner} + expander {expander} · seed {seed}"))
+        console.print(_accuracy_table(rows, f"{title} · planner {markup_safe(planner)} + expander "
+                                            f"{markup_safe(expander)} · seed {seed}"))
         console.print(_latency_table(rows))
         console.print(_tokens_table(rows))
         if any(summary.stops for summary in rows):
@@ -126,8 +127,8 @@ def render_summary(console: Console, summaries: Sequence[Summary], title: str, f
 
 def render_failures(console: Console, failed: Sequence[Failures]) -> None:
     for failure in failed:
-        console.print(f"[bold red]{failure.label}: {failure.count} item(s) failed[/] (not scored; run the same "
-                      f"command again to retry them), e.g. {escape(failure.example)}", highlight=False)
+        console.print(f"[bold red]{markup_safe(failure.label)}: {failure.count} item(s) failed[/] (not scored; run "
+                      f"the same command again to retry them), e.g. {markup_safe(failure.example)}", highlight=False)
 
 
 def summary_document(summaries: Sequence[Summary], benchmark: str, failed: Sequence[Failures] = (),

@@ -19,6 +19,7 @@ from hawkeye_cli.compression.records import STDIO, BadRecord
 from hawkeye_cli.compression.run import RunSummary
 from hawkeye_cli.compression.stats import OutputStats, RatioStats
 from hawkeye_cli.evaluation.metrics import Rate
+from hawkeye_cli.reporting.console import markup_safe
 from hawkeye_cli.reporting.plots import png_axes
 
 _MISSING = "-"
@@ -56,7 +57,7 @@ class CompressionProgress:
     def skipped(self, bad: BadRecord) -> None:
         self._skips += 1
         if self._skips <= _SHOWN_SKIPS:
-            self._console.print(f"[yellow]line {bad.line} skipped:[/] {escape(bad.reason)}", highlight=False,
+            self._console.print(f"[yellow]line {bad.line} skipped:[/] {markup_safe(bad.reason)}", highlight=False,
                                 soft_wrap=True)
         if self._skips == _SHOWN_SKIPS:
             self._console.print("[yellow]further skipped lines are only counted, in the summary[/]")
@@ -170,7 +171,7 @@ def _run_facts(facts: Table, run: RunSummary) -> None:
                   f"the output · {len(run.skipped)} skipped")
     for reason, count in run.skip_reasons.most_common():
         lines = ", ".join(str(bad.line) for bad in run.skipped if bad.reason.startswith(reason))
-        facts.add_row("", f"{count}x {escape(reason)}: line {_shorten(lines)}")
+        facts.add_row("", f"{count}x {markup_safe(reason)}: line {_shorten(lines)}")
     if run.sft_written or run.sft_without_response:
         facts.add_row("sft", f"{run.sft_written} written · {run.sft_without_response} without a response")
     if run.interrupted:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from hawkeye_cli.errors import HawkeyeError, Interrupted
+from hawkeye_cli.terminal import printable
 
 
 class _Console(Console):
@@ -19,12 +20,19 @@ stdout = _Console()
 stderr = _Console(stderr=True)
 
 
+def markup_safe(text: str) -> str:
+    """Outside text inside a Rich markup string, on one line: its control characters shown (terminal.printable)
+    and its brackets escaped, so that neither an escape sequence nor `[link=…]` in it acts on the terminal. A Text
+    object takes no markup: it needs only printable."""
+    return escape(printable(text))
+
+
 def print_error(error: HawkeyeError) -> None:
     """One line on stderr: what went wrong, and the fix; Ctrl-C is no error, only the user's wish."""
     if isinstance(error, Interrupted):
-        stderr.print(f"[yellow]{escape(error.one_line())}[/]", highlight=False, soft_wrap=True)
+        stderr.print(f"[yellow]{markup_safe(error.one_line())}[/]", highlight=False, soft_wrap=True)
     else:
-        stderr.print(f"[bold red]error:[/] {escape(error.one_line())}", highlight=False, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {markup_safe(error.one_line())}", highlight=False, soft_wrap=True)
 
 
 def all_but_last_printed(errors: Sequence[HawkeyeError]) -> HawkeyeError | None:
@@ -37,4 +45,4 @@ def all_but_last_printed(errors: Sequence[HawkeyeError]) -> HawkeyeError | None:
 
 def print_warning(warning: HawkeyeError) -> None:
     """One line on stderr about something that went wrong without stopping the command."""
-    stderr.print(f"[yellow]warning:[/] {escape(warning.one_line())}", highlight=False, soft_wrap=True)
+    stderr.print(f"[yellow]warning:[/] {markup_safe(warning.one_line())}", highlight=False, soft_wrap=True)

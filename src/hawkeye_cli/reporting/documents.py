@@ -10,6 +10,7 @@ without --json.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,10 +20,16 @@ JSON_VERSION = 1
 
 _held: list[dict[str, Any]] = []
 
+_UNESCAPED_CONTROLS = re.compile(r"[\x7f-\x9f]")
+"""DEL and the C1 controls, which JSON lets through as they are (U+009B is CSI to some terminals)."""
+
 
 def json_text(document: Mapping[str, Any]) -> str:
-    """The document as printed, and as written to the files that hold the same (bench's summary, --summary)."""
-    return json.dumps({"version": JSON_VERSION, **document}, ensure_ascii=False, indent=2)
+    """The document as printed, and as written to the files that hold the same (bench's summary, --summary).
+    Every control character in it is escaped (JSON escapes C0 itself), so that it keeps outside text exact
+    without letting it drive a terminal."""
+    text = json.dumps({"version": JSON_VERSION, **document}, ensure_ascii=False, indent=2)
+    return _UNESCAPED_CONTROLS.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
 
 
 def print_document(document: Mapping[str, Any]) -> None:

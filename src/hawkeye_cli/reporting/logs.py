@@ -14,6 +14,8 @@ from rich.text import Text
 
 from hawkeye_cli.ledger.entries import SAVING_KINDS
 from hawkeye_cli.ledger.store import Logged, Totals
+from hawkeye_cli.reporting.console import markup_safe
+from hawkeye_cli.terminal import printable
 
 _MISSING = "—"
 SAVING_NOTE = ("measured: against the planner alone on the same question (ask --compare); estimated: against "
@@ -59,7 +61,8 @@ def _saving_json(item: Logged) -> dict[str, Any]:
 
 
 def render_entries(console: Console, logged: Sequence[Logged], *, where: str) -> None:
-    """A few lines per entry, as wide as the terminal: heading, question, final answer, stages, saving."""
+    """A few lines per entry, as wide as the terminal: heading, question, final answer, stages, saving. What a
+    client or a model wrote is shown with its control characters made visible (terminal.printable)."""
     if not logged:
         console.print(f"No entries in {where}.", highlight=False, soft_wrap=True)
         return
@@ -67,14 +70,15 @@ def render_entries(console: Console, logged: Sequence[Logged], *, where: str) ->
         entry = item.entry
         budget = f" · effort {entry.effort}" if entry.effort else f" · budget {entry.budget}" if entry.budget else ""
         console.print(Text.assemble(
-            (f"#{item.id} ", "bold"), f"{item.when.astimezone():%Y-%m-%d %H:%M} · {entry.source} · {entry.profile} "
-            f"({entry.planner} → {entry.expander}){budget}"), soft_wrap=True)
-        console.print(Text.assemble(("  Q: ", "cyan"), " ".join(entry.question.split())), soft_wrap=True)
-        console.print(Text.assemble(("  A: ", "green"), entry.final_answer or _MISSING), soft_wrap=True)
+            (f"#{item.id} ", "bold"), printable(f"{item.when.astimezone():%Y-%m-%d %H:%M} · {entry.source} · "
+                                                f"{entry.profile} ({entry.planner} → {entry.expander}){budget}")),
+            soft_wrap=True)
+        console.print(Text.assemble(("  Q: ", "cyan"), printable(" ".join(entry.question.split()))), soft_wrap=True)
+        console.print(Text.assemble(("  A: ", "green"), printable(entry.final_answer or _MISSING)), soft_wrap=True)
         stages = " · ".join(f"{stage.stage} {stage.completion_tokens} tok {stage.seconds:.2f}s"
                             for stage in entry.stages)
-        console.print(Text(f"  {stages}", style="dim"), soft_wrap=True)
-        console.print(Text(f"  saved: {_saving_text(item)}"), soft_wrap=True)
+        console.print(Text(printable(f"  {stages}"), style="dim"), soft_wrap=True)
+        console.print(Text(printable(f"  saved: {_saving_text(item)}")), soft_wrap=True)
     console.print(Text(SAVING_NOTE, style="dim"))
 
 
@@ -119,7 +123,7 @@ def render_stats(console: Console, profiles: Sequence[Totals], *, where: str) ->
         for kind in SAVING_KINDS:
             saved = totals.saved[kind]
             first = kind == SAVING_KINDS[0]
-            table.add_row(totals.profile if first else "", f"{totals.questions:,}" if first else "",
+            table.add_row(markup_safe(totals.profile) if first else "", f"{totals.questions:,}" if first else "",
                           f"{totals.tokens:,}" if first else "", kind, f"{saved.questions:,}",
                           f"{saved.tokens:,.0f}", f"{saved.seconds:,.2f}", f"{saved.cost:,.3f}",
                           end_section=kind == SAVING_KINDS[-1] and position < len(rows) - 1)

@@ -8,10 +8,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.filesize import decimal
-from rich.markup import escape
 from rich.table import Table
 
 from hawkeye_cli.backends import Availability, EndpointCheck
+from hawkeye_cli.reporting.console import markup_safe
 from hawkeye_cli.store.model_files import Sha256Check
 from hawkeye_cli.store.registry import ModelSpec, Registry
 
@@ -100,7 +100,7 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
     console.print(models)
     for row in rows:
         if row.check is not None:
-            console.print(f"{_CHECK_MARK[row.check.usable]} [bold]{row.spec.alias}[/] {escape(row.check.detail)}",
+            console.print(f"{_CHECK_MARK[row.check.usable]} [bold]{row.spec.alias}[/] {markup_safe(row.check.detail)}",
                           highlight=False)
     profiles = Table(title="Profiles", title_justify="left")
     profiles.add_column("profile · description", overflow="fold", ratio=1)

@@ -7,15 +7,15 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from hawkeye_cli.evaluation.score_file import ScoreSummary, Skipped
 from hawkeye_cli.reporting.bench import format_rate
+from hawkeye_cli.reporting.console import markup_safe
 
 
 def report_skipped(console: Console, skipped: Skipped) -> None:
-    console.print(f"[yellow]line {skipped.line} skipped:[/] {escape(skipped.reason)}", highlight=False,
+    console.print(f"[yellow]line {skipped.line} skipped:[/] {markup_safe(skipped.reason)}", highlight=False,
                   soft_wrap=True)
 
 

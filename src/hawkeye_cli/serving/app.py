@@ -33,6 +33,7 @@ from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
 from hawkeye_cli.serving.jobs import ActiveJobs, Done, Failed, GenerationCancelled, Job, Text
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
+from hawkeye_cli.terminal import printable
 
 T = TypeVar("T")
 
@@ -237,7 +238,9 @@ def _data(payload: dict[str, Any]) -> str:
 
 
 def _log(line: str) -> None:
-    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}", file=sys.stderr, flush=True)
+    """One line on stderr; what a client sent (its path) or an engine said (an error) is in it as data, its
+    control characters made visible, so that it neither drives the terminal nor forges a second line."""
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {printable(line)}", file=sys.stderr, flush=True)
 
 
 def _log_job(request: Request, selection: Selection, job: Job, seconds: float) -> None:

@@ -11,9 +11,9 @@ import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from hawkeye_cli.backends.base import CUT_SHORT, FinishReason
+from hawkeye_cli.backends.base import CUT_SHORT, MOST_TOKENS, SEEDS, FinishReason
 from hawkeye_cli.pipeline import AskResult, StageResult
 from hawkeye_cli.pipeline.budget import value
 
@@ -32,6 +32,21 @@ def _unicode(text: str) -> str:
 
 
 UnicodeText = Annotated[str, AfterValidator(_unicode)]
+
+
+def _within(low: int, high: int) -> BeforeValidator:
+    """An integer field's range, named whole in the 400 that refuses a number outside it (an integer, or a float
+    such as 1e30, which pydantic would refuse as "exceeded maximum size"): JSON numbers have no bound."""
+    def check(value: object) -> object:
+        if isinstance(value, int | float) and not low <= value <= high:
+            raise ValueError(f"must be an integer from {low} to {high}")
+        return value
+
+    return BeforeValidator(check)
+
+
+AnswerCap = Annotated[int, _within(1, MOST_TOKENS)]
+Seed = Annotated[int, _within(*SEEDS)]
 
 
 class _Lenient(BaseModel):
@@ -67,11 +82,11 @@ class StreamOptions(_Lenient):
 class ChatCompletionRequest(_Lenient):
     model: UnicodeText
     messages: list[ChatMessage] = Field(min_length=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: AnswerCap | None = None
+    max_completion_tokens: AnswerCap | None = None
     """The newer name of max_tokens; either caps the answer (the expander), not the plan."""
     temperature: float | None = Field(default=None, ge=0, le=2)
-    seed: int | None = None
+    seed: Seed | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
     reasoning_effort: str | None = None
