@@ -95,7 +95,7 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
             spec.parameters or "",
             decimal(row.size) if row.size else ("" if row.availability == "remote" else "?"),
             status_style[row.availability] + (f" {_CHECK_MARK[row.check.usable]}" if row.check else "")
-            + (f"\n[dim]{escape(row.origin)}[/]" if row.origin else ""),
+            + (f"\n[dim]{markup_safe(row.origin)}[/]" if row.origin else ""),
         )
     console.print(models)
     for row in rows:
