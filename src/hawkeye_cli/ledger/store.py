@@ -30,6 +30,9 @@ from hawkeye_cli.store import paths
 BUSY_SECONDS = 5.0
 """How long a write waits for another writer's lock before the entry is given up (with a warning)."""
 
+WAL_HEADER_BYTES = 32
+SHM_REGION_BYTES = 32 * 1024
+"""SQLite's WAL header, and the region its shared-memory file is sized by: files smaller were never used."""
 FULL_BELOW_BYTES = 1024 * 1024
 """Free space under which a disk I/O error is taken for a full disk: SQLite reports ENOSPC while it sizes the
 shared-memory file of WAL mode as a plain I/O error."""
@@ -211,8 +214,8 @@ class Ledger:
 
     def _open(self, absent: list[Path], *, reading: bool) -> sqlite3.Connection:
         """The database, its schema version checked. On a full disk, where SQLite cannot size the shared-memory
-        file of a WAL database, the -wal and -shm files its attempt left are removed (no writer can be at work there
-        meanwhile) and a read reads the file as it stands (immutable)."""
+        file of a WAL database, the unused -wal and -shm files its attempt left are removed and a read reads the file
+        as it stands (immutable)."""
         db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             version = schema_version(db)
@@ -239,8 +242,15 @@ class Ledger:
 
     @staticmethod
     def _remove(side_files: list[Path]) -> None:
+        """Those of `side_files` that no connection can have used: a WAL file without even its header, a
+        shared-memory file smaller than its first region (a failed attempt leaves these)."""
         for side in side_files:
-            side.unlink(missing_ok=True)
+            try:
+                unused = side.stat().st_size < (WAL_HEADER_BYTES if side.name.endswith("-wal") else SHM_REGION_BYTES)
+                if unused:
+                    side.unlink()
+            except FileNotFoundError:
+                pass
 
     def _disk_full(self, exc: sqlite3.Error | OSError) -> bool:
         if isinstance(exc, OSError):
