@@ -191,3 +191,33 @@ def test_a_profile_name_that_could_not_be_served_is_a_usage_error(data: Path, tm
 def test_options_a_profile_cannot_hold_are_not_taken(data: Path, tmp_path: Path, option: str) -> None:
     result = calibrate(data, tmp_path / "results", option, "low")
     assert result.exit_code == 2 and "No such option" in result.output
+
+
+def test_one_problem_with_save_is_refused_before_the_run(data: Path, tmp_path: Path, user_file: Path,
+                                                          script: Callable[..., Models]) -> None:
+    models = script()
+    result = calibrate(data, tmp_path / "results", "--limit", "1", "--save", "mine")
+    assert result.exit_code == 2
+    assert "Invalid value for --limit: one problem gives no bound on the accuracy lost" in result.stderr
+    assert calls(models) == [0, 0] and not (tmp_path / "results").exists()
+    assert user_file.read_text(encoding="utf-8") == USER_FILE
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_tolerance_that_is_no_number_is_a_usage_error(data: Path, tmp_path: Path, value: str) -> None:
+    result = calibrate(data, tmp_path / "results", "--tolerance", value)
+    assert result.exit_code == 2 and "'--tolerance'" in result.stderr and "finite number" in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_saving_as_a_bundled_profile_says_that_it_replaces_its_settings(
+    data: Path, tmp_path: Path, user_file: Path, script: Callable[..., Models]
+) -> None:
+    script()
+    result = calibrate(data, tmp_path / "results", "--save", "tiny")
+    assert result.exit_code == 0, result.output
+    assert (f"note: tiny is a bundled profile: these settings now replace its own wherever it is used, and every "
+            f"hawkeye ask without -p, which uses it; delete profiles.tiny from {user_file} to go back to them"
+            ) in " ".join(result.stderr.split())
+    mine = calibrate(data, tmp_path / "results", "--save", "other")
+    assert mine.exit_code == 0 and "bundled profile" not in mine.stderr

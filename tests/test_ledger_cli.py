@@ -214,3 +214,11 @@ def test_a_corrupt_log_is_one_warning_naming_the_file_and_the_fix(hawkeye: Hawke
     listing = hawkeye("logs")
     assert listing.exit_code == 1 and warnings(listing) == [f"error: {problem}"]
     assert log.read_bytes() == b"this is not SQLite\n" * 200  # left as it was
+
+
+@pytest.mark.parametrize("count", ["100000000000000000000", "1e20"])
+@pytest.mark.usefixtures("ledger_home")
+def test_a_count_beyond_any_log_is_a_usage_error(count: str, hawkeye: Hawkeye) -> None:
+    result = hawkeye("logs", "-n", count)
+    assert result.exit_code == 2
+    assert "'--count' / '-n'" in result.stderr and "cannot write" not in result.stderr

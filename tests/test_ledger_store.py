@@ -3,7 +3,10 @@ savings, migrations of an old database, and each way a log can fail becoming one
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,8 +141,60 @@ def test_a_database_from_a_newer_hawkeye_is_refused_and_left_alone(tmp_path: Pat
     with pytest.raises(LedgerError, match="written by a newer hawkeye") as error:
         Ledger(path).entries()
     assert error.value.fix == "upgrade hawkeye, or move the file away to start a new log"
+    with pytest.raises(LedgerError, match="written by a newer hawkeye"):
+        Ledger(path).add_baselines([baseline()])
     with sqlite3.connect(path) as db:
         assert schema_version(db) == SCHEMA_VERSION + 1
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # not switched to WAL
+    assert sorted(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not bind root")
+def test_a_log_that_cannot_be_read_names_its_permissions(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "logs.db"
+    Ledger(path).add(entry_of(scripted_document(registry), "ask"))
+    path.chmod(0)
+    with pytest.raises(LedgerError) as error:
+        Ledger(path).entries()
+    assert error.value.one_line() == (
+        f"cannot read the log {path}: permission denied — give your user read and write permission on it "
+        f"(chmod u+rw {path}), or set HAWKEYE_HOME to a writable folder, or HAWKEYE_NO_LOG=1 to stop logging")
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a small tmpfs of its own, for the test to fill (mounting one needs root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def fill(disk: Path) -> None:
+    with pytest.raises(OSError, match="No space left on device"), (disk / "filler").open("wb", buffering=0) as filler:
+        while True:
+            filler.write(b"x" * 4096)
+
+
+def test_on_a_full_disk_a_write_says_to_free_space_and_a_read_still_reads(registry: Registry,
+                                                                          full_disk: Path) -> None:
+    path = full_disk / "logs.db"
+    Ledger(path).add(entry_of(scripted_document(registry, "Before the disk filled?"), "ask"))
+    fill(full_disk)
+
+    with pytest.raises(LedgerError) as error:
+        Ledger(path).add(entry_of(scripted_document(registry), "ask"))
+    assert error.value.one_line() == (
+        f"cannot write the log {path}: the disk is full — free some disk space, set HAWKEYE_HOME to a writable "
+        "folder, or HAWKEYE_NO_LOG=1 to stop logging")
+    assert [item.entry.question for item in Ledger(path).entries()] == ["Before the disk filled?"]
+    assert Ledger(path).count() == 1 and Ledger(path).totals()[0].questions == 1
+    assert sorted(item.name for item in full_disk.iterdir()) == ["filler", "logs.db"]  # no -wal or -shm left
 
 
 def record_warnings(document: dict) -> list[str]:

@@ -20,6 +20,7 @@ from llm.cli import cli
 from conftest import local_settings
 from hawkeye_cli import backends, llm_plugin
 from hawkeye_cli.pipeline import AskResult, Collaboration
+from scripted_models import scripted_models
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Tom has 3 apples and buys 5 more. How many apples does he have?"
@@ -143,6 +144,36 @@ def test_an_invalid_option_is_refused_by_llm_before_anything_runs(args: list[str
 
 
 @pytest.mark.parametrize(("args", "message"), [
+    (["-o", "temperature", "nan"], "temperature\n  Input should be a finite number"),
+    (["-o", "temperature", "inf"], "temperature\n  Input should be a finite number"),
+])
+def test_a_temperature_that_is_not_finite_is_refused(args: list[str], message: str) -> None:
+    result = run_llm("-m", "hawkeye/tiny", *args, QUESTION)
+    assert result.exit_code == 1 and message in result.stderr
+
+
+@pytest.mark.parametrize(("args", "fix"), [
+    (["-o", "budget", "100000000000000000000000000000"], "lower -o budget to at most {fits}"),
+    (["-o", "budget", "high", "-o", "max_budget", "100000000000000000000000000000"],
+     "lower -o max_budget to at most {half} (-o budget high thinks up to 2 times it)"),
+])
+def test_a_budget_too_large_for_the_context_names_the_llm_option(args: list[str], fix: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm_plugin, "LOADED", llm_plugin.Loaded(local_settings()))  # scripted models, not cached
+    with scripted_models():
+        result = run_llm("-m", "hawkeye/tiny", *args, QUESTION)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    problem, _, given = result.stderr.removeprefix("Error: ").strip().partition(" — ")
+    assert "plus a plan of up to " in problem and "e+29 tokens" in problem
+    fits = int(problem.rpartition("a plan of at most ")[2].split()[0].replace(",", ""))
+    assert given == fix.format(fits=f"{fits:,}", half=f"{fits // 2:,}")
+    assert "--" not in result.stderr  # no command-line option: llm users have none of them
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-m", "hawkeye/tiny", "-o", "stop_when", "agree", "-o", "budget", "64", QUESTION],
+     "Error: -o stop_when agree stops the adaptive planner, and the budget is a fixed 64 tokens — add -o budget "
+     "auto (or an effort level), or leave out -o stop_when\n"),
     (["-m", "hawkeye/tiny", "-s", "Be brief.", QUESTION],
      "Error: hawkeye takes no system prompt: its planner and expander have prompts of their own — leave out "
      "-s/--system (and a template's system prompt)\n"),

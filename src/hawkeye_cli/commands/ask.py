@@ -42,6 +42,7 @@ def ask(
     if notice:
         stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
     decode = models.decode(pair)
+    models.require_adaptive_for_stop([decode.budget])
     planner, expander = models.load(pair)
     collaboration = Collaboration(planner, expander)
     progress = AskProgress(stdout, stderr, stream=stream, reasoning_planner=planner.reasoning)

@@ -72,6 +72,7 @@ def run_bench(
     decode = models.decode(pair)
     sweep = [models.decode(pair, choice).budget for choice in _parse_budgets(budgets, models.budget or models.effort)] \
         or [decode.budget]
+    models.require_adaptive_for_stop(sweep)
     run = bench_run.run_tasks(context, benchmark, tasks_for(chosen_modes, sweep), run_options=run_options, pair=pair,
                               models=models, decode=decode)
     ledger.record_baselines(run.summaries, source="bench", dataset=benchmark.name, max_tokens=decode.max_tokens,

@@ -18,16 +18,16 @@ from hawkeye_cli.evaluation.calibration import DEFAULT_TOLERANCE, Calibration, c
 from hawkeye_cli.evaluation.results import results_path
 from hawkeye_cli.evaluation.runner import tasks_for
 from hawkeye_cli.evaluation.tasks import BENCHMARKS, Benchmark
-from hawkeye_cli.loading import Pair
+from hawkeye_cli.loading import Pair, default_profile
 from hawkeye_cli.outputs import require_writable, writable_fix, write_each
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.reporting.bench import render_failures
 from hawkeye_cli.reporting.calibrate import calibration_document, guard, render_calibration
-from hawkeye_cli.reporting.console import all_but_last_printed, print_warning, stderr, stdout
+from hawkeye_cli.reporting.console import all_but_last_printed, print_notice, print_warning, stderr, stdout
 from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.plots import plot_pareto
 from hawkeye_cli.store import paths
-from hawkeye_cli.store.registry import ModelSpec, Registry, Role, load_registry
+from hawkeye_cli.store.registry import ModelSpec, Registry, Role, load_registry, read_file
 from hawkeye_cli.store.user_registry import save_profile, writable_user_registry
 
 DEFAULT_BUDGETS = "64,128,256,auto,low,high"
@@ -65,7 +65,7 @@ def run_calibrate(
     ] = DEFAULT_BUDGETS,
     tolerance: Annotated[
         float, typer.Option("--tolerance", min=0.0, help="Accuracy points a setting may lose against the planner "
-                            "alone (as a one-sided 95 % upper bound).")
+                            "alone (as a one-sided 95 % upper bound).", callback=options.finite)
     ] = DEFAULT_TOLERANCE,
     save: Annotated[
         str | None, typer.Option("--save", metavar="PROFILE", callback=_profile_name,
@@ -86,6 +86,10 @@ def run_calibrate(
     require_writable(results_path(directory, benchmark.name), "--out")
     require_writable(figure, "--plot")
     if save is not None:
+        if run_options.limit == 1:
+            raise typer.BadParameter("one problem gives no bound on the accuracy lost, so --save would save nothing; "
+                                     "calibrate on more problems (a few hundred for a useful bound)",
+                                     param_hint="--limit")
         writable_user_registry()
     registry = load_registry()
     pair = models.pair(registry)
@@ -136,6 +140,11 @@ def _save(calibration: Calibration, name: str, registry: Registry, pair: Pair, m
                                f"{calibration.tolerance:g} points of the planner alone, {date.today().isoformat()}")
     roles: dict[Role, tuple[str, ModelSpec]] = {"planner": (models.planner or pair.profile.planner, pair.planner),
              "expander": (models.expander or pair.profile.expander, pair.expander)}
+    default = default_profile(registry).name
     path = save_profile(registry, name, roles, settings)
     stderr.print(f"saved profile {name} (budget {budget}) in {path}: hawkeye ask -p {name} uses it", highlight=False,
                  soft_wrap=True)
+    if name in (read_file(paths.bundled_registry()).get("profiles") or {}):
+        everywhere = ", and every hawkeye ask without -p, which uses it" if name == default else ""
+        print_notice(f"{name} is a bundled profile: these settings now replace its own wherever it is used"
+                     f"{everywhere}; delete profiles.{name} from {path} to go back to them")

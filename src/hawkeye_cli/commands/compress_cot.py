@@ -73,7 +73,8 @@ def compress_cot(
     ] = STDIO,
     method: Annotated[Method, typer.Option("--method", "-m", help="How to compress.")] = "filter",
     ratio: Annotated[
-        float, typer.Option("--ratio", "-r", min=0.01, max=1.0, help="Fraction of the CoT's tokens to keep.")
+        float, typer.Option("--ratio", "-r", min=0.01, max=1.0, help="Fraction of the CoT's tokens to keep.",
+                            callback=options.finite)
     ] = 0.35,
     ratios: Annotated[
         str | None, typer.Option("--ratios", help="Several target ratios in one run, e.g. 0.1,0.2,0.35,0.5,1.0.")

@@ -18,6 +18,8 @@ from hawkeye_cli.reporting.logs import entries_document, render_entries, render_
 from hawkeye_cli.store import paths
 
 DEFAULT_COUNT = 10
+MAX_COUNT = 1_000_000_000
+"""--count's bound (SQLite's LIMIT takes a 64-bit integer); 0 shows all."""
 _AGE = re.compile(r"(\d+)\s*([mhdw])")
 _AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
@@ -49,7 +51,8 @@ Since = Annotated[
 @app.command("list")
 def list_entries(
     count: Annotated[
-        int, typer.Option("--count", "-n", min=0, help="How many of the latest entries to show; 0 shows all.")
+        int, typer.Option("--count", "-n", min=0, max=MAX_COUNT,
+                          help="How many of the latest entries to show; 0 shows all.")
     ] = DEFAULT_COUNT,
     query: Annotated[
         str | None, typer.Option("--query", "-q", help="Only entries whose question or answer contains this text.")

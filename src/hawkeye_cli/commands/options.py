@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, TypeVar
@@ -19,9 +20,9 @@ from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
 from hawkeye_cli.loading import LoadedModels, Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.pipeline.budget import StopWhen
+from hawkeye_cli.pipeline.budget import Budget, StopWhen
 from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
-from hawkeye_cli.reporting.console import stderr
+from hawkeye_cli.reporting.console import print_notice, stderr
 from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, BudgetChoice, Effort, Registry, endpoint_problem, parse_budget
 
 
@@ -29,6 +30,13 @@ def model_name(value: str | None) -> str | None:
     """An option naming a model: an endpoint URL is checked here, where the error can name the option."""
     if value is not None and value.startswith(("http://", "https://")) and (problem := endpoint_problem(value)):
         raise typer.BadParameter(f"{problem}; give one like {ENDPOINT_EXAMPLE}")
+    return value
+
+
+def finite(value: float) -> float:
+    """A number option: nan and inf pass click's range checks (nan compares false with any bound)."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"give a finite number (got {value})")
     return value
 
 
@@ -98,7 +106,7 @@ class ModelOptions:
                      show_default="profile's"),
     ] = None
     temperature: Annotated[
-        float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.")
+        float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.", callback=finite)
     ] = Sampling.temperature
     seed: Annotated[int, typer.Option("--seed", min=SEEDS[0], max=SEEDS[1], help="Sampling seed.")] = Sampling.seed
     threads: Annotated[
@@ -112,13 +120,19 @@ class ModelOptions:
     ctx: Annotated[int, typer.Option("--ctx", min=256, help="Context window of local models, in tokens.")] \
         = LlamaCppSettings.n_ctx
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Seconds one request to a remote engine may take.")
+        float, typer.Option("--timeout", min=1, help="Seconds one request to a remote engine may take.",
+                            callback=finite)
     ] = HttpSettings.timeout
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show llama.cpp's own logs.")] = False
 
     def pair(self, registry: Registry, *, profile: str | None = None) -> Pair:
-        """The planner and expander these options choose (`profile` for a command that takes several)."""
-        return choose_pair(registry, profile=profile or self.profile, planner=self.planner, expander=self.expander)
+        """The planner and expander these options choose (`profile` for a command that takes several); a line
+        says so when a name they go by now means a user's model instead of a bundled one."""
+        pair = choose_pair(registry, profile=profile or self.profile, planner=self.planner, expander=self.expander)
+        for name in dict.fromkeys((self.planner or pair.profile.planner, self.expander or pair.profile.expander)):
+            if name in registry.replaced:
+                print_notice(registry.replaced[name])
+        return pair
 
     @property
     def budget_choice(self) -> BudgetChoice | None:
@@ -138,6 +152,13 @@ class ModelOptions:
             raise typer.BadParameter("resuming needs the adaptive stop: --budget auto or an effort level",
                                      param_hint="--on-disagree")
         return decode
+
+    def require_adaptive_for_stop(self, budgets: Collection[Budget]) -> None:
+        """--stop-when agree changes only the adaptive stop: refused when no budget run is adaptive, as
+        --on-disagree resume is, rather than ignored."""
+        if self.stop_when == "agree" and all(isinstance(budget, int) for budget in budgets):
+            raise typer.BadParameter("stopping when the models agree needs the adaptive stop: --budget auto or an "
+                                     "effort level", param_hint="--stop-when")
 
     def budget_cap(self, pair: Pair) -> int:
         """The adaptive stop's cap (medium's): --max-budget, else the profile's."""

@@ -21,6 +21,14 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 
 
+def _api_key(value: str | None) -> str | None:
+    """An empty key is refused: it is neither a key a client could send nor a clear 'no key'."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("the key is empty; give one, or leave out --api-key (and HAWKEYE_API_KEY) to serve "
+                                 "without a key")
+    return value
+
+
 @options.model_options(without={"profile", "on_disagree"})
 def serve(
     profile: Annotated[
@@ -33,7 +41,7 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = DEFAULT_PORT,
     api_key: Annotated[
         str | None,
-        typer.Option("--api-key", envvar="HAWKEYE_API_KEY", show_envvar=True,
+        typer.Option("--api-key", envvar="HAWKEYE_API_KEY", show_envvar=True, callback=_api_key,
                      help="Require 'Authorization: Bearer KEY' on every /v1 request."),
     ] = None,
     no_log: options.NoLog = False,

@@ -2,12 +2,16 @@
 
 Safe for many writers, threads and processes alike: a connection per call (never shared between threads), WAL
 (readers never wait for a writer), and one short transaction per entry that takes the write lock at once and
-waits up to BUSY_SECONDS for it. Any failure becomes a LedgerError that names the file and the fix.
+waits up to BUSY_SECONDS for it. A read writes nothing (but a migration) and still works on a full disk. Any
+failure becomes a LedgerError that names the file and the fix.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import shlex
+import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +29,13 @@ from hawkeye_cli.store import paths
 
 BUSY_SECONDS = 5.0
 """How long a write waits for another writer's lock before the entry is given up (with a warning)."""
+
+WAL_HEADER_BYTES = 32
+SHM_REGION_BYTES = 32 * 1024
+"""SQLite's WAL header, and the region its shared-memory file is sized by: files smaller were never used."""
+FULL_BELOW_BYTES = 1024 * 1024
+"""Free space under which a disk I/O error is taken for a full disk: SQLite reports ENOSPC while it sizes the
+shared-memory file of WAL mode as a plain I/O error."""
 
 ENTRY_COLUMNS = tuple(field.name for field in fields(Entry) if field.name not in ("stages", "measured"))
 STAGE_COLUMNS = tuple(field.name for field in fields(StageRow))
@@ -123,7 +134,7 @@ class Ledger:
         limit = "" if count is None else f"LIMIT {int(count)}"
         baseline_columns = ", ".join(f"b.{name} AS b_{name}" for name in (*BASELINE_COLUMNS, "recorded_utc"))
         chosen = f"SELECT e.id FROM entries e {where} ORDER BY e.id DESC {limit}"
-        with self._connection() as db:
+        with self._connection(reading=True) as db:
             db.execute("BEGIN")  # one snapshot for both queries, whatever is written meanwhile
             rows = db.execute(f"SELECT e.*, {baseline_columns} FROM entries e "
                               f"LEFT JOIN baselines b ON b.id = e.baseline_id WHERE e.id IN ({chosen}) "
@@ -146,7 +157,7 @@ class Ledger:
             f"TOTAL(CASE WHEN e.saving_kind = '{kind}' THEN e.saved_seconds END), "
             f"TOTAL(CASE WHEN e.saving_kind = '{kind}' THEN e.saved_cost END)"
             for kind in SAVING_KINDS)
-        with self._connection() as db:
+        with self._connection(reading=True) as db:
             rows = db.execute(
                 f"""WITH generated AS (
                         SELECT entry_id, TOTAL(completion_tokens) AS tokens, SUM(seconds) AS seconds,
@@ -164,7 +175,7 @@ class Ledger:
     def count(self) -> int:
         if not self.path.exists():
             return 0
-        with self._connection() as db:
+        with self._connection(reading=True) as db:
             found: int = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
         return found
 
@@ -174,33 +185,89 @@ class Ledger:
         return None if row is None else Baseline(**dict(row))
 
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection to an up-to-date database (created or migrated on the way); closed at the end."""
-        paths.make_data_dir(self.path.parent)
+    def _connection(self, *, reading: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection to an up-to-date database (created or migrated on the way; one newer than this hawkeye is
+        refused before anything is written to it, WAL mode included); closed at the end. A read writes nothing
+        unless the database must be migrated."""
+        if not reading:
+            paths.make_data_dir(self.path.parent)
+        absent = self._absent_side_files()
         try:
-            db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from exc
+            db = self._open(absent, reading=reading)
+        except HawkeyeError:
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            raise self._error(exc, reading=reading) from exc
         try:
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")  # in WAL: durable at checkpoints, never corrupt
-            db.execute("PRAGMA foreign_keys = ON")
-            version = schema_version(db)
-            if version > SCHEMA_VERSION:
-                raise LedgerError(f"the log {self.path} was written by a newer hawkeye (schema version {version}; "
-                                  f"this one knows up to {SCHEMA_VERSION})",
-                                  fix="upgrade hawkeye, or move the file away to start a new log")
-            migrate(db)
+            if not reading or schema_version(db) < SCHEMA_VERSION:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")  # in WAL: durable at checkpoints, never corrupt
+                db.execute("PRAGMA foreign_keys = ON")
+                migrate(db)
             yield db
         except HawkeyeError:
             raise
         except (sqlite3.Error, OSError) as exc:
-            raise self._error(exc) from exc
+            db.close()
+            if self._disk_full(exc):
+                self._remove(absent)
+            raise self._error(exc, reading=reading) from exc
         finally:
             db.close()
 
-    def _error(self, exc: sqlite3.Error | OSError) -> LedgerError:
+    def _open(self, absent: list[Path], *, reading: bool) -> sqlite3.Connection:
+        """The database, its schema version checked. On a full disk, where SQLite cannot size the shared-memory
+        file of a WAL database, the unused -wal and -shm files its attempt left are removed and a read reads the file
+        as it stands (immutable)."""
+        db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+        try:
+            version = schema_version(db)
+        except sqlite3.Error as exc:
+            db.close()
+            if not self._disk_full(exc):
+                raise
+            self._remove(absent)
+            if not reading:
+                raise
+            db = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro&immutable=1", uri=True,
+                                 isolation_level=None)
+            version = schema_version(db)
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise LedgerError(f"the log {self.path} was written by a newer hawkeye (schema version {version}; "
+                              f"this one knows up to {SCHEMA_VERSION})",
+                              fix="upgrade hawkeye, or move the file away to start a new log")
+        return db
+
+    def _absent_side_files(self) -> list[Path]:
+        """The WAL and shared-memory files SQLite keeps beside the database, those not there now."""
+        return [side for side in (Path(f"{self.path}-wal"), Path(f"{self.path}-shm")) if not side.exists()]
+
+    @staticmethod
+    def _remove(side_files: list[Path]) -> None:
+        """Those of `side_files` that no connection can have used: a WAL file without even its header, a
+        shared-memory file smaller than its first region (a failed attempt leaves these)."""
+        for side in side_files:
+            try:
+                unused = side.stat().st_size < (WAL_HEADER_BYTES if side.name.endswith("-wal") else SHM_REGION_BYTES)
+                if unused:
+                    side.unlink()
+            except FileNotFoundError:
+                pass
+
+    def _disk_full(self, exc: sqlite3.Error | OSError) -> bool:
+        if isinstance(exc, OSError):
+            return exc.errno == errno.ENOSPC
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_FULL":
+            return True
+        try:
+            return name.startswith("SQLITE_IOERR") and shutil.disk_usage(self.path.parent).free < FULL_BELOW_BYTES
+        except OSError:
+            return False
+
+    def _error(self, exc: sqlite3.Error | OSError, *, reading: bool = False) -> LedgerError:
         """SQLite's message (its errstr for each error code) turned into what to do."""
         text = str(exc)
         if "not a database" in text or "malformed" in text:
@@ -211,11 +278,24 @@ class Ledger:
         if "locked" in text or "busy" in text:
             return LedgerError(f"the log {self.path} stayed locked by another process for {BUSY_SECONDS:g} s",
                                fix="if no hawkeye is running, another program holds it open: close that program")
-        problem = "the disk is full" if "full" in text else write_problem(self.path) or text
-        space = "free some disk space, " if "full" in text else ""
-        return LedgerError(f"cannot write the log {self.path}: {problem}",
-                           fix=f"{space}set {paths.HOME_ENV} to a writable folder, or {paths.NO_LOG_ENV}=1 to "
-                           "stop logging")
+        full = self._disk_full(exc)
+        problem = "the disk is full" if full else (_read_problem if reading else write_problem)(self.path) or text
+        elsewhere = f"set {paths.HOME_ENV} to a writable folder"
+        if problem == "permission denied":
+            elsewhere = f"give your user read and write permission on it (chmod u+rw {shlex.quote(str(self.path))}), " \
+                        f"or {elsewhere}"
+        space = "free some disk space, " if full else ""
+        return LedgerError(f"cannot {'read' if reading else 'write'} the log {self.path}: {problem}",
+                           fix=f"{space}{elsewhere}, or {paths.NO_LOG_ENV}=1 to stop logging")
+
+
+def _read_problem(path: Path) -> str | None:
+    """Why `path` could not be opened for reading, or None when it could."""
+    try:
+        os.close(os.open(path, os.O_RDONLY))
+    except OSError as exc:
+        return "permission denied" if exc.errno == errno.EACCES else exc.strerror or str(exc)
+    return None
 
 
 def _now() -> str:

@@ -82,3 +82,8 @@ def value(budget: Budget) -> int | str:
 def most_tokens(budget: Budget) -> int:
     """The most thinking tokens a budget allows: what the expander must have room for."""
     return budget if isinstance(budget, int) else budget.cap
+
+
+def readable(tokens: int) -> str:
+    """A number of tokens as people read it: 8,000, and 1e+29 rather than all 29 digits of an absurd one."""
+    return f"{tokens:,}" if tokens < 10**7 else f"{tokens:.3g}"

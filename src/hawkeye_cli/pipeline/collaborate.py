@@ -24,7 +24,16 @@ from hawkeye_cli.backends.base import (
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.errors import CapabilityError, ContextOverflowError
 from hawkeye_cli.pipeline import prompts
-from hawkeye_cli.pipeline.budget import Adaptive, Budget, StopWhen, effort_level, most_tokens, resolve
+from hawkeye_cli.pipeline.budget import (
+    EFFORT_LEVELS,
+    Adaptive,
+    Budget,
+    StopWhen,
+    effort_level,
+    most_tokens,
+    readable,
+    resolve,
+)
 from hawkeye_cli.pipeline.probing import Planning, Probe
 from hawkeye_cli.pipeline.results import AnsweredBy, AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
@@ -42,6 +51,32 @@ PLAN_TOKENS_MARGIN = 1.25
 """The budget counts the planner's tokens, and another model's tokenizer may need more for the same plan
 (SmolLM2 up to 15 % more than Gemma 3 on GSM8K solutions and R1 chains of thought): the expander's room is checked
 for this many times the budget."""
+
+
+class BudgetTooLarge(ContextOverflowError):
+    """The question fits the expander's context, but not with a plan of the budget's size: the budget is to blame.
+    Each entry point names its own setting for it; `fix` names the command line's."""
+
+    def __init__(self, message: str, *, budget: Budget, fits: int) -> None:
+        self.budget = budget
+        self.fits = fits
+        """The largest budget (of tokens) that leaves the expander room."""
+        if isinstance(budget, int):
+            fix = f"lower --budget to at most {fits:,}, shorten the question or raise --ctx"
+        else:
+            fix = f"lower --max-budget to at most {self.max_budget_fits:,} (--budget {budget.name} thinks up to " \
+                  f"{self.cap_factor:g} times it), or raise --ctx"
+        super().__init__(message, fix=fix)
+
+    @property
+    def cap_factor(self) -> float:
+        """How many times the adaptive cap (what --max-budget sets) this budget's effort level thinks."""
+        return EFFORT_LEVELS[effort_level(self.budget.name if isinstance(self.budget, Adaptive) else "auto")].cap_factor
+
+    @property
+    def max_budget_fits(self) -> int:
+        """The largest adaptive cap that leaves the expander room at this budget's effort level."""
+        return max(1, math.floor(self.fits / self.cap_factor))
 
 
 @dataclass(frozen=True)
@@ -185,7 +220,8 @@ class Collaboration:
         if not cot and not self.planner.reasoning and stage_result.completion.reasoning is None:
             cot = answer  # a model that does not think: its whole output is its reasoning
         cot_tokens = self._cot_tokens(stage_result.completion, cot, answer)
-        return BaselineResult(stage_result, cot, cot_tokens, answer, read_answer(answer or cot))
+        return BaselineResult(stage_result, cot, cot_tokens, answer,
+                              read_answer(answer or cot, cut=stage_result.truncated))
 
     def solo(self, question: str, settings: DecodeSettings, observer: Observer | None = None) -> StageResult:
         """The expander alone, no sketch: shows what the planner's CoT adds."""
@@ -198,7 +234,7 @@ class Collaboration:
         """plan → expand, and whether the two models agree. With on_disagree `resume`, a planner stopped by the
         adaptive rule thinks further from where it stopped (its session kept open, nothing evaluated again) and
         the expander answers once more; the earlier answer's cost stays in the result."""
-        self.check_room(question, most_tokens(settings.budget))
+        self.check_room(question, settings.budget)
         replaced: list[StageResult] = []
         with self._session(question, settings) as session:
             planning = self._planning(session, question, settings, observer)
@@ -206,13 +242,13 @@ class Collaboration:
             if settings.on_disagree != "resume" or not isinstance(settings.budget, Adaptive):
                 session.close()  # the planner is free for other requests while the expander answers
             expansion = self.expand(question, plan.cot, settings, observer)
-            final = read_answer(expansion.text)
+            final = read_answer(expansion.text, cut=expansion.truncated)
             agree = _agree(plan.answer, final)
             if agree is False and settings.on_disagree == "resume" and planning.stop in ("converged", "agreed"):
                 plan = self._think(planning, observer, resume=True)
                 replaced.append(replace(expansion, stage="first_expand"))
                 expansion = self.expand(question, plan.cot, settings, observer)
-                final = read_answer(expansion.text)
+                final = read_answer(expansion.text, cut=expansion.truncated)
                 agree = _agree(plan.answer, final)
         answered_by: AnsweredBy = "expander"
         solved: BaselineResult | None = None
@@ -271,7 +307,7 @@ class Collaboration:
         watcher.planned(plan)
         return plan
 
-    def check_room(self, question: str, budget: int) -> None:
+    def check_room(self, question: str, budget: Budget) -> None:
         """Refuse before planning when the expander could not fit the question, a full plan and an answer:
         otherwise the plan would be computed and then thrown away. The expander's prompt is built once, when it
         answers: here its instructions are counted once per Collaboration and the question alone per question."""
@@ -281,15 +317,19 @@ class Collaboration:
             return
         prompt = overhead + self.expander.count(question)
         same_tokenizer = self.expander.spec == self.planner.spec
-        plan = budget if same_tokenizer else math.ceil(budget * PLAN_TOKENS_MARGIN)
-        if prompt + plan + MIN_ANSWER_TOKENS > n_ctx:
-            in_expander_tokens = "" if same_tokenizer else f" (up to {plan} of the expander's)"
-            raise ContextOverflowError(
-                f"the question ({prompt} tokens with the expander's instructions) plus a plan of up to {budget} "
-                f"tokens{in_expander_tokens} leaves {self.expander.alias} no room to answer in its context of "
-                f"{n_ctx}",
-                fix="lower --budget, shorten the question or raise --ctx",
-            )
+        tokens = most_tokens(budget)
+        plan = tokens if same_tokenizer else math.ceil(tokens * PLAN_TOKENS_MARGIN)
+        if prompt + plan + MIN_ANSWER_TOKENS <= n_ctx:
+            return
+        in_expander_tokens = "" if same_tokenizer else f" (up to {readable(plan)} of the expander's)"
+        problem = (f"the question ({prompt} tokens with the expander's instructions) plus a plan of up to "
+                   f"{readable(tokens)} tokens{in_expander_tokens} leaves {self.expander.alias} no room to answer in "
+                   f"its context of {n_ctx}")
+        room = n_ctx - prompt - MIN_ANSWER_TOKENS
+        fits = room if same_tokenizer else math.floor(room / PLAN_TOKENS_MARGIN)
+        if fits < 1:
+            raise ContextOverflowError(problem, fix="lower --budget, shorten the question or raise --ctx")
+        raise BudgetTooLarge(f"{problem} (a plan of at most {fits:,} tokens fits)", budget=budget, fits=fits)
 
     def _expander_overhead(self) -> int | None:
         """Tokens of the expander's prompt around the question and the plan (instructions, template markup)."""

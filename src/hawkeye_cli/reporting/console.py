@@ -43,6 +43,11 @@ def all_but_last_printed(errors: Sequence[HawkeyeError]) -> HawkeyeError | None:
     return errors[-1] if errors else None
 
 
+def print_notice(text: str) -> None:
+    """One line on stderr about something the user may not expect, though nothing went wrong."""
+    stderr.print(f"[yellow]note:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 def print_warning(warning: HawkeyeError) -> None:
     """One line on stderr about something that went wrong without stopping the command."""
     stderr.print(f"[yellow]warning:[/] {markup_safe(warning.one_line())}", highlight=False, soft_wrap=True)

@@ -98,10 +98,16 @@ def start_reader() -> None:
     DEFAULT_CHECKER.start()
 
 
-def read_answer(output: str, checker: MathVerifyProcess | None = None) -> str | None:
+def read_answer(output: str, checker: MathVerifyProcess | None = None, *, cut: bool = False) -> str | None:
     """The final answer Math-Verify reads in `output` (its last \\boxed{}, else its last LaTeX or plain
-    expression), as written there; None when it finds none."""
-    return (checker or DEFAULT_CHECKER).check(None, output[-TAIL_CHARS:])[1]
+    expression), as written there but on one line and without the markdown emphasis around it (it reads `**5**`
+    as `5**`); None when it finds none. A `cut` output (max tokens reached) ends in an unfinished line, such as a
+    list item begun (`2. 2+`), which would be read as the answer: it is left out when lines come before it."""
+    text = output.rstrip()
+    if cut and "\n" in text:
+        text = text[:text.rindex("\n")]
+    answer = (checker or DEFAULT_CHECKER).check(None, text[-TAIL_CHARS:])[1]
+    return " ".join(answer.strip("*").split()) or None if answer is not None else None
 
 
 def same_answer(first: str | None, second: str | None, checker: MathVerifyProcess | None = None) -> bool:

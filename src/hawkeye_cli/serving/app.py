@@ -28,7 +28,7 @@ from hawkeye_cli.errors import ContextOverflowError, DataError, HawkeyeError, Re
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings
 from hawkeye_cli.pipeline.budget import value
-from hawkeye_cli.pipeline.collaborate import StrippedText
+from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
 from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
 from hawkeye_cli.serving.jobs import ActiveJobs, Done, Failed, GenerationCancelled, Job, Text
@@ -108,13 +108,13 @@ def create_app(catalog: Catalog, *, api_key: str | None = None, active: ActiveJo
         if not body.stream:
             outcome = await _unless_disconnected(request, job, job.outcome())
             if isinstance(outcome, Failed):
-                raise api_error(outcome.error)
+                raise _refusal(outcome.error, body, selection)
             return JSONResponse(schemas.completion_body(completion_id, selection.model, outcome.result))
         # The first event decides the status: a request refused before any text (context too long, engine
         # down) gets its error status rather than a 200 stream that carries an error.
         first = await _unless_disconnected(request, job, job.next_event())
         if isinstance(first, Failed):
-            raise api_error(first.error)
+            raise _refusal(first.error, body, selection)
         return StreamingResponse(_sse(job, first, completion_id, selection.model, body.include_usage),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
@@ -162,6 +162,19 @@ def api_error(exc: Exception) -> ApiError:
     if isinstance(exc, HawkeyeError):
         return ApiError(500, exc.one_line(), type="api_error")
     return ApiError(500, f"internal error: {type(exc).__name__}: {exc}", type="api_error", code="internal_error")
+
+
+def _refusal(exc: Exception, body: ChatCompletionRequest, selection: Selection) -> ApiError:
+    """A request refused before any text: api_error, but a budget too large for the expander's context names
+    the request's own knob for it, the budget in the model name (or its reasoning_effort)."""
+    if not isinstance(exc, BudgetTooLarge):
+        return api_error(exc)
+    param = "model" if body.reasoning_effort is None else "reasoning_effort"
+    instead = f"'{selection.served.model_id}@{exc.fits}'"
+    return ApiError(400, f"The budget of {selection.model} is too large for this question: {exc.message}. Ask for "
+                    f"at most {exc.fits} tokens, e.g. model {instead}"
+                    f"{'' if param == 'model' else ' without reasoning_effort'}.", code="budget_too_large",
+                    param=param)
 
 
 def _timed_out(exc: BaseException) -> bool:

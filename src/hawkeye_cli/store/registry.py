@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -207,10 +207,13 @@ class Profile(_Strict):
 class Registry:
     """Validated models and profiles, with the files they were read from (for error messages)."""
 
-    def __init__(self, models: dict[str, ModelSpec], profiles: dict[str, Profile], files: list[Path]) -> None:
+    def __init__(self, models: dict[str, ModelSpec], profiles: dict[str, Profile], files: list[Path],
+                 replaced: dict[str, str] | None = None) -> None:
         self.models = models
         self.profiles = profiles
         self.files = files
+        self.replaced = replaced or {}
+        """Names of bundled models that a user's model took over, each with the notice that says so."""
         self._by_name = {name: spec for spec in models.values() for name in (spec.alias, *spec.aliases)}
 
     def model(self, name: str) -> ModelSpec:
@@ -261,18 +264,24 @@ def load_registry(extra_files: Iterable[Path] | None = None) -> Registry:
         files.append(user_file)
     files.extend(extra_files or ())
     raw: dict[str, dict[str, Any]] = {"models": {}, "profiles": {}}
+    added_in: dict[str, Path] = {}
+    named_in: dict[str, Path] = {}
+    """Per model, the file that gave its names: the one that added it, or a later one that set its aliases."""
     for file in files:
         document = read_file(file)
         for section in ("models", "profiles"):
             for key, entry in (document.get(section) or {}).items():
                 if not isinstance(entry, dict):
                     raise RegistryError(f"{file}: {section}.{key} must be a mapping", fix="see models.yaml")
+                if section == "models":
+                    added_in.setdefault(key, file)
+                    named_in[key] = file if "aliases" in entry else named_in.get(key, file)
                 raw[section][key] = _merge(raw[section].get(key, {}), entry, file)
     models = {key: _validate(ModelSpec, {"alias": key, **entry}, files, f"models.{key}")
               for key, entry in raw["models"].items()}
     profiles = {key: _validate(Profile, {"name": key, **entry}, files, f"profiles.{key}")
                 for key, entry in raw["profiles"].items()}
-    registry = Registry(models, profiles, files)
+    registry = Registry(models, profiles, files, _taken_names(models, added_in, named_in, files))
     for profile in profiles.values():
         for role in ("planner", "expander"):
             name = getattr(profile, role)
@@ -284,12 +293,61 @@ def load_registry(extra_files: Iterable[Path] | None = None) -> Registry:
     return registry
 
 
+def _taken_names(models: dict[str, ModelSpec], added_in: dict[str, Path], named_in: dict[str, Path],
+                 files: list[Path]) -> dict[str, str]:
+    """Every name (key or alias) belongs to one model: a name two models claim is refused (blaming the file read
+    later), unless a model the user added takes over a bundled model's name. That model then answers to it (it
+    comes later), and the notice returned for the name says so, since a profile naming it changes model."""
+    bundled = files[0]
+    owner: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for key, spec in models.items():
+        names = (spec.alias, *spec.aliases)
+        for name in dict.fromkeys(names):
+            other = owner.get(name)
+            owner[name] = key
+            if other is None or other == key:
+                continue
+            kept, blamed = sorted((other, key), key=lambda model: files.index(named_in[model]))
+            where = f"{named_in[blamed]}: models.{blamed}"
+            if other in names and key in (models[other].alias, *models[other].aliases):
+                raise RegistryError(f"{where}: an alias cycle: models.{blamed} and models.{kept} each take the "
+                                    "other's name", fix="give each model names of its own")
+            if added_in[key] == bundled or added_in[other] != bundled:
+                raise RegistryError(f"{where}: the name '{name}' is taken by models.{kept} ({named_in[kept]})",
+                                    fix="give it a name no other model has")
+            taken[name] = (f"{where} takes the name '{name}' from the bundled model {other}: profiles and options "
+                           f"that name '{name}' now use {key}")
+    return taken
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys in a mapping without a word: a registry file refuses them."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                raise _DuplicateKey(None, None, f"the key '{key}' is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_file(file: Path) -> dict[str, Any]:
-    """One registry file as it is written, checked only for its shape: `models:` and `profiles:`."""
+    """One registry file as it is written, checked only for its shape: `models:` and `profiles:`, each key once."""
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        document = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # a SafeLoader
     except OSError as exc:
         raise RegistryError(f"cannot read registry {file}: {exc.strerror}", fix="check the path") from exc
+    except _DuplicateKey as exc:
+        mark = exc.problem_mark
+        where = f" line {mark.line + 1}" if mark else ""
+        raise RegistryError(f"{file}{where}: {exc.problem}", fix="keep one of them") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
