@@ -124,10 +124,10 @@ def test_llm_stopping_to_read_stops_the_generation(monkeypatch: pytest.MonkeyPat
     events = model.prompt(QUESTION, budget=64, max_tokens=16).stream_events()
     assert next(events).type == "reasoning"
     events.close()
-    assert outcomes == ["_Abandoned"]
+    assert outcomes == ["Cancelled"]
     assert not [thread for thread in threading.enumerate() if thread.name == "hawkeye-llm"]
     assert model.prompt(QUESTION, budget=4, max_tokens=4, stream=False).text().strip()
-    assert outcomes == ["_Abandoned", "answered"]
+    assert outcomes == ["Cancelled", "answered"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -8,10 +8,10 @@ it), the answer its text; `llm logs` records both, with each stage's tokens in t
 
 from __future__ import annotations
 
-import queue
 import sys
 import threading
 from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from typing import Any, cast
 
 import llm
@@ -22,10 +22,10 @@ from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.errors import DataError, HawkeyeError
 from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair, choose_pair
-from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings, Observer
+from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.budget import Adaptive, StopWhen, value
 from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
-from hawkeye_cli.pipeline.results import Stage
+from hawkeye_cli.pipeline.stream import Text, stream
 from hawkeye_cli.store.registry import BudgetChoice, ModelSpec, load_registry, parse_budget
 
 
@@ -153,50 +153,17 @@ def usage_details(result: AskResult) -> dict[str, Any]:
     }
 
 
-class _Abandoned(Exception):
-    """Raised in the worker at its next token once llm stopped reading (Ctrl-C): the generation ends there."""
-
-
-class _Relay(Observer):
-    """The pipeline calls back with text as it is generated, llm pulls it from a generator: the question runs in a
-    worker thread and its text comes through a queue."""
-
-    def __init__(self) -> None:
-        self.queue: queue.Queue[tuple[Stage, str] | AskResult | Exception] = queue.Queue()
-        self.abandoned = threading.Event()
-
-    def text(self, stage: Stage, chunk: str) -> None:
-        if self.abandoned.is_set():
-            raise _Abandoned
-        self.queue.put((stage, chunk))
-
-
 def _streamed(collaboration: Collaboration, question: str,
               decode: DecodeSettings) -> Generator[str | StreamEvent, None, AskResult]:
-    """The plan as reasoning events (stripped as the plan's cot is), then the answer as text; returns the result."""
-    relay = _Relay()
-
-    def work() -> None:
-        try:
-            relay.queue.put(collaboration.ask(question, decode, observer=relay))
-        except Exception as exc:  # handed to llm's thread, which raises it
-            relay.queue.put(exc)
-
-    worker = threading.Thread(target=work, name="hawkeye-llm", daemon=True)
-    worker.start()
+    """The plan as reasoning events (stripped as the plan's cot is), then the answer as text; returns the result.
+    llm closing the response (Ctrl-C) stops the generation at its next token."""
     plan = StrippedText()
-    try:
-        while True:
-            item = relay.queue.get()
-            if isinstance(item, Exception):
-                raise item
-            if isinstance(item, AskResult):
-                return item
-            stage, chunk = item
-            if stage == "expand":
-                yield chunk
-            elif text := plan.next(chunk):
+    with closing(stream(collaboration, question, decode, thread_name="hawkeye-llm")) as events:
+        event = next(events)
+        while isinstance(event, Text):
+            if event.stage == "expand":
+                yield event.text
+            elif text := plan.next(event.text):
                 yield StreamEvent(type="reasoning", chunk=text)
-    finally:
-        relay.abandoned.set()
-        worker.join()
+            event = next(events)
+    return event.result

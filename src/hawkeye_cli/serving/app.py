@@ -29,9 +29,10 @@ from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings
 from hawkeye_cli.pipeline.budget import value
 from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
+from hawkeye_cli.pipeline.stream import Cancelled, Done, Failed, Text
 from hawkeye_cli.serving import schemas
 from hawkeye_cli.serving.catalog import Catalog, Selection
-from hawkeye_cli.serving.jobs import ActiveJobs, Done, Failed, GenerationCancelled, Job, Text
+from hawkeye_cli.serving.jobs import ActiveJobs, Job
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
 from hawkeye_cli.terminal import printable
 
@@ -148,7 +149,7 @@ def api_error(exc: Exception) -> ApiError:
     """The HTTP status and error object a failure is answered with."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, GenerationCancelled):  # only a server shutting down has a client left to tell
+    if isinstance(exc, Cancelled):  # only a server shutting down has a client left to tell
         return ApiError(503, "The request was cancelled: the server is shutting down.", type="api_error",
                         code="cancelled")
     if isinstance(exc, ContextOverflowError):
@@ -267,7 +268,7 @@ def _log_job(request: Request, selection: Selection, job: Job, seconds: float) -
         plan = end.result.plan
         parts.insert(1, f"stop {plan.stop}")
         parts.append({True: "agree", False: "disagree", None: "not compared"}[end.result.agree])
-    elif isinstance(end, Failed) and isinstance(end.error, GenerationCancelled):
+    elif isinstance(end, Failed) and isinstance(end.error, Cancelled):
         status = "cancelled"
         if job.running is not None:
             parts.append(f"{job.running} stopped after {job.streamed} pieces")
