@@ -57,8 +57,10 @@ def test_a_probe_evaluates_only_its_own_tokens_and_thinking_resumes_without_eval
 
 
 def test_a_probe_stops_as_soon_as_its_answer_is_complete(gemma: Backend, registry: Registry) -> None:
-    with gemma.session(plan_request(registry, 64, DUCKS)) as session:
-        session.extend(64)
+    """After 48 tokens of thinking the tiny planner's answer is `16 eggs per day` (after 64, on this llama.cpp
+    build, a bare `16.`: the point where it adds words is a matter of the build's arithmetic)."""
+    with gemma.session(plan_request(registry, 48, DUCKS)) as session:
+        session.extend(48)
         whole = session.probe(PROBE, prompts.PROBE_TOKENS, prompts.PROBE_STOPS)
         ended = session.probe(PROBE, prompts.PROBE_TOKENS, prompts.PROBE_STOPS, prompts.number_end)
     end = prompts.number_end(whole.text)

@@ -61,6 +61,10 @@ class ProbeForm:
     end: TextEnd | None = None
 
 
+ANSWER_MARKS = ("####", "\\boxed{")
+"""Where a final answer is read (lm-eval's strict-match and Math-Verify alike)."""
+
+
 @dataclass(frozen=True)
 class Example:
     """The worked problem a chat planner and a chat expander are shown before theirs: what a draft is (a line
@@ -97,8 +101,9 @@ class AnswerStyle:
         return ProbeForm(self.probe_lead, self.probe_mark, end=self.probe_end)
 
     def marked(self, text: str) -> bool:
-        """Whether `text` gives its answer where this task's answers are read (`####`, `\\boxed{`)."""
-        return self.probe_mark.strip() in text
+        """Whether `text` gives its answer where answers are read: after `####` or in `\\boxed{}`, whichever the
+        task asked for (a GSM8K answer that boxes its number is read as well)."""
+        return any(mark in text for mark in ANSWER_MARKS)
 
     @property
     def answer_form(self) -> ProbeForm:

@@ -89,13 +89,13 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
         spec = row.spec
         aliases = f" ({', '.join(spec.aliases)})" if spec.aliases else ""
         models.add_row(
-            f"[bold]{spec.alias}[/]{aliases}\n[dim]{spec.source.describe()}[/]",
+            f"[bold]{markup_safe(spec.alias)}[/]{markup_safe(aliases)}\n[dim]{markup_safe(spec.source.describe())}[/]"
+            + (f"\n[dim]{markup_safe(row.origin)}[/]" if row.origin else ""),
             "\n".join(spec.roles),
             spec.quantization or "",
             spec.parameters or "",
             decimal(row.size) if row.size else ("" if row.availability == "remote" else "?"),
-            status_style[row.availability] + (f" {_CHECK_MARK[row.check.usable]}" if row.check else "")
-            + (f"\n[dim]{markup_safe(row.origin)}[/]" if row.origin else ""),
+            status_style[row.availability] + (f" {_CHECK_MARK[row.check.usable]}" if row.check else ""),
         )
     console.print(models)
     for row in rows:
@@ -108,8 +108,8 @@ def render_models(console: Console, registry: Registry, rows: list[ModelRow], de
         profiles.add_column(column, overflow="fold")
     for profile in registry.profiles.values():
         marker = " (default)" if profile.name == default_profile else ""
-        profiles.add_row(f"[bold]{profile.name}{marker}[/]\n[dim]{profile.description}[/]", profile.planner,
-                         profile.expander, str(profile.budget))
+        profiles.add_row(f"[bold]{markup_safe(profile.name)}{marker}[/]\n[dim]{markup_safe(profile.description)}[/]",
+                         profile.planner, profile.expander, str(profile.budget))
     console.print(profiles)
     console.print(f"Registry: {' + '.join(str(f) for f in registry.files)}", highlight=False)
 
