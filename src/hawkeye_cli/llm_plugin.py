@@ -114,7 +114,7 @@ class Hawkeye(llm.Model):
                 result = collaboration.ask(question, decode)
                 if result.plan.cot:
                     yield StreamEvent(type="reasoning", chunk=result.plan.cot)
-                yield result.text
+                yield result.expansion.text
         except BudgetTooLarge as exc:
             raise llm.ModelError(HawkeyeError(exc.message, fix=_lower_budget(exc)).one_line()) from exc
         except HawkeyeError as exc:

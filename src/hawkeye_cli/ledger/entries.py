@@ -114,7 +114,7 @@ def entry_of(document: Mapping[str, Any], source: Source) -> Entry:
         seed=settings.get("seed"),
         question=document["question"],
         plan=plan.get("cot"),
-        answer=document.get("answer", expansion.get("text")),
+        answer=expansion.get("text"),
         final_answer=document.get("final_answer"),
         stop_reason=document.get("stop"),
         agree=None if agree is None else float(agree),

@@ -174,9 +174,9 @@ def expand(expander: Model, question: str, cot: str, settings: DecodeSettings, *
         if completion.finish_reason in ("eos", "stop") and not answers.marked(completion.text):
             form = answers.answer_form
             line = session.probe(form.lead, prompts.PROBE_TOKENS, prompts.PROBE_STOPS, form.end)
-            watcher.text("expand", form.lead + line.text)
-            completion = summed([completion, line], completion.text + form.lead + line.text,
-                                completion.finish_reason)
+            stated = form.lead + line.text if line.text.strip() else ""  # no answer: no empty mark either
+            watcher.text("expand", stated)
+            completion = summed([completion, line], completion.text + stated, completion.finish_reason)
     result = StageResult.of("expand", expander, completion)
     watcher.finished(result)
     return result

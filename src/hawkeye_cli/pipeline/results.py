@@ -169,7 +169,9 @@ class AskResult:
 
     @property
     def text(self) -> str:
-        """The answer as a reader gets it: the expander's solution, or the planner's where that answers."""
+        """The text whose answer is the final answer (what bench scores, `answer` in --json): the expander's
+        solution, or the planner's where that answers. A reply (serve, llm, ask's panel) is always the expander's
+        solution, as streamed, with the final answer and the agreement beside it."""
         if self.solved is not None:
             return self.solved.text
         return self.plan.cot if self.answered_by == "planner" else self.expansion.text

@@ -163,7 +163,7 @@ def reasoning(text: str) -> dict[str, str]:
 
 
 def completion_body(completion_id: str, model: str, result: AskResult) -> dict[str, Any]:
-    message = {"role": "assistant", "content": result.text, **reasoning(result.plan.cot)}
+    message = {"role": "assistant", "content": result.expansion.text, **reasoning(result.plan.cot)}
     return {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": message,
