@@ -66,7 +66,7 @@ def test_expand_and_solo_through_qwen(paper: tuple[ModelSpec, ModelSpec]) -> Non
     """The chat expander is shown the example's sketch and solution first, then gets the question's."""
     _, expander = paper
     answers = prompts.GSM8K_ANSWERS
-    instruction, example = answers.instruction, answers.example
+    instruction, example = answers.instruction, answers.examples[0]
     expand = qwen().render(prompts.expand_request(expander, QUESTION, "  48 / 2 = 24; 48 + 24 = 72\n",
                                                   answers=answers, max_tokens=3072, sampling=SAMPLING))
     turn = f"<|im_start|>user\n{prompts.EXPAND_INSTRUCTION} {instruction}\n\nProblem:\n"
@@ -83,13 +83,26 @@ def test_a_chat_planner_that_does_not_think_is_shown_a_draft(paper: tuple[ModelS
     """Told only to think concisely, an instruct planner writes an outline without numbers: it is shown the
     example's draft (numbers and equations, then the answer) as an earlier turn of its own."""
     _, instruct = paper
-    example = prompts.MATH_ANSWERS.example
+    (example,) = prompts.MATH_ANSWERS.examples
     plan = qwen().render(prompts.plan_request(instruct, QUESTION, budget=64, sampling=SAMPLING,
                                               answers=prompts.MATH_ANSWERS))
     instruction = f"{prompts.DRAFT_INSTRUCTION} {prompts.MATH_ANSWERS.instruction}"
     assert plan == (f"{QWEN_SYSTEM}<|im_start|>user\n{example.question}\n\n{instruction}<|im_end|>\n"
                     f"<|im_start|>assistant\n{example.draft}<|im_end|>\n"
                     f"<|im_start|>user\n{QUESTION}\n\n{instruction}<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_a_gsm8k_draft_is_shown_every_example_as_cached_turns(paper: tuple[ModelSpec, ModelSpec]) -> None:
+    """The planner sees each example's question and draft, in order, before the question; they are the shared
+    turns a backend caches."""
+    _, instruct = paper
+    request = prompts.plan_request(instruct, QUESTION, budget=64, sampling=SAMPLING)
+    examples = prompts.GSM8K_ANSWERS.examples
+    assert len(examples) == 2
+    assert [message["content"] for message in request.messages[1::2]] == [example.draft for example in examples]
+    assert all(message["content"].startswith(example.question)
+               for message, example in zip(request.messages[::2], examples, strict=False))
+    assert request.messages[-1]["content"].startswith(QUESTION) and request.shared_turns == 4
 
 
 def test_user_text_is_kept_apart_from_markup_in_the_r1_template(paper: tuple[ModelSpec, ModelSpec]) -> None:
