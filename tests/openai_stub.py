@@ -31,6 +31,9 @@ MODEL = "stub-model"
 THINKING = ["Two ", "plus ", "two ", "is ", "four."]
 ANSWER = ["The ", "answer ", "is ", "4."]
 REASONING_TOKENS = 7
+CACHED_TOKENS = 8
+"""The prompt tokens usage reports served from the prefix cache in `reasoning` mode (vLLM and OpenAI send
+`prompt_tokens_details.cached_tokens`)."""
 """The thinking tokens usage reports in `reasoning_content` mode: not len(THINKING), so a test tells the two apart."""
 HANG_SECONDS = 3600.0
 """Longer than any test waits: a hanging request ends only when the client gives up or the stub stops."""
@@ -77,11 +80,13 @@ def _chunk(delta: dict[str, Any], *, finish: str | None = None, chat: bool = Tru
     return f"data: {json.dumps(body)}\n\n"
 
 
-def _usage(prompt: int, completion: int, reasoning: int | None = None) -> str:
+def _usage(prompt: int, completion: int, reasoning: int | None = None, cached: int | None = None) -> str:
     usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion,
                              "total_tokens": prompt + completion}
     if reasoning is not None:
         usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    if cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
     body = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL, "choices": [],
             "usage": usage}
     return f"data: {json.dumps(body)}\n\n"
@@ -245,7 +250,8 @@ async def _events(state: StubState, mode: str, *, chat: bool, usage: bool, stops
         else:
             yield _chunk({}, finish="stop", chat=chat, stop_reason=None)
         if usage:  # DeepSeek's API (reasoning_content) also counts the thinking tokens; Ollama's does not
-            yield _usage(11, 12, REASONING_TOKENS if mode == "reasoning_content" else None)
+            yield _usage(11, 12, REASONING_TOKENS if mode == "reasoning_content" else None,
+                         CACHED_TOKENS if mode == "reasoning" else None)
         completed = True  # before the last line: a client stops reading at [DONE], and the generator with it
         yield "data: [DONE]\n\n"
     finally:

@@ -18,7 +18,7 @@ from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import CapabilityError, RemoteError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.store.registry import ModelSpec, Registry, Source
-from openai_stub import ANSWER, MODEL, REASONING_TOKENS, THINKING, StubServer, StubState
+from openai_stub import ANSWER, CACHED_TOKENS, MODEL, REASONING_TOKENS, THINKING, StubServer, StubState
 from remote_fixtures import QUICK, SMOLLM_SERVED, ask, remote, smollm_gguf
 
 DECODE = DecodeSettings(budget=8, max_tokens=512)
@@ -153,6 +153,8 @@ def test_thinking_in_a_separate_field_goes_to_reasoning(field: str, stub: StubSt
     assert (completion.prompt_tokens, completion.completion_tokens) == (11, 12)  # the server's usage
     # the thinking's own tokens: the server's count where its usage has one, else one per thinking delta
     assert completion.reasoning_tokens == (REASONING_TOKENS if field == "reasoning_content" else len(THINKING))
+    # the prompt tokens the engine's prefix cache served, where its usage says (not charged)
+    assert completion.cached_tokens == (CACHED_TOKENS if field == "reasoning" else 0)
     assert completion.finish_reason == "eos"  # vLLM's stop_reason None: the model ended its turn
 
 

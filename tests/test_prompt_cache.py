@@ -1,6 +1,6 @@
 """The worked examples a chat planner's and a chat expander's prompts begin with are evaluated once per model and
 their KV cache kept (real llama.cpp, SmolLM2): a later prompt that begins with them evaluates only the rest, and
-answers exactly as it would have with nothing kept."""
+answers exactly as it would have with nothing kept; the cached tokens are counted and not charged."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 from conftest import _load
 from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
+from hawkeye_cli.backends.model import Model
 from hawkeye_cli.pipeline import prompts
+from hawkeye_cli.pipeline.results import StageResult
 from hawkeye_cli.store.registry import Registry
 
 FIRST = "A farmer has 12 cows and buys 5 more. How many cows does he have?"
@@ -36,12 +38,15 @@ def test_a_second_plan_evaluates_only_what_follows_the_examples(registry: Regist
     shared = fresh._shared(second, fresh._prompt(second))
     assert 40 < shared < fresh.prompt_tokens(second) - 10  # the system turn and the example, not the question
 
-    fresh.complete(first)
+    computed = fresh.complete(first)
     before = fresh.perf()
     kept = fresh.complete(second)
     after = fresh.perf()
 
     assert after[0] - before[0] == fresh.prompt_tokens(second) - shared  # the examples came from the cache
+    assert (computed.cached_tokens, kept.cached_tokens) == (0, shared)  # and are not charged
+    model = Model(spec, fresh)
+    assert StageResult.of("plan", model, kept).cost == model.cost(kept.prompt_tokens - shared, kept.completion_tokens)
     smollm.complete(prompts.solo_request(spec, FIRST, instruction="", max_tokens=4, sampling=Sampling()))
     alone = smollm.complete(second)  # the context last held another kind of prompt: nothing of this one kept
     assert kept.text == alone.text and kept.completion_tokens == alone.completion_tokens

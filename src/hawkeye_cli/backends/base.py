@@ -111,6 +111,9 @@ class Completion:
     clock: Clock = "client"
     """Where the seconds come from: hawkeye's wall clock around the call, or the engine's own timings. Speedups
     are only computed between completions of the same clock."""
+    cached_tokens: int = 0
+    """Of `prompt_tokens`, those served from a cache rather than computed (hawkeye's own cache of the worked
+    examples, or the engine's `prompt_tokens_details.cached_tokens`): they are not charged."""
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -303,7 +306,8 @@ def join_prefix(rendered: str, prefix: str) -> str:
 def summed(completions: Sequence[Completion], text: str, finish_reason: FinishReason) -> Completion:
     """Several calls as one (a plan's rounds, a stage's probes): their tokens and seconds added up."""
     return Completion(text, sum(c.prompt_tokens for c in completions), sum(c.completion_tokens for c in completions),
-                      completions[0].prompt_seconds, sum(c.seconds for c in completions), finish_reason)
+                      completions[0].prompt_seconds, sum(c.seconds for c in completions), finish_reason,
+                      cached_tokens=sum(c.cached_tokens for c in completions))
 
 
 def split_thinking(completion: Completion, *, opened: bool) -> tuple[str, str]:

@@ -53,18 +53,20 @@ class Context:
         self.owner: object | None = None
         self._kept: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
 
-    def evaluate(self, prompt: list[int], shared: int) -> None:
+    def evaluate(self, prompt: list[int], shared: int) -> int:
         """A prompt into the emptied KV cache. Its first `shared` tokens (the worked examples every request of its
         kind begins with) are evaluated once and their cache kept, then copied back for the next prompt that begins
         with them; on a CPU, where a prompt costs seconds, that is most of an expander's prompt. They are always
-        evaluated in a batch of their own, so a prompt gives the same logits whether or not they were kept."""
+        evaluated in a batch of their own, so a prompt gives the same logits whether or not they were kept.
+        Returns how many tokens came from the cache."""
         self.llm.reset()
         if shared <= 0:
             self.llm.eval(prompt)
-            return
+            return 0
         head = tuple(prompt[:shared])
         kept = self._kept.get(head)
-        if kept is not None and self._restore(kept, head):
+        cached = kept is not None and self._restore(kept, head)
+        if cached:
             self._kept.move_to_end(head)
         else:
             self.llm.eval(prompt[:shared])
@@ -72,6 +74,7 @@ class Context:
             while len(self._kept) > SHARED_PREFIXES_KEPT:
                 self._kept.popitem(last=False)
         self.llm.eval(prompt[shared:])
+        return shared if cached else 0
 
     def _copy(self) -> bytes:
         """The KV cache of the context's one sequence."""
@@ -125,6 +128,8 @@ class LlamaSession(Session):
         self._sampler: object | None = None
         self._holding = False
         self._prompt_counted = False
+        self._cached = 0
+        """Prompt tokens the first evaluation took from the cache."""
         self.ended: FinishReason | None = None
         self.text = ""
 
@@ -163,7 +168,7 @@ class LlamaSession(Session):
         self.text = scanner.finish()
         if finish != "length":
             self.ended = finish
-        prompt_tokens = 0 if self._prompt_counted else len(self._prompt)
+        prompt_tokens, cached_tokens = (0, 0) if self._prompt_counted else (len(self._prompt), self._cached)
         self._prompt_counted = True
         return Completion(
             text=self.text[len(scanner.start) :],
@@ -172,6 +177,7 @@ class LlamaSession(Session):
             prompt_seconds=prompt_seconds if prompt_seconds is not None else time.perf_counter() - started,
             seconds=time.perf_counter() - started,
             finish_reason=finish,
+            cached_tokens=cached_tokens,
         )
 
     # -- probes -------------------------------------------------------------------------------------------------
@@ -242,7 +248,9 @@ class LlamaSession(Session):
     def _catch_up(self) -> None:
         """Everything accepted into the cache: the prompt, then the last accepted token."""
         if self._llm.n_tokens == 0:
-            self._context.evaluate(self._prompt, self._shared)
+            cached = self._context.evaluate(self._prompt, self._shared)
+            if not self._prompt_counted:
+                self._cached = cached
         if self._unevaluated is not None:
             self._llm.eval([self._unevaluated])
             self._evaluated.append(self._unevaluated)

@@ -181,6 +181,7 @@ class OpenAIBackend(Backend):
             reasoning="".join(reasoning) if reasoning else None,
             reasoning_tokens=_reasoning_tokens(usage, len(reasoning)) if reasoning else None,
             clock="client",
+            cached_tokens=min(_cached_tokens(usage), prompt_tokens),
         )
 
     def _create(self, request: Request) -> openai.Stream[Any]:
@@ -346,6 +347,13 @@ def _reasoning_tokens(usage: Any, deltas: int) -> int:
     details = getattr(usage, "completion_tokens_details", None)
     counted = getattr(details, "reasoning_tokens", None)
     return counted if isinstance(counted, int) and counted > 0 else deltas
+
+
+def _cached_tokens(usage: Any) -> int:
+    """Prompt tokens the engine served from its prefix cache (OpenAI's and vLLM's usage carry it), else 0."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    counted = getattr(details, "cached_tokens", None)
+    return counted if isinstance(counted, int) and counted > 0 else 0
 
 
 def _finish(server_finish: str | None, stop_reason: object, request: Request) -> FinishReason:

@@ -27,7 +27,8 @@ class StageResult:
 
     @classmethod
     def of(cls, stage: Stage, model: Model, completion: Completion) -> StageResult:
-        return cls(stage, model.alias, completion, model.cost(completion.prompt_tokens, completion.completion_tokens))
+        computed = completion.prompt_tokens - completion.cached_tokens
+        return cls(stage, model.alias, completion, model.cost(computed, completion.completion_tokens))
 
     @property
     def text(self) -> str:
