@@ -1,10 +1,12 @@
 """The worked examples a chat planner's and a chat expander's prompts begin with are evaluated once per model and
 their KV cache kept (real llama.cpp, SmolLM2): a later prompt that begins with them evaluates only the rest, and
-answers exactly as it would have with nothing kept; the cached tokens are counted and not charged."""
+answers exactly as it would have with nothing kept; the cached tokens are counted and not charged. The caches are
+saved too, so that a later process (a second `hawkeye ask`) restores them instead of evaluating them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +67,39 @@ def test_the_expander_keeps_its_examples_too(registry: Registry, fresh: LlamaCpp
 
     shared = fresh._shared(requests[1], fresh._prompt(requests[1]))
     assert shared > 100 and after[0] - before[0] == fresh.prompt_tokens(requests[1]) - shared
+
+
+@pytest.mark.slow
+def test_a_later_process_restores_the_examples_from_disk(registry: Registry, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each backend below is a new context with nothing in memory, as in a new process; a damaged saved cache is
+    evaluated again and rewritten, with the same answer."""
+    monkeypatch.setenv("HAWKEYE_HOME", str(tmp_path))
+    spec = registry.model("smollm2-135m-instruct")
+    first = prompts.plan_request(spec, FIRST, budget=24, sampling=Sampling())
+    second = prompts.plan_request(spec, SECOND, budget=24, sampling=Sampling())
+    answers = []
+    for damage in (False, False, True):
+        backend = _load(registry, "smollm2-135m-instruct")
+        assert isinstance(backend, LlamaCppBackend)
+        saved = sorted((tmp_path / "cache").rglob("*.kv"))
+        if damage:
+            saved[0].write_bytes(saved[0].read_bytes()[:-100])
+        shared = backend._shared(second, backend._prompt(second))
+        before = backend.perf()
+        completion = backend.complete(second if answers else first)
+        evaluated = backend.perf()[0] - before[0]
+        if not answers:  # nothing saved yet: everything evaluated, then saved
+            assert completion.cached_tokens == 0 and not saved
+            answers.append(backend.complete(second).text)
+        elif damage:
+            assert completion.cached_tokens == 0 and evaluated > shared
+            answers.append(completion.text)
+        else:
+            # llama.cpp counts a new context's first token apart: at most the question was evaluated
+            assert completion.cached_tokens == shared and evaluated <= backend.prompt_tokens(second) - shared
+            answers.append(completion.text)
+        backend.close()
+    assert len(set(answers)) == 1
+    (kept,) = (tmp_path / "cache").rglob("*.kv")
+    assert kept.stat().st_size > 1000 and not list((tmp_path / "cache").rglob("*.part"))

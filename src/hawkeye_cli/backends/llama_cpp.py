@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import functools
+import hashlib
 import os
 import sys
 import threading
@@ -27,6 +28,7 @@ from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
 from hawkeye_cli.backends.llama_session import Context, LlamaSession
 from hawkeye_cli.backends.settings import LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError, IntegrityError, OutOfMemoryError
+from hawkeye_cli.store.paths import prompt_cache_dir
 from hawkeye_cli.store.registry import ModelSpec
 
 if TYPE_CHECKING:
@@ -171,7 +173,7 @@ class LlamaCppBackend(Backend):
         self.n_ctx = self._llm.n_ctx()
         self._scorer: llama_cpp.Llama | None = None
         # One llama.cpp context runs one request at a time: concurrent callers (bench --concurrency, serve) queue.
-        self._context = Context(self._llm, spec.alias)
+        self._context = Context(self._llm, spec.alias, saved=self._saved_caches())
         self._bos = self._llm.token_bos()
         self._eos = self._llm.token_eos()
         self.template = ChatTemplate(
@@ -180,6 +182,14 @@ class LlamaCppBackend(Backend):
             eos_token=self._token_text(self._eos),
             name=spec.alias,
         )
+
+    def _saved_caches(self) -> Path:
+        """The folder of this model file's saved prompt caches: a cache is only valid for the same file, llama.cpp
+        build, context size, threads and GPU layers (the thread count changes llama.cpp's arithmetic)."""
+        stat = self.path.stat()
+        setup = (f"{stat.st_size}-{stat.st_mtime_ns}-{llama_cpp.__version__}-{self.n_ctx}-{self._threads}-"
+                 f"{self._gpu_layers}")
+        return prompt_cache_dir() / f"{self.path.stem}-{hashlib.sha256(setup.encode()).hexdigest()[:16]}"
 
     def _load(self, n_ctx: int, *, logits_all: bool) -> llama_cpp.Llama:
         try:

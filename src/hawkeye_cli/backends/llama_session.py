@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import hashlib
+import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import llama_cpp
 
@@ -45,36 +49,75 @@ class Context:
     """One model's llama.cpp context, and which session its KV cache holds: the sessions and requests of one model
     take turns (`busy`; re-entrant, since a planner's session holds it while the same model may expand)."""
 
-    def __init__(self, llm: llama_cpp.Llama, name: str) -> None:
+    def __init__(self, llm: llama_cpp.Llama, name: str, saved: Path | None = None) -> None:
+        """`saved`: a folder where the kept caches are also written, for the next process on the same model file
+        and setup (a single `hawkeye ask` would otherwise evaluate its examples every time); None keeps them in
+        memory only."""
         self.llm = llm
         self.name = name
         self.n_ctx = llm.n_ctx()
         self.busy = threading.RLock()
         self.owner: object | None = None
         self._kept: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self._saved = saved
 
     def evaluate(self, prompt: list[int], shared: int) -> int:
         """A prompt into the emptied KV cache. Its first `shared` tokens (the worked examples every request of its
-        kind begins with) are evaluated once and their cache kept, then copied back for the next prompt that begins
-        with them; on a CPU, where a prompt costs seconds, that is most of an expander's prompt. They are always
-        evaluated in a batch of their own, so a prompt gives the same logits whether or not they were kept.
-        Returns how many tokens came from the cache."""
+        kind begins with) are evaluated once and their cache kept (and saved for later processes), then copied back
+        for the next prompt that begins with them; on a CPU, where a prompt costs seconds, that is most of an
+        expander's prompt. They are always evaluated in a batch of their own, so a prompt gives the same logits
+        whether or not they were kept. Returns how many tokens came from the cache."""
         self.llm.reset()
         if shared <= 0:
             self.llm.eval(prompt)
             return 0
         head = tuple(prompt[:shared])
-        kept = self._kept.get(head)
+        kept = self._kept.get(head) or self._read_saved(head)
         cached = kept is not None and self._restore(kept, head)
-        if cached:
-            self._kept.move_to_end(head)
-        else:
+        if kept is None or not cached:
             self.llm.eval(prompt[:shared])
-            self._kept[head] = self._copy()
-            while len(self._kept) > SHARED_PREFIXES_KEPT:
-                self._kept.popitem(last=False)
+            kept = self._copy()
+            self._write_saved(head, kept)
+        self._kept[head] = kept
+        self._kept.move_to_end(head)
+        while len(self._kept) > SHARED_PREFIXES_KEPT:
+            self._kept.popitem(last=False)
         self.llm.eval(prompt[shared:])
         return shared if cached else 0
+
+    def _saved_file(self, head: tuple[int, ...]) -> Path | None:
+        if self._saved is None:
+            return None
+        return self._saved / f"{hashlib.sha256(repr(head).encode()).hexdigest()[:32]}.kv"
+
+    def _read_saved(self, head: tuple[int, ...]) -> bytes | None:
+        """A cache an earlier process wrote; None when there is none or it cannot be read (it is only a cache)."""
+        path = self._saved_file(head)
+        if path is None:
+            return None
+        try:
+            stored = path.read_bytes()
+        except OSError:
+            return None
+        digest, kept = stored[:32], stored[32:]
+        return kept if hashlib.sha256(kept).digest() == digest else None  # torn or damaged: evaluate instead
+
+    def _write_saved(self, head: tuple[int, ...], kept: bytes) -> None:
+        """Written whole or not at all (a temporary file renamed into place); a full disk or a read-only folder
+        only means the next process evaluates the examples again."""
+        path = self._saved_file(head)
+        if path is None:
+            return
+        with suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(hashlib.sha256(kept).digest() + kept)
+                os.replace(temporary, path)
+            finally:
+                with suppress(OSError):
+                    os.unlink(temporary)
 
     def _copy(self) -> bytes:
         """The KV cache of the context's one sequence."""

@@ -52,6 +52,13 @@ def assembled_models_dir() -> Path:
     return data_dir() / "models"
 
 
+def prompt_cache_dir() -> Path:
+    """The KV caches of the worked examples prompts begin with, one folder per model file and llama.cpp setup: a
+    later process restores them instead of evaluating them again. Safe to delete."""
+    override = os.environ.get(HOME_ENV)
+    return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 def ledger_path() -> Path:
     """The savings ledger (`hawkeye logs`): one SQLite database of every question asked and served."""
     return data_dir() / "logs.db"
