@@ -20,13 +20,13 @@ from pydantic import Field, field_validator
 
 from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
 from hawkeye_cli.backends.settings import BackendSettings
+from hawkeye_cli.budget import EFFORT_NAMES, Adaptive, BudgetChoice, StopWhen, parse_budget, value
 from hawkeye_cli.errors import DataError, HawkeyeError
 from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair, choose_pair
 from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import Adaptive, StopWhen, value
 from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
 from hawkeye_cli.pipeline.stream import Text, stream
-from hawkeye_cli.store.registry import BudgetChoice, ModelSpec, load_registry, parse_budget
+from hawkeye_cli.store.registry import ModelSpec, load_registry
 
 
 class Loaded:
@@ -71,7 +71,7 @@ class Hawkeye(llm.Model):
     class Options(llm.Options):
         budget: BudgetChoice | None = Field(
             default=None, description="Planner thinking: a number of tokens, auto (stop when its probed answers "
-            "converge), or an effort level: low, medium, high. Default: the profile's.")
+            f"converge), or an effort level: {EFFORT_NAMES}. Default: the profile's.")
         max_budget: int | None = Field(
             default=None, gt=0, description="Cap on the planner's thinking under auto (low halves it, high doubles "
             "it). Default: the profile's.")

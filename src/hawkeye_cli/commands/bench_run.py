@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from hawkeye_cli.budget import BudgetChoice, parse_budget
 from hawkeye_cli.commands.options import Command, Json, ModelOptions, option_group, parse
 from hawkeye_cli.errors import Interrupted
 from hawkeye_cli.evaluation.datasets import Fields, load_dataset
@@ -27,7 +28,6 @@ from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.reporting.bench import BenchProgress
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.store import paths
-from hawkeye_cli.store.registry import BudgetChoice, parse_budget
 
 
 @dataclass(frozen=True)

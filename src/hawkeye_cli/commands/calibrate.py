@@ -134,7 +134,7 @@ def _save(calibration: Calibration, name: str, registry: Registry, pair: Pair, m
     budget = calibration.chosen.summary.budget
     settings: dict[str, Any] = {"budget": budget}
     if isinstance(budget, str):
-        settings["max_budget"] = models.budget_cap(pair)
+        settings["max_budget"] = decode.max_budget
     settings["max_tokens"] = decode.max_tokens
     settings["description"] = (f"calibrated by hawkeye calibrate on {benchmark.title} ({problems} problems), within "
                                f"{calibration.tolerance:g} points of the planner alone, {date.today().isoformat()}")

@@ -18,12 +18,12 @@ import typer
 from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
+from hawkeye_cli.budget import EFFORT_NAMES, Adaptive, Budget, BudgetChoice, Effort, StopWhen, parse_budget
 from hawkeye_cli.loading import LoadedModels, Pair, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.pipeline.budget import Budget, StopWhen
 from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
 from hawkeye_cli.reporting.console import print_notice, stderr
-from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, BudgetChoice, Effort, Registry, endpoint_problem, parse_budget
+from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, Registry, endpoint_problem
 
 
 def model_name(value: str | None) -> str | None:
@@ -78,7 +78,7 @@ class ModelOptions:
     budget: Annotated[
         str | None,
         typer.Option("--budget", "-b", help="Planner thinking: a number of tokens, or `auto` (stop when its probed "
-                     "answers converge), or an effort level: low, medium, high.", show_default="profile's"),
+                     f"answers converge), or an effort level: {EFFORT_NAMES}.", show_default="profile's"),
     ] = None
     effort: Annotated[
         Effort | None,
@@ -93,7 +93,7 @@ class ModelOptions:
     stop_when: Annotated[
         StopWhen, typer.Option("--stop-when", help="auto: stop when the planner's last answers agree (converged), or "
                                "as soon as the expander's short answer equals the planner's (agree).")
-    ] = "converged"
+    ] = Adaptive.stop_when
     on_disagree: Annotated[
         OnDisagree, typer.Option("--on-disagree", help="When the expander's answer is not the planner's: answer with "
                                  "the planner's plan and answer (planner), have the planner solve it alone in full "
@@ -159,10 +159,6 @@ class ModelOptions:
         if self.stop_when == "agree" and all(isinstance(budget, int) for budget in budgets):
             raise typer.BadParameter("stopping when the models agree needs the adaptive stop: --budget auto or an "
                                      "effort level", param_hint="--stop-when")
-
-    def budget_cap(self, pair: Pair) -> int:
-        """The adaptive stop's cap (medium's): --max-budget, else the profile's."""
-        return self.max_budget or pair.profile.max_budget
 
     def load(self, pair: Pair) -> tuple[Model, Model]:
         """The pair's planner and expander, loaded with these options (a status line while they load)."""

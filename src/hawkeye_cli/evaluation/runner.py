@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hawkeye_cli.budget import Adaptive, Budget, value
 from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError, RequestError
 from hawkeye_cli.evaluation.datasets import Problem
 from hawkeye_cli.evaluation.results import (
@@ -26,7 +27,6 @@ from hawkeye_cli.evaluation.results import (
     task_label,
 )
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import Adaptive, Budget, value
 from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
 from hawkeye_cli.scoring.verdict import NO_OUTPUT, score
 from hawkeye_cli.store.registry import ModelSpec

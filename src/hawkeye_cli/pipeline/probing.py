@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hawkeye_cli.backends.base import Completion, FinishReason, Session, summed
-from hawkeye_cli.pipeline.budget import Adaptive, Budget, most_tokens
+from hawkeye_cli.budget import Adaptive, Budget, most_tokens
 from hawkeye_cli.pipeline.prompts import PROBE_STOPS, PROBE_TOKENS, ProbeForm
 from hawkeye_cli.scoring.verdict import read_answer, same_answer
 
 StopReason = Literal["ended", "converged", "agreed", "budget", "cap"]
 """Why thinking stopped: the planner ended it, its answers converged, the expander agreed with it, or it reached
 the fixed budget or the adaptive cap."""
+BY_THE_RULE: tuple[StopReason, ...] = ("converged", "agreed")
+"""The adaptive stop's own reasons, after which the planner may think further (resume)."""
 
 HEDGING = re.compile(r"\b(wait|hmm+|hold on|alternatively|double[- ]?check|re-?check|let me (?:check|verify)|"
                      r"not sure)\b", re.IGNORECASE)
@@ -90,7 +92,7 @@ class Planning:
 
     def resume(self) -> StopReason:
         """Think further after a stop by the rule; N new agreeing answers are needed to stop again."""
-        assert isinstance(self.budget, Adaptive) and self.stop in ("converged", "agreed"), "nothing to resume"
+        assert isinstance(self.budget, Adaptive) and self.stop in BY_THE_RULE, "nothing to resume"
         self._window = len(self.probes)
         return self._adaptive(self.budget)
 
@@ -105,7 +107,7 @@ class Planning:
     def merged(self) -> Completion:
         """The rounds as one completion: the thinking's text, tokens and time."""
         finish: FinishReason = "length" if self.stop in ("budget", "cap") else self.rounds[-1].finish_reason
-        if self.stop in ("converged", "agreed"):
+        if self.stop in BY_THE_RULE:
             finish = "stop"
         return summed(self.rounds, self.session.text, finish)
 
