@@ -9,7 +9,6 @@ it), the answer its text; `llm logs` records both, with each stage's tokens in t
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from typing import Any, cast
@@ -22,34 +21,15 @@ from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.budget import EFFORT_NAMES, Adaptive, BudgetChoice, StopWhen, parse_budget, value
 from hawkeye_cli.errors import DataError, HawkeyeError
-from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair, choose_pair
+from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, choose_pair
 from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
 from hawkeye_cli.pipeline.stream import Text, stream
-from hawkeye_cli.store.registry import ModelSpec, load_registry
+from hawkeye_cli.store.registry import load_registry
 
-
-class Loaded:
-    """The collaboration of each planner/expander pair, built on its first question and kept for the process."""
-
-    def __init__(self, settings: BackendSettings) -> None:
-        self.models = LoadedModels(settings)
-        self._collaborations: dict[tuple[ModelSpec, ModelSpec], Collaboration] = {}
-        self._lock = threading.Lock()  # llm's Python API may be called from several threads
-
-    def collaboration(self, pair: Pair) -> Collaboration:
-        with self._lock:
-            key = (pair.planner, pair.expander)
-            if key not in self._collaborations:
-                self._collaborations[key] = Collaboration(*self.models.pair(pair))
-            return self._collaborations[key]
-
-    def close(self) -> None:
-        self.models.close()
-
-
-LOADED = Loaded(BackendSettings())
-"""hawkeye's defaults, as `hawkeye ask` has them: every usable core, the GPU when llama.cpp has one."""
+LOADED = LoadedModels(BackendSettings())
+"""Each profile's collaboration, built on its first question and kept for the process, with hawkeye's defaults
+as `hawkeye ask` has them: every usable core, the GPU when llama.cpp has one."""
 
 
 @llm.hookimpl

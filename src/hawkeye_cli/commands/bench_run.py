@@ -24,7 +24,7 @@ from hawkeye_cli.evaluation.results import ResultStore, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, Task
 from hawkeye_cli.evaluation.tasks import Benchmark
 from hawkeye_cli.loading import Pair
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.reporting.bench import BenchProgress
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.store import paths
@@ -104,7 +104,7 @@ def run_tasks(context: typer.Context, benchmark: Benchmark, tasks: Sequence[Task
         )
         throughput: Throughput | None = None
         if bench.pending():
-            collaboration = Collaboration(*models.load(pair), answers=benchmark.answers)
+            collaboration = models.load(pair, benchmark.answers)
             stderr.print(f"Ctrl-C stops at any time and keeps every finished result; the same command resumes "
                          f"from {store.path}", highlight=False, soft_wrap=True)
             started = time.perf_counter()

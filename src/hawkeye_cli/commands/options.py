@@ -16,12 +16,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
-from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
 from hawkeye_cli.budget import EFFORT_NAMES, Adaptive, Budget, BudgetChoice, Effort, StopWhen, parse_budget
 from hawkeye_cli.loading import LoadedModels, Pair, choose_pair
-from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
+from hawkeye_cli.pipeline.prompts import GSM8K_ANSWERS, AnswerStyle
 from hawkeye_cli.reporting.console import print_notice, stderr
 from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, Registry, endpoint_problem
 
@@ -160,10 +160,10 @@ class ModelOptions:
             raise typer.BadParameter("stopping when the models agree needs the adaptive stop: --budget auto or an "
                                      "effort level", param_hint="--stop-when")
 
-    def load(self, pair: Pair) -> tuple[Model, Model]:
-        """The pair's planner and expander, loaded with these options (a status line while they load)."""
+    def load(self, pair: Pair, answers: AnswerStyle = GSM8K_ANSWERS) -> Collaboration:
+        """The pair's Collaboration, its models loaded with these options (a status line while they load)."""
         with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-            return LoadedModels(self.backend_settings()).pair(pair)
+            return LoadedModels(self.backend_settings()).collaboration(pair, answers)
 
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,

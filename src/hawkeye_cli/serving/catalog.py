@@ -88,4 +88,4 @@ def load_catalog(profiles: Sequence[tuple[Pair, DecodeSettings]], settings: Back
     """Every model loaded now, so that a model that cannot load stops the server before it listens.
     `profiles`: each pair with its default decode settings."""
     models = LoadedModels(settings)
-    return Catalog([ServedProfile(pair, Collaboration(*models.pair(pair)), decode) for pair, decode in profiles])
+    return Catalog([ServedProfile(pair, models.collaboration(pair), decode) for pair, decode in profiles])
