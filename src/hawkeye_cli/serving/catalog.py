@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hawkeye_cli.backends.settings import BackendSettings
-from hawkeye_cli.budget import EFFORTS, Budget, BudgetChoice, label, parse_budget
+from hawkeye_cli.budget import EFFORT_NAMES, EFFORTS, Budget, BudgetChoice, label, parse_budget
 from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
@@ -68,7 +68,7 @@ class Catalog:
                            code="invalid_budget", param="reasoning_effort")
         if effort is not None:
             if effort not in EFFORTS:
-                raise ApiError(400, f"reasoning_effort '{effort}' is not one of {', '.join(EFFORTS)}.",
+                raise ApiError(400, f"reasoning_effort '{effort}' is not one of {EFFORT_NAMES}.",
                                code="invalid_reasoning_effort", param="reasoning_effort")
             choice: BudgetChoice = effort
         elif not at:
@@ -78,7 +78,7 @@ class Catalog:
                 choice = parse_budget(budget_text)
             except ValueError:
                 raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, auto, or an "
-                               f"effort level ({', '.join(EFFORTS)}), e.g. hawkeye/tiny@128 or hawkeye/tiny@auto.",
+                               f"effort level ({EFFORT_NAMES}), e.g. hawkeye/tiny@128 or hawkeye/tiny@auto.",
                                code="invalid_budget", param="model") from None
         budget = served.defaults.with_budget(choice).budget
         return Selection(served, budget, f"{served.model_id}@{label(budget)}")

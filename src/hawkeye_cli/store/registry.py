@@ -11,7 +11,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hawkeye_cli.budget import DEFAULT_MAX_BUDGET, BudgetChoice, parse_budget
-from hawkeye_cli.budget import EFFORTS as EFFORTS  # only until benchmarks/ import it from hawkeye_cli.budget
 from hawkeye_cli.errors import RegistryError
 from hawkeye_cli.store import paths
 
