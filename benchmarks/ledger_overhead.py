@@ -24,9 +24,9 @@ from pathlib import Path
 from hawkeye_cli import ledger
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import HawkeyeError
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.ledger.entries import entry_of
 from hawkeye_cli.ledger.estimates import Baseline
-from hawkeye_cli.ledger.store import Ledger
 from hawkeye_cli.loading import LoadedModels, choose_pair
 from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.reporting.ask import ask_document

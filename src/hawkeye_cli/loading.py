@@ -86,7 +86,7 @@ class LoadedModels:
             self._loaded[spec] = backends.load_model(spec, self.settings)
         return self._loaded[spec]
 
-    def pair(self, pair: Pair) -> tuple[Model, Model]:
+    def planner_and_expander(self, pair: Pair) -> tuple[Model, Model]:
         """(planner, expander); one model serves both roles when they coincide."""
         return self.get(pair.planner), self.get(pair.expander)
 
@@ -95,7 +95,7 @@ class LoadedModels:
         with self._lock:
             key = (pair.planner, pair.expander, answers)
             if key not in self._collaborations:
-                self._collaborations[key] = Collaboration(*self.pair(pair), answers=answers)
+                self._collaborations[key] = Collaboration(*self.planner_and_expander(pair), answers=answers)
             return self._collaborations[key]
 
     def close(self) -> None:

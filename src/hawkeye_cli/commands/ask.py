@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import options
+from hawkeye_cli.cli_support import options
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import print_warning, stderr, stdout

@@ -11,7 +11,7 @@ import typer
 
 from hawkeye_cli import ledger
 from hawkeye_cli.budget import BudgetChoice
-from hawkeye_cli.commands import bench_run, options
+from hawkeye_cli.cli_support import bench_run, options
 from hawkeye_cli.evaluation.metrics import Failures, Summary, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, read_results, results_path, summary_path
 from hawkeye_cli.evaluation.runner import tasks_for

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import bench_run, options
+from hawkeye_cli.cli_support import bench_run, options
 from hawkeye_cli.errors import CalibrationError
 from hawkeye_cli.evaluation.calibration import DEFAULT_TOLERANCE, Calibration, calibrate
 from hawkeye_cli.evaluation.results import results_path

@@ -10,9 +10,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import options
-from hawkeye_cli.commands.groups import DefaultCommandGroup
-from hawkeye_cli.ledger.store import Ledger
+from hawkeye_cli.cli_support import options
+from hawkeye_cli.cli_support.groups import DefaultCommandGroup
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.logs import entries_document, render_entries, render_stats, stats_document

@@ -8,7 +8,7 @@ import typer
 
 from hawkeye_cli import ledger
 from hawkeye_cli.budget import label
-from hawkeye_cli.commands import options
+from hawkeye_cli.cli_support import options
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings
 from hawkeye_cli.reporting.ask import ask_document, profile_notice

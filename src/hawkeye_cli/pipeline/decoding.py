@@ -1,7 +1,7 @@
 """The decoding options a user gives, declared once: default, limits and help, as llama-cpp-python's
 server/settings.py declares its settings and builds its command line from them.
 
-hawkeye's commands (commands/options.py) and the llm plugin's `-o` options are built from these fields, and both
+hawkeye's commands (cli_support/options.py) and the llm plugin's `-o` options are built from these fields, and both
 turn what was given into DecodeSettings here.
 """
 

@@ -32,7 +32,7 @@ HEDGING = re.compile(r"\b(wait|hmm+|hold on|alternatively|double[- ]?check|re-?c
 """Dynasor's uncertain words (wait, hold, hmm) and DEER's reflection cue (Alternatively), matched as whole words:
 Dynasor's substring test finds 'no' in 'not', and 'but' or 'okay' begin ordinary steps."""
 
-Check = Callable[[str], tuple[str | None, Completion]]
+AgreementCheck = Callable[[str], tuple[str | None, Completion]]
 """`--stop-when agree`: the expander's short answer from the plan so far, and what it cost."""
 
 
@@ -51,8 +51,9 @@ class Probe:
 class Planning:
     """One question's thinking: `think` until a stop, and `resume` (`--on-disagree resume`) from where it stopped."""
 
-    def __init__(self, session: Session, budget: Budget, probe: ProbeForm | None, *, check: Check | None = None,
-                 on_text: Callable[[str], None] | None = None, on_probe: Callable[[Probe], None] | None = None) -> None:
+    def __init__(self, session: Session, budget: Budget, probe: ProbeForm | None, *,
+                 check: AgreementCheck | None = None, on_text: Callable[[str], None] | None = None,
+                 on_probe: Callable[[Probe], None] | None = None) -> None:
         self.session = session
         self.budget = budget
         self.probe = probe
