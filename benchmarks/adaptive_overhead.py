@@ -19,14 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
+from hawkeye_cli.budget import AUTO, EFFORTS, parse_budget
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.evaluation.datasets import load_dataset
 from hawkeye_cli.evaluation.tasks import GSM8K
 from hawkeye_cli.loading import LoadedModels, choose_pair
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import resolve
-from hawkeye_cli.store.registry import EFFORTS, load_registry
+from hawkeye_cli.pipeline import DecodeSettings
+from hawkeye_cli.store.registry import load_registry
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gsm8k" / "test.jsonl"
 SMOKE_QUESTION = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -48,16 +49,14 @@ def main() -> None:
     args = parser.parse_args()
 
     pair = choose_pair(load_registry(), profile=args.profile)
-    cap = SMOKE_CAP if args.smoke else args.max_budget or pair.profile.max_budget
-    budget = resolve(args.effort or "auto", cap)
+    settings = DecodeSettings.of(pair.profile, sampling=Sampling(), budget=parse_budget(args.effort or AUTO),
+                                 max_budget=SMOKE_CAP if args.smoke else args.max_budget, max_tokens=16)
     if args.smoke:
         questions = [SMOKE_QUESTION]
     else:
         questions = [problem.question for problem in load_dataset(GSM8K, args.data or DEFAULT_DATA).problems]
         questions = questions[: args.questions]
-    collaboration = Collaboration(*LoadedModels(BackendSettings(llama_cpp=LlamaCppSettings(threads=args.threads)))
-                                  .pair(pair))
-    settings = DecodeSettings(budget=budget, max_tokens=16)
+    collaboration = LoadedModels(BackendSettings(llama_cpp=LlamaCppSettings(threads=args.threads))).collaboration(pair)
     thinking = probing = 0.0
     rows: list[dict[str, Any]] = []
     for index, question in enumerate(questions):
@@ -77,9 +76,9 @@ def main() -> None:
               f"{probe_seconds:.2f}s", flush=True)
     share = probing / (thinking + probing) if thinking + probing > 0 else 0.0
     verdict = "within" if share <= TARGET else "over"
-    print(f"probes took {share:.1%} of the planner's time at rounds of {getattr(budget, 'round_tokens', '?')} "
+    print(f"probes took {share:.1%} of the planner's time at rounds of {getattr(settings.budget, 'round_tokens', '?')} "
           f"tokens ({verdict} the {TARGET:.0%} target)")
-    print(json.dumps({"profile": pair.profile.name, "budget": args.effort or "auto", "cap": cap,
+    print(json.dumps({"profile": pair.profile.name, "budget": args.effort or AUTO, "cap": settings.max_budget,
                       "probe_share": round(share, 4), "target": TARGET, "questions": rows}))
 
 

@@ -20,7 +20,7 @@ from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import HawkeyeError
 from hawkeye_cli.loading import LoadedModels, choose_pair
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings, StageResult
+from hawkeye_cli.pipeline import DecodeSettings, StageResult
 from hawkeye_cli.store.registry import load_registry
 
 QUESTIONS = [
@@ -60,7 +60,7 @@ def main() -> None:
     max_tokens = SMOKE_TOKENS if args.smoke else args.max_tokens
     settings = BackendSettings(llama_cpp=LlamaCppSettings(threads=args.threads))
     started = time.perf_counter()
-    collaboration = Collaboration(*LoadedModels(settings).pair(pair))
+    collaboration = LoadedModels(settings).collaboration(pair)
     decode = DecodeSettings.of(pair.profile, sampling=Sampling(), budget=budget, max_tokens=max_tokens)
     load_seconds = time.perf_counter() - started
     speedups: list[float] = []

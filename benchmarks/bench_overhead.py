@@ -28,7 +28,7 @@ from unittest import mock
 
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
 from hawkeye_cli.cli import app
-from hawkeye_cli.evaluation.results import ItemResult, ResultStore
+from hawkeye_cli.evaluation.results import BenchResults, ItemResult
 from hawkeye_cli.evaluation.runner import Bench
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gsm8k" / "test.jsonl"
@@ -56,7 +56,7 @@ class Clock:
     @contextmanager
     def patched(self) -> Iterator[None]:
         """Times llama.cpp, every row written and the bench loop, for as long as the context lasts."""
-        complete, append, run = LlamaCppBackend.complete, ResultStore.append, Bench.run
+        complete, append, run = LlamaCppBackend.complete, BenchResults.append, Bench.run
 
         def timed_complete(backend: LlamaCppBackend, *args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
@@ -65,8 +65,8 @@ class Clock:
             finally:
                 self.inside += time.perf_counter() - started
 
-        def timed_append(store: ResultStore, row: ItemResult) -> None:
-            append(store, row)
+        def timed_append(results: BenchResults, row: ItemResult) -> None:
+            append(results, row)
             now = time.perf_counter()
             last_time, last_inside = self._last
             self.items.append((row, now - last_time, self.inside - last_inside))
@@ -79,7 +79,7 @@ class Clock:
 
         with ExitStack() as stack:
             stack.enter_context(mock.patch.object(LlamaCppBackend, "complete", timed_complete))
-            stack.enter_context(mock.patch.object(ResultStore, "append", timed_append))
+            stack.enter_context(mock.patch.object(BenchResults, "append", timed_append))
             stack.enter_context(mock.patch.object(Bench, "run", timed_run))
             yield
 

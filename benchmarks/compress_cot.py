@@ -29,7 +29,7 @@ from typing import cast, get_args
 from hawkeye_cli.backends.base import Sampling
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.compression.compressor import Compressor
-from hawkeye_cli.compression.records import Fields, JsonlOutput, Trace, read_records
+from hawkeye_cli.compression.records import JsonlOutput, Trace, TraceFields, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, compressor_for, output_key
 from hawkeye_cli.compression.stats import OutputStats
 from hawkeye_cli.errors import HawkeyeError
@@ -93,7 +93,7 @@ def main() -> None:
                 args.traces.open("rb") as stream,
                 JsonlOutput(output, output_key(method), on_record=written.add) as out,
             ):
-                records = itertools.islice(read_records(stream, Fields()), limit)
+                records = itertools.islice(read_records(stream, TraceFields()), limit)
                 summary = CompressionRun(compressor, [args.ratio], source=str(args.traces)).run(records, out)
             stats = written.ratios[args.ratio]
             line = (
@@ -117,7 +117,7 @@ def main() -> None:
 def _repetitive(compressor: Compressor, traces: Path, sizes_kb: list[int], ratio: float) -> None:
     """One long CoT that says the same few sentences again and again, as a looping model writes them."""
     with traces.open("rb") as stream:
-        first = next(trace for trace in read_records(stream, Fields()) if isinstance(trace, Trace))
+        first = next(trace for trace in read_records(stream, TraceFields()) if isinstance(trace, Trace))
     paragraph = " ".join(first.thinking.split(". ")[:4]) + ".\n"
     for kb in sizes_kb:
         cot = (paragraph * (kb * 1000 // len(paragraph) + 1))[: kb * 1000]

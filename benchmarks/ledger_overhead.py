@@ -24,11 +24,11 @@ from pathlib import Path
 from hawkeye_cli import ledger
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.errors import HawkeyeError
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.ledger.entries import entry_of
 from hawkeye_cli.ledger.estimates import Baseline
-from hawkeye_cli.ledger.store import Ledger
 from hawkeye_cli.loading import LoadedModels, choose_pair
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.reporting.ask import ask_document
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import load_registry
@@ -62,7 +62,7 @@ def main() -> None:
     pair = choose_pair(load_registry(), profile=args.profile)
     decode = DecodeSettings(budget=args.budget, max_tokens=args.max_tokens)
     models = LoadedModels(BackendSettings(LlamaCppSettings(n_ctx=2048, threads=args.threads)))
-    collaboration = Collaboration(*models.pair(pair))
+    collaboration = models.collaboration(pair)
     with tempfile.TemporaryDirectory(prefix="hawkeye-ledger-") as home:
         os.environ[paths.HOME_ENV] = home  # after loading: the models came from the usual place
         os.environ.pop(paths.NO_LOG_ENV, None)

@@ -24,7 +24,7 @@ import openai
 
 from hawkeye_cli.backends.settings import BackendSettings, LlamaCppSettings
 from hawkeye_cli.loading import LoadedModels, choose_pair
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.store.registry import load_registry
 
 QUESTION = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -41,7 +41,7 @@ def measure(profile: str, budget: int, max_tokens: int, threads: int, ctx: int,
     """In-process and served runs, interleaved so that a change in the machine's load hits both ways alike."""
     pair = choose_pair(load_registry(), profile=profile)
     models = LoadedModels(BackendSettings(LlamaCppSettings(n_ctx=ctx, threads=threads)))
-    collaboration = Collaboration(*models.pair(pair))
+    collaboration = models.collaboration(pair)
     decode = DecodeSettings(budget=budget, max_tokens=max_tokens)
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "serve.log"

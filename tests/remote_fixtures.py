@@ -141,7 +141,7 @@ def running(registry: Registry, planner: Backend, expander: Backend,
     """The app on `planner` and `expander` as profile tiny, served as `hawkeye serve` serves it, in a thread."""
     pair = choose_pair(registry, profile="tiny")
     collaboration = Collaboration(Model(pair.planner, planner), Model(pair.expander, expander))
-    catalog = Catalog([ServedProfile(pair, collaboration, DecodeSettings(budget=8, max_tokens=24), max_budget=64)])
+    catalog = Catalog([ServedProfile(pair, collaboration, DecodeSettings(budget=8, max_tokens=24, max_budget=64))])
     active = ActiveJobs()
     sock = listen("127.0.0.1", 0)
     server = GracefulServer(config(create_app(catalog, api_key=api_key, active=active)), active.cancel_all)

@@ -12,8 +12,8 @@ import pytest
 from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Request, RequestSession
 from hawkeye_cli.backends.model import Model
+from hawkeye_cli.budget import EFFORT_LEVELS, Adaptive, resolve
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import EFFORT_LEVELS, Adaptive, resolve
 from hawkeye_cli.pipeline.prompts import GSM8K_ANSWERS, PROBE_STOPS, PROBE_TOKENS, closing_brace_end, number_end
 from hawkeye_cli.store.registry import ModelSpec, Source
 

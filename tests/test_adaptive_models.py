@@ -13,8 +13,8 @@ from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend, Request, Sampling
 from hawkeye_cli.backends.llama_cpp import LlamaCppBackend
 from hawkeye_cli.backends.model import Model
+from hawkeye_cli.budget import Adaptive
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, prompts
-from hawkeye_cli.pipeline.budget import Adaptive
 from hawkeye_cli.store.registry import ModelSpec, Registry, Source
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 from cli_runner import Hawkeye
 from fakehub import FakeHub, block_network, closed_port_url, point_hub_at, set_hf_offline
 from hawkeye_cli.errors import DataError, HubError
-from hawkeye_cli.evaluation.datasets import Fields, load_dataset, read_jsonl, read_parquet
+from hawkeye_cli.evaluation.datasets import ProblemFields, load_dataset, read_jsonl, read_parquet
 from hawkeye_cli.evaluation.tasks import GSM8K, MATH500
 
 pytest_plugins = ("fakehub",)
@@ -39,14 +39,14 @@ def write_parquet(path: Path, rows: list[dict[str, str]]) -> Path:
 def test_jsonl_problems_are_indexed_with_gold_answers(tmp_path: Path) -> None:
     path = tmp_path / "test.jsonl"
     path.write_text(json.dumps(PROBLEMS[0]) + "\n\n" + json.dumps(PROBLEMS[1]) + "\n", encoding="utf-8")
-    dataset = read_jsonl(path, GSM8K, Fields.of(GSM8K))
+    dataset = read_jsonl(path, GSM8K, ProblemFields.of(GSM8K))
     assert dataset.source == str(path)
     assert [(p.index, p.gold) for p in dataset.problems] == [(0, "72"), (1, "900")]
     assert dataset.problems[0].question_sha != dataset.problems[1].question_sha
 
 
 def test_selection_by_offset_and_limit(tmp_path: Path) -> None:
-    dataset = read_jsonl(write_jsonl(tmp_path / "test.jsonl", PROBLEMS), GSM8K, Fields.of(GSM8K))
+    dataset = read_jsonl(write_jsonl(tmp_path / "test.jsonl", PROBLEMS), GSM8K, ProblemFields.of(GSM8K))
     assert [p.index for p in dataset.select(1, 1)] == [1]
     assert [p.index for p in dataset.select(1, None)] == [1, 2]
     assert [p.index for p in dataset.select(0, 99)] == [0, 1, 2]
@@ -67,16 +67,16 @@ def test_a_malformed_line_names_file_and_line(tmp_path: Path, second_line: str, 
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(PROBLEMS[0]) + "\n" + second_line + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=message) as caught:
-        read_jsonl(path, GSM8K, Fields.of(GSM8K))
+        read_jsonl(path, GSM8K, ProblemFields.of(GSM8K))
     assert str(path) in caught.value.message
 
 
 def test_missing_or_empty_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot read"):
-        read_jsonl(tmp_path / "nope.jsonl", GSM8K, Fields.of(GSM8K))
+        read_jsonl(tmp_path / "nope.jsonl", GSM8K, ProblemFields.of(GSM8K))
     (tmp_path / "empty.jsonl").write_text("\n")
     with pytest.raises(DataError, match="holds no problems"):
-        read_jsonl(tmp_path / "empty.jsonl", GSM8K, Fields.of(GSM8K))
+        read_jsonl(tmp_path / "empty.jsonl", GSM8K, ProblemFields.of(GSM8K))
 
 
 def test_parquet_rows_are_problems(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_math500_from_the_hub_jsonl_keeps_latex_golds(fake_hub: FakeHub) -> None
 
 def test_data_with_other_field_names(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "mine.jsonl", [{"prompt": "1+1?", "target": "2"}])
-    dataset = load_dataset(MATH500, path, Fields.of(MATH500, "prompt", "target"))
+    dataset = load_dataset(MATH500, path, ProblemFields.of(MATH500, "prompt", "target"))
     assert [(p.question, p.gold) for p in dataset.problems] == [("1+1?", "2")]
     with pytest.raises(DataError, match="line 1: needs string fields 'problem' and 'answer'"):
         load_dataset(MATH500, path)

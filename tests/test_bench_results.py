@@ -11,12 +11,12 @@ import pytest
 
 from hawkeye_cli.errors import DataError
 from hawkeye_cli.evaluation.metrics import mean_stderr, summarize
-from hawkeye_cli.evaluation.results import ItemResult, Mode, ResultStore, read_results
+from hawkeye_cli.evaluation.results import BenchResults, ItemResult, Mode, read_results
 from hawkeye_cli.scoring.verdict import Verdict
 
 
 def as_line(result: ItemResult) -> str:
-    """A row as ResultStore writes it."""
+    """A row as BenchResults writes it."""
     return json.dumps(result.to_dict(), ensure_ascii=False)
 
 def stage(name: str, tokens: int, seconds: float, cost: float, model: str = "planner-7b") -> dict[str, Any]:
@@ -114,11 +114,11 @@ def test_groups_are_ordered_and_kept_apart_by_models_and_seed() -> None:
 
 def test_store_appends_and_a_new_store_knows_the_rows(tmp_path: Path) -> None:
     path = tmp_path / "out" / "gsm8k.jsonl"
-    with ResultStore(path) as store:
+    with BenchResults(path) as store:
         store.append(row(0))
         store.append(row(1, "expander"))
     assert path.read_text().count("\n") == 2
-    with ResultStore(path) as store:
+    with BenchResults(path) as store:
         assert row(0).key in store and row(1, "expander").key in store and row(1).key not in store
     assert read_results(path) == [row(0), row(1, "expander")]
 
@@ -128,7 +128,7 @@ def test_a_torn_last_line_is_skipped_and_rewritten(tmp_path: Path) -> None:
     whole = as_line(row(0)) + "\n"
     path.write_text(whole + as_line(row(1))[:50])  # a crash in the middle of writing row 1
     assert read_results(path) == [row(0)]
-    with ResultStore(path) as store:
+    with BenchResults(path) as store:
         assert row(1).key not in store
         store.append(row(1))
     assert path.read_text() == whole + as_line(row(1)) + "\n"
@@ -137,7 +137,7 @@ def test_a_torn_last_line_is_skipped_and_rewritten(tmp_path: Path) -> None:
 def test_a_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "gsm8k.jsonl"
     path.write_text(as_line(row(0)))
-    with ResultStore(path) as store:
+    with BenchResults(path) as store:
         store.append(row(1))
     assert read_results(path) == [row(0), row(1)]
 
@@ -149,14 +149,14 @@ def test_a_bad_line_before_the_end_names_file_and_line(tmp_path: Path) -> None:
         read_results(path)
     path.write_text(json.dumps({"index": 0}) + "\n")
     with pytest.raises(DataError, match="line 1: not a hawkeye bench result"):
-        ResultStore(path)
+        BenchResults(path)
 
 
 def test_a_duplicated_row_counts_once(tmp_path: Path) -> None:
     path = tmp_path / "gsm8k.jsonl"
     first, again = row(0, seconds=1.0), row(0, seconds=2.0)
     path.write_text(as_line(first) + "\n" + as_line(again) + "\n")
-    with ResultStore(path) as store:
+    with BenchResults(path) as store:
         assert store.rows == {first.key: first}
     assert read_results(path) == [first]
 

@@ -14,7 +14,7 @@ from typer.testing import Result
 from cli_runner import Hawkeye, error_lines, run_hawkeye
 from conftest import ScriptedDriver
 from hawkeye_cli import backends
-from hawkeye_cli.commands import bench_run
+from hawkeye_cli.cli_support import bench_run
 from scripted_models import Answering
 
 QUESTION = "Natalia sold 48 clips in April and half as many in May. How many clips in total?"

@@ -14,7 +14,7 @@ from hawkeye_cli.backends.base import Backend, Sampling, TokenScore
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
 from hawkeye_cli.compression.filter import FilterCompressor
-from hawkeye_cli.compression.records import Fields, Trace, read_records
+from hawkeye_cli.compression.records import Trace, TraceFields, read_records
 from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.segment import segment
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
@@ -30,7 +30,7 @@ TRACES = Path(__file__).parent / "data" / "traces.jsonl"
 
 @pytest.fixture(scope="module")
 def traces() -> list[Trace]:
-    return list(read_records(io.BytesIO(TRACES.read_bytes()), Fields()))  # type: ignore[arg-type]
+    return list(read_records(io.BytesIO(TRACES.read_bytes()), TraceFields()))  # type: ignore[arg-type]
 
 
 class CountingScorer:

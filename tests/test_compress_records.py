@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from hawkeye_cli.compression.records import BadRecord, Fields, JsonlOutput, Trace, read_records, split_thinking
+from hawkeye_cli.compression.records import BadRecord, JsonlOutput, Trace, TraceFields, read_records, split_thinking
 from hawkeye_cli.compression.sft import sft_key, sft_record
 from hawkeye_cli.errors import DataError
 
 TRACES = Path(__file__).parent / "data" / "traces.jsonl"
 
 
-def parse(text: bytes, fields: Fields | None = None) -> list[Trace | BadRecord]:
-    return list(read_records(io.BytesIO(text), fields or Fields()))
+def parse(text: bytes, fields: TraceFields | None = None) -> list[Trace | BadRecord]:
+    return list(read_records(io.BytesIO(text), fields or TraceFields()))
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_fixture_traces_parse_with_thinking_only() -> None:
 
 def test_custom_field_names_and_ids() -> None:
     line = {"id": 7, "problem": "What is 2 + 2?", "reasoning": "<think>2 + 2 = 4</think>\n#### 4", "gold": "4"}
-    (trace,) = parse(json.dumps(line).encode(), Fields(question="problem", cot="reasoning", answer="gold"))
+    (trace,) = parse(json.dumps(line).encode(), TraceFields(question="problem", cot="reasoning", answer="gold"))
     assert isinstance(trace, Trace)
     assert (trace.question, trace.thinking, trace.response) == ("What is 2 + 2?", "2 + 2 = 4", "#### 4")
     assert trace.gold == "4"

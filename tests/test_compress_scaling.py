@@ -17,7 +17,7 @@ import pytest
 from conftest import ScriptedBackend
 from hawkeye_cli.compression import filter as filter_module
 from hawkeye_cli.compression.filter import FilterCompressor, redundancy
-from hawkeye_cli.compression.records import Fields, Trace, read_records
+from hawkeye_cli.compression.records import Trace, TraceFields, read_records
 from hawkeye_cli.compression.segment import Step, _display_math, _inline_math, join, segment
 
 TRACES = Path(__file__).parent / "data" / "traces.jsonl"
@@ -45,7 +45,7 @@ def reference_redundancy(question: str, steps: list[Step]) -> list[str | None]:
 
 def traces() -> list[Trace]:
     with TRACES.open("rb") as stream:
-        return [trace for trace in read_records(stream, Fields()) if isinstance(trace, Trace)]
+        return [trace for trace in read_records(stream, TraceFields()) if isinstance(trace, Trace)]
 
 
 def random_steps(seed: int, count: int) -> list[Step]:

@@ -11,7 +11,7 @@ from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Backend
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE, Compression, StepCompressor
 from hawkeye_cli.compression.filter import FilterCompressor, redundancy
-from hawkeye_cli.compression.records import Fields, Trace, read_records
+from hawkeye_cli.compression.records import Trace, TraceFields, read_records
 from hawkeye_cli.compression.segment import Step, join, segment
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
 from hawkeye_cli.compression.verify import states_answer
@@ -21,7 +21,7 @@ TRACES = Path(__file__).parent / "data" / "traces.jsonl"
 
 @pytest.fixture(scope="module")
 def traces() -> list[Trace]:
-    parsed = list(read_records(io.BytesIO(TRACES.read_bytes()), Fields()))
+    parsed = list(read_records(io.BytesIO(TRACES.read_bytes()), TraceFields()))
     assert all(isinstance(trace, Trace) for trace in parsed)
     return parsed  # type: ignore[return-value]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hawkeye_cli.ledger.store import Ledger
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import Registry
 from ledger_fixtures import ledger_home, scripted_document  # noqa: F401 - a fixture

@@ -13,11 +13,11 @@ import pytest
 
 from hawkeye_cli import ledger
 from hawkeye_cli.errors import HawkeyeError, LedgerError
-from hawkeye_cli.ledger import store
+from hawkeye_cli.ledger import database
+from hawkeye_cli.ledger.database import Ledger, Totals
 from hawkeye_cli.ledger.entries import entry_of
 from hawkeye_cli.ledger.estimates import Baseline
 from hawkeye_cli.ledger.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
-from hawkeye_cli.ledger.store import Ledger, Totals
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import Registry
 from ledger_fixtures import FULL_COT, ledger_home, scripted_document  # noqa: F401 - a fixture
@@ -216,7 +216,7 @@ def test_a_data_folder_that_cannot_be_made_is_one_warning(registry: Registry, tm
 @pytest.mark.usefixtures("ledger_home")
 def test_a_log_locked_for_too_long_is_one_warning(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     Ledger(paths.ledger_path()).count()  # creates the database
-    monkeypatch.setattr(store, "BUSY_SECONDS", 0.2)
+    monkeypatch.setattr(database, "BUSY_SECONDS", 0.2)
     holder = sqlite3.connect(paths.ledger_path(), isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -255,8 +255,8 @@ def test_numbers_beyond_sqlites_64_bits_are_recorded_at_its_ends_not_lost(regist
                     "expansion": huge}
         assert record_warnings(document) == []
     first, second = Ledger(paths.ledger_path()).entries()
-    assert (first.entry.seed, second.entry.seed) == store.SQLITE_INTEGERS
-    assert first.entry.max_tokens == store.SQLITE_INTEGERS[1]
+    assert (first.entry.seed, second.entry.seed) == database.SQLITE_INTEGERS
+    assert first.entry.max_tokens == database.SQLITE_INTEGERS[1]
     assert [stage.completion_tokens for stage in first.entry.stages if stage.stage == "expand"] == [2**63 - 1]
     [totals] = Ledger(paths.ledger_path()).totals()
     assert totals.questions == 2 and totals.tokens >= 2 * (2**63 - 1)

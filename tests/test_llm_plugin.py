@@ -19,6 +19,7 @@ from llm.cli import cli
 
 from conftest import local_settings
 from hawkeye_cli import backends, llm_plugin
+from hawkeye_cli.loading import LoadedModels
 from hawkeye_cli.pipeline import AskResult, Collaboration
 from scripted_models import scripted_models
 
@@ -33,7 +34,7 @@ def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     logs in a folder of their own."""
     patch = pytest.MonkeyPatch()
     patch.setenv("LLM_USER_PATH", str(tmp_path_factory.mktemp("llm-user")))
-    loaded = llm_plugin.Loaded(local_settings())
+    loaded = LoadedModels(local_settings())
     patch.setattr(llm_plugin, "LOADED", loaded)
     registered = None
     if not llm.plugins.pm.is_registered(llm_plugin):  # an installed entry point has registered it already
@@ -159,7 +160,7 @@ def test_a_temperature_that_is_not_finite_is_refused(args: list[str], message: s
 ])
 def test_a_budget_too_large_for_the_context_names_the_llm_option(args: list[str], fix: str,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(llm_plugin, "LOADED", llm_plugin.Loaded(local_settings()))  # scripted models, not cached
+    monkeypatch.setattr(llm_plugin, "LOADED", LoadedModels(local_settings()))  # scripted models, not cached
     with scripted_models():
         result = run_llm("-m", "hawkeye/tiny", *args, QUESTION)
     assert result.exit_code == 1 and result.stderr.count("\n") == 1

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from cli_runner import Hawkeye
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.ledger.entries import entry_of
-from hawkeye_cli.ledger.store import Ledger
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import Registry
 from ledger_fixtures import ledger_home, scripted_document  # noqa: F401 - a fixture

@@ -18,8 +18,8 @@ from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import Completion, Request, Session
 from hawkeye_cli.errors import RemoteError
 from hawkeye_cli.evaluation.metrics import Failures
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.ledger.entries import entry_of
-from hawkeye_cli.ledger.store import Ledger
 from hawkeye_cli.reporting.bench import render_failures
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import Registry

@@ -10,9 +10,9 @@ import pytest
 from conftest import ScriptedBackend
 from hawkeye_cli.backends.base import THINK_OPEN, Completion, Sampling, split_thinking
 from hawkeye_cli.backends.model import Model
+from hawkeye_cli.budget import Adaptive
 from hawkeye_cli.errors import ContextOverflowError
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings, Observer, PlanResult, StageResult, prompts
-from hawkeye_cli.pipeline.budget import Adaptive
 from hawkeye_cli.pipeline.collaborate import BudgetTooLarge
 from hawkeye_cli.pipeline.results import Stage
 from hawkeye_cli.scoring.verdict import score

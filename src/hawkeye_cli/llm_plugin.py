@@ -9,47 +9,26 @@ it), the answer its text; `llm logs` records both, with each stage's tokens in t
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
-from typing import Any, cast
+from typing import Any
 
 import llm
 from llm.parts import StreamEvent
-from pydantic import Field, field_validator
 
-from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
 from hawkeye_cli.backends.settings import BackendSettings
+from hawkeye_cli.budget import value
 from hawkeye_cli.errors import DataError, HawkeyeError
-from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair, choose_pair
+from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, choose_pair
 from hawkeye_cli.pipeline import AskResult, Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import Adaptive, StopWhen, value
 from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
+from hawkeye_cli.pipeline.decoding import DecodeOptions, options_model
 from hawkeye_cli.pipeline.stream import Text, stream
-from hawkeye_cli.store.registry import BudgetChoice, ModelSpec, load_registry, parse_budget
+from hawkeye_cli.store.registry import load_registry
 
-
-class Loaded:
-    """The collaboration of each planner/expander pair, built on its first question and kept for the process."""
-
-    def __init__(self, settings: BackendSettings) -> None:
-        self.models = LoadedModels(settings)
-        self._collaborations: dict[tuple[ModelSpec, ModelSpec], Collaboration] = {}
-        self._lock = threading.Lock()  # llm's Python API may be called from several threads
-
-    def collaboration(self, pair: Pair) -> Collaboration:
-        with self._lock:
-            key = (pair.planner, pair.expander)
-            if key not in self._collaborations:
-                self._collaborations[key] = Collaboration(*self.models.pair(pair))
-            return self._collaborations[key]
-
-    def close(self) -> None:
-        self.models.close()
-
-
-LOADED = Loaded(BackendSettings())
-"""hawkeye's defaults, as `hawkeye ask` has them: every usable core, the GPU when llama.cpp has one."""
+LOADED = LoadedModels(BackendSettings())
+"""Each profile's collaboration, built on its first question and kept for the process, with hawkeye's defaults
+as `hawkeye ask` has them: every usable core, the GPU when llama.cpp has one."""
 
 
 @llm.hookimpl
@@ -68,26 +47,8 @@ class Hawkeye(llm.Model):
     supports_conversation = False
     """hawkeye answers one question: earlier turns would not reach its models, so llm refuses `-c` itself."""
 
-    class Options(llm.Options):
-        budget: BudgetChoice | None = Field(
-            default=None, description="Planner thinking: a number of tokens, auto (stop when its probed answers "
-            "converge), or an effort level: low, medium, high. Default: the profile's.")
-        max_budget: int | None = Field(
-            default=None, gt=0, description="Cap on the planner's thinking under auto (low halves it, high doubles "
-            "it). Default: the profile's.")
-        max_tokens: int | None = Field(default=None, gt=0, le=MOST_TOKENS,
-                                       description="Cap on the answer. Default: the profile's.")
-        temperature: float = Field(default=Sampling.temperature, ge=0, allow_inf_nan=False,
-                                   description="0 is greedy and deterministic.")
-        seed: int = Field(default=Sampling.seed, ge=SEEDS[0], le=SEEDS[1], description="Sampling seed.")
-        stop_when: StopWhen = Field(
-            default=Adaptive.stop_when, description="auto: stop when the planner's last answers agree (converged), "
-            "or as soon as the expander's short answer equals the planner's (agree).")
-
-        @field_validator("budget", mode="before")
-        @classmethod
-        def _budget(cls, given: object) -> BudgetChoice | None:
-            return None if given is None else parse_budget(str(given))
+    Options = options_model(llm.Model.Options,
+                            ("budget", "max_budget", "max_tokens", "temperature", "seed", "stop_when"))
 
     def __init__(self, profile: str) -> None:
         self.profile = profile
@@ -99,11 +60,9 @@ class Hawkeye(llm.Model):
         try:
             question = _question(prompt, self.model_id)
             pair = choose_pair(load_registry(), profile=self.profile)
-            options = cast(Hawkeye.Options, prompt.options)  # llm built it from this model's Options
-            decode = DecodeSettings.of(pair.profile, budget=options.budget, max_budget=options.max_budget,
-                                       max_tokens=options.max_tokens, stop_when=options.stop_when,
-                                       sampling=Sampling(temperature=options.temperature, seed=options.seed))
-            if options.stop_when == "agree" and isinstance(decode.budget, int):
+            given = DecodeOptions.model_construct(**prompt.options.model_dump())  # llm has checked each value
+            decode = given.decode(pair.profile)
+            if given.stop_when == "agree" and isinstance(decode.budget, int):
                 raise DataError(f"-o stop_when agree stops the adaptive planner, and the budget is a fixed "
                                 f"{decode.budget} tokens", fix="add -o budget auto (or an effort level), or leave "
                                 "out -o stop_when")

@@ -1,14 +1,18 @@
-"""Which planner and expander a run uses, and loading each model once: registry entries in, Models out."""
+"""Which planner and expander a run uses, and loading each model and each pair's Collaboration once: registry
+entries in, Models and Collaborations out."""
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from hawkeye_cli import backends
 from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings
 from hawkeye_cli.errors import RegistryError
+from hawkeye_cli.pipeline import Collaboration
+from hawkeye_cli.pipeline.prompts import GSM8K_ANSWERS, AnswerStyle
 from hawkeye_cli.store import paths
 from hawkeye_cli.store.registry import ModelSpec, Profile, Registry
 
@@ -66,11 +70,15 @@ def choose_pair(
 
 
 class LoadedModels:
-    """Each model loaded once, whatever roles it plays in a run (planner, expander, scorer, tokenizer)."""
+    """Each model loaded once, whatever roles it plays in a run (planner, expander, scorer, tokenizer), and each
+    pair's Collaboration built once: what every entry point (the commands, serve, the llm plugin, the benchmarks)
+    asks for a pair."""
 
     def __init__(self, settings: BackendSettings) -> None:
         self.settings = settings
         self._loaded: dict[ModelSpec, Model] = {}
+        self._collaborations: dict[tuple[ModelSpec, ModelSpec, AnswerStyle], Collaboration] = {}
+        self._lock = threading.Lock()  # llm's Python API may be called from several threads
 
     def get(self, spec: ModelSpec) -> Model:
         """Keyed by the whole spec: two .gguf paths of the same file name are two models."""
@@ -78,9 +86,17 @@ class LoadedModels:
             self._loaded[spec] = backends.load_model(spec, self.settings)
         return self._loaded[spec]
 
-    def pair(self, pair: Pair) -> tuple[Model, Model]:
+    def planner_and_expander(self, pair: Pair) -> tuple[Model, Model]:
         """(planner, expander); one model serves both roles when they coincide."""
         return self.get(pair.planner), self.get(pair.expander)
+
+    def collaboration(self, pair: Pair, answers: AnswerStyle = GSM8K_ANSWERS) -> Collaboration:
+        """The pair's planner and expander as one Collaboration for the task's answer style, built on first use."""
+        with self._lock:
+            key = (pair.planner, pair.expander, answers)
+            if key not in self._collaborations:
+                self._collaborations[key] = Collaboration(*self.planner_and_expander(pair), answers=answers)
+            return self._collaborations[key]
 
     def close(self) -> None:
         for model in self._loaded.values():

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import options
+from hawkeye_cli.cli_support import options
 from hawkeye_cli.errors import DataError
-from hawkeye_cli.pipeline import Collaboration
 from hawkeye_cli.reporting.ask import AskProgress, ask_document, profile_notice, render_ask
 from hawkeye_cli.reporting.console import print_warning, stderr, stdout
 from hawkeye_cli.reporting.documents import print_document
@@ -43,9 +42,8 @@ def ask(
         stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
     decode = models.decode(pair)
     models.require_adaptive_for_stop([decode.budget])
-    planner, expander = models.load(pair)
-    collaboration = Collaboration(planner, expander)
-    progress = AskProgress(stdout, stderr, stream=stream, reasoning_planner=planner.reasoning)
+    collaboration = models.load(pair)
+    progress = AskProgress(stdout, stderr, stream=stream, reasoning_planner=collaboration.planner.reasoning)
     try:
         result = collaboration.ask(text.strip(), decode, compare=compare, observer=progress)
     finally:
@@ -54,7 +52,7 @@ def ask(
     if json_output:
         print_document(document)
     else:
-        render_ask(stdout, result, streamed=stream, reasoning_planner=planner.reasoning)
+        render_ask(stdout, result, streamed=stream, reasoning_planner=collaboration.planner.reasoning)
     if not no_log:
         ledger.record(document, "ask", warn=print_warning)
 

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import bench_run, options
+from hawkeye_cli.budget import BudgetChoice
+from hawkeye_cli.cli_support import bench_run, options
 from hawkeye_cli.evaluation.metrics import Failures, Summary, failures, summarize
 from hawkeye_cli.evaluation.results import MODES, Mode, read_results, results_path, summary_path
 from hawkeye_cli.evaluation.runner import tasks_for
@@ -21,7 +22,7 @@ from hawkeye_cli.reporting.bench import render_summary, summary_document
 from hawkeye_cli.reporting.console import all_but_last_printed, print_warning, stderr, stdout
 from hawkeye_cli.reporting.documents import json_text, print_document
 from hawkeye_cli.reporting.plots import plot_accuracy_vs_tokens
-from hawkeye_cli.store.registry import BudgetChoice, load_registry
+from hawkeye_cli.store.registry import load_registry
 
 app = typer.Typer(
     help="Benchmarks: accuracy, tokens, latency and cost of hawkeye vs the planner alone.", no_args_is_help=True

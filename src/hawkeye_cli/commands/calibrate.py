@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import bench_run, options
+from hawkeye_cli.cli_support import bench_run, options
 from hawkeye_cli.errors import CalibrationError
 from hawkeye_cli.evaluation.calibration import DEFAULT_TOLERANCE, Calibration, calibrate
 from hawkeye_cli.evaluation.results import results_path
@@ -134,7 +134,7 @@ def _save(calibration: Calibration, name: str, registry: Registry, pair: Pair, m
     budget = calibration.chosen.summary.budget
     settings: dict[str, Any] = {"budget": budget}
     if isinstance(budget, str):
-        settings["max_budget"] = models.budget_cap(pair)
+        settings["max_budget"] = decode.max_budget
     settings["max_tokens"] = decode.max_tokens
     settings["description"] = (f"calibrated by hawkeye calibrate on {benchmark.title} ({problems} problems), within "
                                f"{calibration.tolerance:g} points of the planner alone, {date.today().isoformat()}")

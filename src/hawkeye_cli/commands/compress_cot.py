@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from hawkeye_cli.commands import options
-from hawkeye_cli.commands.groups import DefaultCommandGroup
+from hawkeye_cli.cli_support import options
+from hawkeye_cli.cli_support.groups import DefaultCommandGroup
 from hawkeye_cli.compression.compressor import RATIO_TOLERANCE
-from hawkeye_cli.compression.records import STDIO, Fields, JsonlOutput, count_records, open_input, read_records
+from hawkeye_cli.compression.records import STDIO, JsonlOutput, TraceFields, count_records, open_input, read_records
 from hawkeye_cli.compression.run import CompressionRun, Method, RunSummary, compressor_for, output_key, verifier_for
 from hawkeye_cli.compression.sft import sft_key
 from hawkeye_cli.compression.stats import OutputStats, read_output
@@ -120,7 +120,7 @@ def compress_cot(
     registry = load_registry()
     pair = models.pair(registry)
     decode = models.decode(pair)
-    fields = Fields(question_field, cot_field, response_field, answer_field)
+    fields = TraceFields(question_field, cot_field, response_field, answer_field)
     stats = OutputStats.expecting(targets)
     with (
         open_input(path) as stream,

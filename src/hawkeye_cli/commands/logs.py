@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import options
-from hawkeye_cli.commands.groups import DefaultCommandGroup
-from hawkeye_cli.ledger.store import Ledger
+from hawkeye_cli.cli_support import options
+from hawkeye_cli.cli_support.groups import DefaultCommandGroup
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.reporting.documents import print_document
 from hawkeye_cli.reporting.logs import entries_document, render_entries, render_stats, stats_document
@@ -20,6 +21,7 @@ from hawkeye_cli.store import paths
 DEFAULT_COUNT = 10
 MAX_COUNT = 1_000_000_000
 """--count's bound (SQLite's LIMIT takes a 64-bit integer); 0 shows all."""
+Found = TypeVar("Found")
 _AGE = re.compile(r"(\d+)\s*([mhdw])")
 _AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
@@ -63,23 +65,14 @@ def list_entries(
     """The latest entries, oldest first."""
     path = paths.ledger_path()
     logged = Ledger(path).entries(count=count or None, query=query, since=_since(since))
-    if json_output:
-        print_document(entries_document(logged))
-    else:
-        render_entries(stdout, logged, where=str(path))
-    _note_if_off()
+    _show(logged, json_output, entries_document, render_entries, where=str(path))
 
 
 @app.command("stats")
 def stats(since: Since = None, json_output: options.Json = False) -> None:
     """Totals per profile and overall: questions, tokens generated, and what they saved (measured, estimated)."""
     path = paths.ledger_path()
-    totals = Ledger(path).totals(since=_since(since))
-    if json_output:
-        print_document(stats_document(totals))
-    else:
-        render_stats(stdout, totals, where=str(path))
-    _note_if_off()
+    _show(Ledger(path).totals(since=_since(since)), json_output, stats_document, render_stats, where=str(path))
 
 
 @app.command("path")
@@ -127,6 +120,16 @@ def status() -> None:
     typer.echo(f"logging: {'on' if reason is None else f'off ({reason})'}")
     typer.echo(f"file: {where} ({size / 1024:,.0f} KiB)")
     typer.echo(f"entries: {Ledger(where).count():,}")
+
+
+def _show(found: Found, json_output: bool, document: Callable[[Found], dict[str, Any]],
+          render: Callable[..., None], *, where: str) -> None:
+    """What was read from the ledger, as its JSON document or rendered, then a note if logging is off."""
+    if json_output:
+        print_document(document(found))
+    else:
+        render(stdout, found, where=where)
+    _note_if_off()
 
 
 def _note_if_off() -> None:

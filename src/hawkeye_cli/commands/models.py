@@ -8,7 +8,7 @@ import typer
 
 from hawkeye_cli import backends
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings
-from hawkeye_cli.commands import options
+from hawkeye_cli.cli_support import options
 from hawkeye_cli.loading import default_profile
 from hawkeye_cli.reporting.console import stdout
 from hawkeye_cli.reporting.documents import print_document

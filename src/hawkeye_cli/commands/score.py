@@ -7,7 +7,7 @@ from typing import Annotated, get_args
 
 import typer
 
-from hawkeye_cli.commands import options
+from hawkeye_cli.cli_support import options
 from hawkeye_cli.evaluation.score_file import Scored, ScoreSummary, score_file, verdicts_file
 from hawkeye_cli.outputs import require_outputs
 from hawkeye_cli.reporting.console import stderr, stdout

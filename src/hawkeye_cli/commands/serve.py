@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 
 from hawkeye_cli import ledger
-from hawkeye_cli.commands import options
+from hawkeye_cli.budget import label
+from hawkeye_cli.cli_support import options
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings
-from hawkeye_cli.pipeline.budget import label
 from hawkeye_cli.reporting.ask import ask_document, profile_notice
 from hawkeye_cli.reporting.console import print_warning, stderr
 from hawkeye_cli.serving import create_app, load_catalog, server
@@ -61,8 +61,7 @@ def serve(
         if notice:
             stderr.print(f"[yellow]{notice}[/]", highlight=False, soft_wrap=True)
     with stderr.status("Loading models…"):
-        catalog = load_catalog([(pair, models.decode(pair), models.budget_cap(pair))
-                                for pair in pairs], models.backend_settings(), stop_when=models.stop_when)
+        catalog = load_catalog([(pair, models.decode(pair)) for pair in pairs], models.backend_settings())
     sock = server.listen(host, port)
     where = server.base_url(host, sock.getsockname()[1])
     for served in catalog.served.values():

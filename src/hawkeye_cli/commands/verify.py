@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from hawkeye_cli.commands import options
+from hawkeye_cli.cli_support import options
 from hawkeye_cli.errors import IntegrityError
 from hawkeye_cli.reporting.console import stderr, stdout
 from hawkeye_cli.reporting.documents import print_document

@@ -23,7 +23,7 @@ STDIO = "-"
 
 
 @dataclass(frozen=True)
-class Fields:
+class TraceFields:
     """Which JSON fields hold what; only question and cot are required."""
 
     question: str = "question"
@@ -84,7 +84,7 @@ def _drop_open_tag(text: str) -> str:
     return after if opened else text
 
 
-def parse_record(source: Line, fields: Fields) -> Trace | BadRecord:
+def parse_record(source: Line, fields: TraceFields) -> Trace | BadRecord:
     line = source.number
     try:
         data = source.record()
@@ -106,7 +106,7 @@ def parse_record(source: Line, fields: Fields) -> Trace | BadRecord:
                  None if gold is None else str(gold))
 
 
-def read_records(stream: IO[bytes], fields: Fields) -> Iterator[Trace | BadRecord]:
+def read_records(stream: IO[bytes], fields: TraceFields) -> Iterator[Trace | BadRecord]:
     """Every non-blank line, parsed as it is read; each is decoded alone, so one bad line spoils only itself."""
     for line in jsonl_lines(stream):
         yield parse_record(line, fields)

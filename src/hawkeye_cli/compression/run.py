@@ -17,7 +17,7 @@ from hawkeye_cli.compression.records import BadRecord, JsonlOutput, Trace, recor
 from hawkeye_cli.compression.rewrite import RewriteCompressor
 from hawkeye_cli.compression.sft import sft_record
 from hawkeye_cli.compression.surprisal import SurprisalCompressor
-from hawkeye_cli.compression.verify import Check, Verifier, states_answer
+from hawkeye_cli.compression.verify import Verification, Verifier, states_answer
 from hawkeye_cli.errors import ContextOverflowError, DataError
 from hawkeye_cli.loading import LoadedModels, Pair
 from hawkeye_cli.pipeline import DecodeSettings
@@ -169,7 +169,7 @@ class CompressionRun:
         sft.write(sft_record(trace.question, compression.text, trace.response, trace.key))
         summary.sft_written += 1
 
-    def _record(self, trace: Trace, compression: Compression, kept: bool | None, check: Check | None,
+    def _record(self, trace: Trace, compression: Compression, kept: bool | None, check: Verification | None,
                 cot_answer: str | None) -> dict[str, Any]:
         record = {
             **trace.data,

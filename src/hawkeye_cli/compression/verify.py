@@ -57,7 +57,7 @@ def states_answer(text: str, answer: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Check:
+class Verification:
     """The expander's answer from one compressed CoT, against the gold and the uncompressed CoT's answers."""
 
     answer: str | None
@@ -78,12 +78,12 @@ class Verifier:
         self.expander = expander
         self.decode = decode
 
-    def check(self, question: str, cot: str, gold: str | None, cot_answer: str | None) -> Check:
+    def check(self, question: str, cot: str, gold: str | None, cot_answer: str | None) -> Verification:
         stage = expand(self.expander, question, cot, self.decode, answers=prompts.GSM8K_ANSWERS)
         against_gold, against_cot = _verdict(stage.text, gold), _verdict(stage.text, cot_answer)
         scored = against_gold or against_cot  # the answer Math-Verify reads does not depend on the reference
         answer = scored.answer if scored is not None else read_answer(stage.text)
-        return Check(answer, None if against_gold is None else against_gold.correct,
+        return Verification(answer, None if against_gold is None else against_gold.correct,
                      None if against_cot is None else against_cot.correct, stage.completion.completion_tokens,
                      stage.completion.seconds, None if against_gold is None else against_gold.correct_strict,
                      None if against_gold is None else against_gold.correct_flexible)

@@ -48,30 +48,30 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Fields:
+class ProblemFields:
     """Which fields of a record hold the question and the answer."""
 
     question: str
     answer: str
 
     @classmethod
-    def of(cls, benchmark: Benchmark, question: str | None = None, answer: str | None = None) -> Fields:
+    def of(cls, benchmark: Benchmark, question: str | None = None, answer: str | None = None) -> ProblemFields:
         return cls(question or benchmark.question_field, answer or benchmark.answer_field)
 
 
-def load_dataset(benchmark: Benchmark, data: Path | None = None, fields: Fields | None = None) -> Dataset:
+def load_dataset(benchmark: Benchmark, data: Path | None = None, fields: ProblemFields | None = None) -> Dataset:
     """`data` (JSONL) when given, else the benchmark's hub file (downloaded once into the Hugging Face cache)."""
-    chosen = fields or Fields.of(benchmark)
+    chosen = fields or ProblemFields.of(benchmark)
     if data is not None:
         return read_jsonl(data, benchmark, chosen)
     path = hub_file(benchmark)
     source = f"hf:{benchmark.hub_repo}/{benchmark.hub_file}"
     if path.suffix == ".parquet":
         return read_parquet(path, benchmark, source)
-    return read_jsonl(path, benchmark, Fields.of(benchmark), source=source)
+    return read_jsonl(path, benchmark, ProblemFields.of(benchmark), source=source)
 
 
-def read_jsonl(path: Path, benchmark: Benchmark, fields: Fields, source: str | None = None) -> Dataset:
+def read_jsonl(path: Path, benchmark: Benchmark, fields: ProblemFields, source: str | None = None) -> Dataset:
     expected = benchmark.data_format(fields.question, fields.answer)
     rows: list[tuple[str, Any]] = []
     try:
@@ -93,7 +93,7 @@ def read_parquet(path: Path, benchmark: Benchmark, source: str) -> Dataset:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    fields = Fields.of(benchmark)
+    fields = ProblemFields.of(benchmark)
     try:
         table = pq.read_table(path, columns=[fields.question, fields.answer])
     except (OSError, pa.ArrowException) as exc:
@@ -112,14 +112,14 @@ def hub_file(benchmark: Benchmark) -> Path:
                        fix=f"go online once, or pass --data FILE.jsonl ({benchmark.data_format()})") from exc
 
 
-def _dataset(source: str, rows: Iterable[tuple[str, Any]], benchmark: Benchmark, fields: Fields) -> Dataset:
+def _dataset(source: str, rows: Iterable[tuple[str, Any]], benchmark: Benchmark, fields: ProblemFields) -> Dataset:
     problems = [_problem(index, where, row, benchmark, fields) for index, (where, row) in enumerate(rows)]
     if not problems:
         raise DataError(f"{source} holds no problems", fix=f"it should hold {benchmark.data_format(*_names(fields))}")
     return Dataset(source, problems)
 
 
-def _problem(index: int, where: str, row: Any, benchmark: Benchmark, fields: Fields) -> Problem:
+def _problem(index: int, where: str, row: Any, benchmark: Benchmark, fields: ProblemFields) -> Problem:
     expected = f"the file should hold {benchmark.data_format(*_names(fields))}"
     if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in _names(fields)):
         raise DataError(f"{where}: needs string fields '{fields.question}' and '{fields.answer}'", fix=expected)
@@ -130,5 +130,5 @@ def _problem(index: int, where: str, row: Any, benchmark: Benchmark, fields: Fie
     return Problem(index, row[fields.question], row[fields.answer], gold)
 
 
-def _names(fields: Fields) -> tuple[str, str]:
+def _names(fields: ProblemFields) -> tuple[str, str]:
     return fields.question, fields.answer

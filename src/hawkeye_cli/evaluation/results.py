@@ -173,7 +173,7 @@ def _keep(rows: dict[Key, ItemResult], row: ItemResult) -> None:
         rows[row.key] = row
 
 
-class ResultStore:
+class BenchResults:
     """The results file opened for appending; rows already there are known by key, and a torn tail is cut.
 
     Held locked until closed: a second bench on the same --out fails at once rather than redo every item.
@@ -199,7 +199,7 @@ class ResultStore:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> ResultStore:
+    def __enter__(self) -> BenchResults:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -12,21 +12,21 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hawkeye_cli.budget import Adaptive, Budget, value
 from hawkeye_cli.errors import ContextOverflowError, DataError, RemoteError, RequestError
 from hawkeye_cli.evaluation.datasets import Problem
 from hawkeye_cli.evaluation.results import (
     MODES,
+    BenchResults,
     BudgetValue,
     ItemResult,
     Key,
     Mode,
-    ResultStore,
     budget_order,
     result_key,
     task_label,
 )
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import Adaptive, Budget, value
 from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
 from hawkeye_cli.scoring.verdict import NO_OUTPUT, score
 from hawkeye_cli.store.registry import ModelSpec
@@ -131,34 +131,35 @@ def _solve(collaboration: Collaboration, decode: DecodeSettings, problem: Proble
 
 
 class Bench:
-    """A selection of problems x tasks under one setup, resuming from the rows already in a store."""
+    """A selection of problems x tasks under one setup, resuming from the rows already in its results file."""
 
-    def __init__(self, setup: Setup, problems: Sequence[Problem], tasks: Sequence[Task], store: ResultStore) -> None:
+    def __init__(self, setup: Setup, problems: Sequence[Problem], tasks: Sequence[Task],
+                 results_file: BenchResults) -> None:
         self.setup = setup
         self.problems = problems
         self.tasks = tasks
-        self.store = store
+        self.results_file = results_file
         self.saved: list[ItemResult] = []
         """Rows computed by this run, failed ones included (a resumed run retries those)."""
         for problem in problems:
             for task in tasks:
-                self._check_resumable(problem, task, self.store.rows.get(self.key(problem, task)))
+                self._check_resumable(problem, task, self.results_file.rows.get(self.key(problem, task)))
 
     def key(self, problem: Problem, task: Task) -> Key:
         s = self.setup
         return result_key(problem.index, task.mode, task.budget_value, s.planner, s.expander, s.seed)
 
     def results(self, task: Task | None = None) -> list[ItemResult]:
-        """Rows of this selection already in the store (all tasks, or one)."""
+        """Rows of this selection already in the results file (all tasks, or one)."""
         return [
-            self.store.rows[key]
+            self.results_file.rows[key]
             for problem in self.problems
             for t in ([task] if task else self.tasks)
-            if (key := self.key(problem, t)) in self.store
+            if (key := self.key(problem, t)) in self.results_file
         ]
 
     def pending(self) -> int:
-        """Rows of this selection not in the store yet."""
+        """Rows of this selection not in the results file yet."""
         return len(self.problems) * len(self.tasks) - len(self.results())
 
     def run(self, collaboration: Collaboration, decode: DecodeSettings,
@@ -175,13 +176,13 @@ class Bench:
         except RemoteError as exc:
             saved = len(self.saved)
             raise RemoteError(f"{exc.message} (the run stopped there; {saved} new result{'s' if saved != 1 else ''} "
-                              f"saved in {self.store.path})",
+                              f"saved in {self.results_file.path})",
                               fix=f"{exc.fix or 'check the engine'}, then run the same command again: it resumes") \
                 from exc
 
     def _compute(self, collaboration: Collaboration, decode: DecodeSettings,
                  on_result: Callable[[Task, ItemResult], None] | None, concurrency: int) -> None:
-        todo = [(p, t) for p in self.problems for t in self.tasks if self.key(p, t) not in self.store]
+        todo = [(p, t) for p in self.problems for t in self.tasks if self.key(p, t) not in self.results_file]
         if concurrency == 1:
             for problem, task in todo:
                 self._save(task, run_item(collaboration, decode, self.setup, problem, task), on_result)
@@ -204,7 +205,7 @@ class Bench:
                 raise
 
     def _save(self, task: Task, row: ItemResult, on_result: Callable[[Task, ItemResult], None] | None) -> None:
-        self.store.append(row)
+        self.results_file.append(row)
         self.saved.append(row)
         if on_result is not None:
             on_result(task, row)
@@ -215,19 +216,19 @@ class Bench:
             return
         if row.question_sha != problem.question_sha:
             raise DataError(
-                f"{self.store.path} holds results for a different problem #{problem.index} (another data file?)",
+                f"{self.results_file.path} holds results for a different problem #{problem.index} (another data file?)",
                 fix="use another --out directory for this data",
             )
         if row.cap != task.cap:
-            raise DataError(f"{self.store.path} holds {task.label} results made with --max-budget {row.cap}",
+            raise DataError(f"{self.results_file.path} holds {task.label} results made with --max-budget {row.cap}",
                             fix="resume with that --max-budget, or use another --out directory")
         if task.mode == "hawkeye" and (row.on_disagree or "keep") != self.setup.on_disagree:
-            raise DataError(f"{self.store.path} holds {task.label} results made with --on-disagree "
+            raise DataError(f"{self.results_file.path} holds {task.label} results made with --on-disagree "
                             f"{row.on_disagree or 'keep'}",
                             fix="resume with that --on-disagree, or use another --out directory")
         if (row.temperature, row.max_tokens) != (self.setup.temperature, self.setup.max_tokens):
             raise DataError(
-                f"{self.store.path} holds results made with --temperature {row.temperature} "
+                f"{self.results_file.path} holds results made with --temperature {row.temperature} "
                 f"--max-tokens {row.max_tokens}",
                 fix="resume with those settings, or use another --out directory",
             )

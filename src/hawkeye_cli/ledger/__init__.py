@@ -13,9 +13,9 @@ from typing import Any
 
 from hawkeye_cli.errors import HawkeyeError, LedgerError
 from hawkeye_cli.evaluation.metrics import Summary
+from hawkeye_cli.ledger.database import Ledger
 from hawkeye_cli.ledger.entries import Source, entry_of
 from hawkeye_cli.ledger.estimates import BaselineSource, baselines_of
-from hawkeye_cli.ledger.store import Ledger
 from hawkeye_cli.store import paths
 
 Warn = Callable[[HawkeyeError], None]

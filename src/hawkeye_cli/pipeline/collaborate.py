@@ -22,22 +22,25 @@ from hawkeye_cli.backends.base import (
     summed,
 )
 from hawkeye_cli.backends.model import Model
-from hawkeye_cli.errors import CapabilityError, ContextOverflowError
-from hawkeye_cli.pipeline import prompts
-from hawkeye_cli.pipeline.budget import (
+from hawkeye_cli.budget import (
+    DEFAULT_MAX_BUDGET,
     EFFORT_LEVELS,
     Adaptive,
     Budget,
+    BudgetChoice,
     StopWhen,
+    chosen,
     effort_level,
     most_tokens,
     readable,
     resolve,
 )
-from hawkeye_cli.pipeline.probing import Planning, Probe
+from hawkeye_cli.errors import CapabilityError, ContextOverflowError
+from hawkeye_cli.pipeline import prompts
+from hawkeye_cli.pipeline.probing import BY_THE_RULE, Planning, Probe
 from hawkeye_cli.pipeline.results import AnsweredBy, AskResult, BaselineResult, PlanResult, Stage, StageResult
 from hawkeye_cli.scoring.verdict import read_answer, same_answer, start_reader
-from hawkeye_cli.store.registry import BudgetChoice, Profile
+from hawkeye_cli.store.registry import Profile
 
 OnDisagree = Literal["planner", "solve", "keep", "resume"]
 """When the expander's answer is not the planner's: answer with the planner's plan and its answer (planner), have
@@ -89,16 +92,27 @@ class DecodeSettings:
     """Cap on the expander's answer and on the baseline's whole output (thinking + answer)."""
     sampling: Sampling = field(default_factory=Sampling)
     on_disagree: OnDisagree = DEFAULT_ON_DISAGREE
+    max_budget: int = DEFAULT_MAX_BUDGET
+    """The adaptive cap (medium's) that another budget chosen for a question runs under (with_budget)."""
+    stop_when: StopWhen = Adaptive.stop_when
+    """The rule that stops such a budget when it is adaptive."""
 
     @classmethod
     def of(cls, profile: Profile, *, sampling: Sampling, budget: BudgetChoice | None = None,
            max_budget: int | None = None, max_tokens: int | None = None,
            stop_when: StopWhen = Adaptive.stop_when, on_disagree: OnDisagree = DEFAULT_ON_DISAGREE
            ) -> DecodeSettings:
-        """What a user asked for, else the profile's budget, adaptive cap and answer cap."""
-        return cls(budget=resolve(profile.budget if budget is None else budget, max_budget or profile.max_budget,
-                                  stop_when),
-                   max_tokens=max_tokens or profile.max_tokens, sampling=sampling, on_disagree=on_disagree)
+        """What a user asked for, else the profile's budget, adaptive cap and answer cap, else their defaults."""
+        cap, _ = chosen(max_budget, profile, "max_budget")
+        choice: BudgetChoice
+        choice, _ = chosen(budget, profile, "budget")
+        answer_cap, _ = chosen(max_tokens, profile, "max_tokens")
+        return cls(budget=resolve(choice, cap, stop_when), max_tokens=answer_cap, sampling=sampling,
+                   on_disagree=on_disagree, max_budget=cap, stop_when=stop_when)
+
+    def with_budget(self, choice: BudgetChoice) -> DecodeSettings:
+        """These settings with another budget, under their cap and stop rule (a served model's `@…`, a sweep)."""
+        return replace(self, budget=resolve(choice, self.max_budget, self.stop_when))
 
 
 class Observer:
@@ -244,7 +258,7 @@ class Collaboration:
             expansion = self.expand(question, plan.cot, settings, observer)
             final = read_answer(expansion.text, cut=expansion.truncated)
             agree = _agree(plan.answer, final)
-            if agree is False and settings.on_disagree == "resume" and planning.stop in ("converged", "agreed"):
+            if agree is False and settings.on_disagree == "resume" and planning.stop in BY_THE_RULE:
                 plan = self._think(planning, observer, resume=True)
                 replaced.append(replace(expansion, stage="first_expand"))
                 expansion = self.expand(question, plan.cot, settings, observer)

@@ -17,20 +17,22 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hawkeye_cli.backends.base import Completion, FinishReason, Session, summed
-from hawkeye_cli.pipeline.budget import Adaptive, Budget, most_tokens
+from hawkeye_cli.budget import Adaptive, Budget, most_tokens
 from hawkeye_cli.pipeline.prompts import PROBE_STOPS, PROBE_TOKENS, ProbeForm
 from hawkeye_cli.scoring.verdict import read_answer, same_answer
 
 StopReason = Literal["ended", "converged", "agreed", "budget", "cap"]
 """Why thinking stopped: the planner ended it, its answers converged, the expander agreed with it, or it reached
 the fixed budget or the adaptive cap."""
+BY_THE_RULE: tuple[StopReason, ...] = ("converged", "agreed")
+"""The adaptive stop's own reasons, after which the planner may think further (resume)."""
 
 HEDGING = re.compile(r"\b(wait|hmm+|hold on|alternatively|double[- ]?check|re-?check|let me (?:check|verify)|"
                      r"not sure)\b", re.IGNORECASE)
 """Dynasor's uncertain words (wait, hold, hmm) and DEER's reflection cue (Alternatively), matched as whole words:
 Dynasor's substring test finds 'no' in 'not', and 'but' or 'okay' begin ordinary steps."""
 
-Check = Callable[[str], tuple[str | None, Completion]]
+AgreementCheck = Callable[[str], tuple[str | None, Completion]]
 """`--stop-when agree`: the expander's short answer from the plan so far, and what it cost."""
 
 
@@ -49,8 +51,9 @@ class Probe:
 class Planning:
     """One question's thinking: `think` until a stop, and `resume` (`--on-disagree resume`) from where it stopped."""
 
-    def __init__(self, session: Session, budget: Budget, probe: ProbeForm | None, *, check: Check | None = None,
-                 on_text: Callable[[str], None] | None = None, on_probe: Callable[[Probe], None] | None = None) -> None:
+    def __init__(self, session: Session, budget: Budget, probe: ProbeForm | None, *,
+                 check: AgreementCheck | None = None, on_text: Callable[[str], None] | None = None,
+                 on_probe: Callable[[Probe], None] | None = None) -> None:
         self.session = session
         self.budget = budget
         self.probe = probe
@@ -90,7 +93,7 @@ class Planning:
 
     def resume(self) -> StopReason:
         """Think further after a stop by the rule; N new agreeing answers are needed to stop again."""
-        assert isinstance(self.budget, Adaptive) and self.stop in ("converged", "agreed"), "nothing to resume"
+        assert isinstance(self.budget, Adaptive) and self.stop in BY_THE_RULE, "nothing to resume"
         self._window = len(self.probes)
         return self._adaptive(self.budget)
 
@@ -105,7 +108,7 @@ class Planning:
     def merged(self) -> Completion:
         """The rounds as one completion: the thinking's text, tokens and time."""
         finish: FinishReason = "length" if self.stop in ("budget", "cap") else self.rounds[-1].finish_reason
-        if self.stop in ("converged", "agreed"):
+        if self.stop in BY_THE_RULE:
             finish = "stop"
         return summed(self.rounds, self.session.text, finish)
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from hawkeye_cli.backends.base import CUT_SHORT, Completion
 from hawkeye_cli.backends.model import Model
-from hawkeye_cli.pipeline.budget import Budget, value
+from hawkeye_cli.budget import Budget, value
 from hawkeye_cli.pipeline.probing import Probe, StopReason
 
 Stage = Literal["plan", "probe", "check", "expand", "first_expand", "solve", "baseline", "solo"]

@@ -10,9 +10,9 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from hawkeye_cli.budget import label, most_tokens
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings, Observer, PlanResult, StageResult
-from hawkeye_cli.pipeline.budget import label, most_tokens
 from hawkeye_cli.pipeline.probing import Probe
 from hawkeye_cli.pipeline.results import Stage
 from hawkeye_cli.reporting.console import markup_safe

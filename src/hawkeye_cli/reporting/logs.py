@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hawkeye_cli.ledger.database import Logged, Totals
 from hawkeye_cli.ledger.entries import SAVING_KINDS
-from hawkeye_cli.ledger.store import Logged, Totals
 from hawkeye_cli.reporting.console import markup_safe
 from hawkeye_cli.terminal import printable
 

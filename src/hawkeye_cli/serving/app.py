@@ -24,10 +24,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hawkeye_cli.budget import value
 from hawkeye_cli.errors import ContextOverflowError, DataError, HawkeyeError, RemoteError
 from hawkeye_cli.loading import Pair
 from hawkeye_cli.pipeline import AskResult, DecodeSettings
-from hawkeye_cli.pipeline.budget import value
 from hawkeye_cli.pipeline.collaborate import BudgetTooLarge, StrippedText
 from hawkeye_cli.pipeline.stream import Cancelled, Done, Failed, Text
 from hawkeye_cli.serving import schemas

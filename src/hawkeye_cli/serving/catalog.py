@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hawkeye_cli.backends.settings import BackendSettings
+from hawkeye_cli.budget import EFFORT_NAMES, EFFORTS, Budget, BudgetChoice, label, parse_budget
 from hawkeye_cli.loading import MODEL_PREFIX, LoadedModels, Pair
 from hawkeye_cli.pipeline import Collaboration, DecodeSettings
-from hawkeye_cli.pipeline.budget import Budget, StopWhen, label, resolve
 from hawkeye_cli.serving.schemas import ApiError, ChatCompletionRequest
-from hawkeye_cli.store.registry import EFFORTS, BudgetChoice, parse_budget
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,8 @@ class ServedProfile:
     pair: Pair
     collaboration: Collaboration
     defaults: DecodeSettings
-    """The server's: --budget and --max-tokens or the profile's, greedy; a request may change each."""
-    max_budget: int
-    """The adaptive cap a request's `@auto` or `@<level>` runs under: --max-budget or the profile's."""
-    stop_when: StopWhen = "converged"
+    """The server's: --budget, --max-budget and --max-tokens or the profile's, greedy; a request may change the
+    budget (under the same cap), the answer cap, the temperature and the seed."""
 
     @property
     def model_id(self) -> str:
@@ -71,7 +68,7 @@ class Catalog:
                            code="invalid_budget", param="reasoning_effort")
         if effort is not None:
             if effort not in EFFORTS:
-                raise ApiError(400, f"reasoning_effort '{effort}' is not one of {', '.join(EFFORTS)}.",
+                raise ApiError(400, f"reasoning_effort '{effort}' is not one of {EFFORT_NAMES}.",
                                code="invalid_reasoning_effort", param="reasoning_effort")
             choice: BudgetChoice = effort
         elif not at:
@@ -81,16 +78,14 @@ class Catalog:
                 choice = parse_budget(budget_text)
             except ValueError:
                 raise ApiError(400, f"The budget in '{model}' must be a positive number of tokens, auto, or an "
-                               f"effort level ({', '.join(EFFORTS)}), e.g. hawkeye/tiny@128 or hawkeye/tiny@auto.",
+                               f"effort level ({EFFORT_NAMES}), e.g. hawkeye/tiny@128 or hawkeye/tiny@auto.",
                                code="invalid_budget", param="model") from None
-        budget = resolve(choice, served.max_budget, served.stop_when)
+        budget = served.defaults.with_budget(choice).budget
         return Selection(served, budget, f"{served.model_id}@{label(budget)}")
 
 
-def load_catalog(profiles: Sequence[tuple[Pair, DecodeSettings, int]], settings: BackendSettings, *,
-                 stop_when: StopWhen = "converged") -> Catalog:
+def load_catalog(profiles: Sequence[tuple[Pair, DecodeSettings]], settings: BackendSettings) -> Catalog:
     """Every model loaded now, so that a model that cannot load stops the server before it listens.
-    `profiles`: each pair with its default decode settings and adaptive cap."""
+    `profiles`: each pair with its default decode settings."""
     models = LoadedModels(settings)
-    return Catalog([ServedProfile(pair, Collaboration(*models.pair(pair)), decode, max_budget, stop_when)
-                    for pair, decode, max_budget in profiles])
+    return Catalog([ServedProfile(pair, models.collaboration(pair), decode) for pair, decode in profiles])

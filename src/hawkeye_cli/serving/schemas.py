@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from hawkeye_cli.backends.base import CUT_SHORT, MOST_TOKENS, SEEDS, FinishReason
+from hawkeye_cli.budget import value
 from hawkeye_cli.pipeline import AskResult, StageResult
-from hawkeye_cli.pipeline.budget import value
 
 ErrorType = Literal["invalid_request_error", "authentication_error", "not_found_error", "api_error"]
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hawkeye_cli.budget import DEFAULT_MAX_BUDGET, BudgetChoice, parse_budget
 from hawkeye_cli.errors import RegistryError
 from hawkeye_cli.store import paths
 
@@ -163,34 +164,12 @@ class ModelSpec(_Strict):
     cost: Cost = Cost()
 
 
-Effort = Literal["low", "medium", "high"]
-"""Adaptive settings a user can name (pipeline/budget.py says what each sets)."""
-EFFORTS: tuple[Effort, ...] = ("low", "medium", "high")
-AUTO = "auto"
-"""The adaptive stop at its default settings (those of `medium`)."""
-BudgetChoice = int | Literal["auto", "low", "medium", "high"]
-"""A planner budget as users give it: thinking tokens, or the adaptive stop by name."""
-
-
-def parse_budget(text: str) -> BudgetChoice:
-    """`--budget`, `--budgets` items and a served model's `@…`: a positive number of tokens or a name; ValueError
-    says what is allowed."""
-    word = text.strip().lower()
-    if word == AUTO or word in EFFORTS:
-        return word  # type: ignore[return-value]  # one of the names BudgetChoice lists
-    if word.isascii() and word.isdigit() and int(word) >= 1:
-        return int(word)
-    raise ValueError(f"a budget is a positive number of tokens, {AUTO}, or an effort level "
-                     f"({', '.join(EFFORTS)}); got {text!r}")
-
-
 class Profile(_Strict):
     name: str
     planner: str
     expander: str
     budget: BudgetChoice = 256
-    max_budget: int = Field(default=2048, gt=0)
-    """The most the adaptive stop lets the planner think (`medium`'s cap; `low` halves it, `high` doubles it)."""
+    max_budget: int = Field(default=DEFAULT_MAX_BUDGET, gt=0)
     max_tokens: int = Field(default=1024, gt=0)
     """Cap on the expander's answer and on the baseline's full CoT + answer; reasoning planners need thousands."""
     description: str = ""

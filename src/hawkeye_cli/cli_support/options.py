@@ -1,7 +1,8 @@
 """Options shared by the commands that run models (ask, bench, serve, compress-cot), declared once.
 
 `@model_options()` adds the group to a command's signature, as simonw/llm's option decorators do, and hands the
-values to the command as one ModelOptions: each command lists only its own options, and a default lives here.
+values to the command as one ModelOptions: each command lists only its own options, and a default lives here, or,
+for a decoding option, in pipeline/decoding.py, whose declarations the llm plugin's options come from too.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from hawkeye_cli.backends.base import MOST_TOKENS, SEEDS, Sampling
-from hawkeye_cli.backends.model import Model
 from hawkeye_cli.backends.settings import BackendSettings, HttpSettings, LlamaCppSettings, usable_cores
+from hawkeye_cli.budget import Budget, BudgetChoice, Effort, StopWhen, parse_budget
 from hawkeye_cli.loading import LoadedModels, Pair, choose_pair
-from hawkeye_cli.pipeline import DecodeSettings
-from hawkeye_cli.pipeline.budget import Budget, StopWhen
-from hawkeye_cli.pipeline.collaborate import DEFAULT_ON_DISAGREE, OnDisagree
+from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline.collaborate import OnDisagree
+from hawkeye_cli.pipeline.decoding import DEFAULTS, PROFILES, DecodeOptions, finite_only, limits
+from hawkeye_cli.pipeline.prompts import GSM8K_ANSWERS, AnswerStyle
 from hawkeye_cli.reporting.console import print_notice, stderr
-from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, BudgetChoice, Effort, Registry, endpoint_problem, parse_budget
+from hawkeye_cli.store.registry import ENDPOINT_EXAMPLE, Registry, endpoint_problem
 
 
 def model_name(value: str | None) -> str | None:
@@ -48,6 +49,15 @@ def usable_threads(threads: int | None) -> int | None:
     stderr.print(f"[yellow]warning:[/] --threads {threads} is more than the {usable} cores this process may use; "
                  f"using {usable}", highlight=False, soft_wrap=True)
     return usable
+
+
+def decoding(name: str, *flags: str) -> Any:
+    """The typer option of a decoding option: its default, bounds and help as pipeline/decoding.py declares
+    them, `--name` and `flags` its names (a number that must be finite is checked by `finite`)."""
+    declared, bounds = DecodeOptions.model_fields[name], limits(name)
+    return typer.Option(f"--{name.replace('_', '-')}", *flags, help=declared.description, min=bounds.get("min"),
+                        max=bounds.get("max"), show_default=PROFILES if declared.default is None else True,
+                        callback=finite if finite_only(name) else None)
 
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
@@ -75,40 +85,18 @@ class ModelOptions:
         str | None, typer.Option("--expander", help="Expander model: alias, .gguf path, or endpoint URL "
                                  "(#MODEL after it names the served model).", callback=model_name)
     ] = None
-    budget: Annotated[
-        str | None,
-        typer.Option("--budget", "-b", help="Planner thinking: a number of tokens, or `auto` (stop when its probed "
-                     "answers converge), or an effort level: low, medium, high.", show_default="profile's"),
-    ] = None
+    budget: Annotated[str | None, decoding("budget", "-b")] = None
     effort: Annotated[
         Effort | None,
         typer.Option("--effort", "-e", help="The adaptive stop at an effort level (what each sets: hawkeye --help, "
                      "README); the same as --budget LEVEL.", show_default=False),
     ] = None
-    max_budget: Annotated[
-        int | None,
-        typer.Option("--max-budget", min=1, help="Cap on the planner's thinking under auto (low halves it, high "
-                     "doubles it).", show_default="profile's"),
-    ] = None
-    stop_when: Annotated[
-        StopWhen, typer.Option("--stop-when", help="auto: stop when the planner's last answers agree (converged), or "
-                               "as soon as the expander's short answer equals the planner's (agree).")
-    ] = "converged"
-    on_disagree: Annotated[
-        OnDisagree, typer.Option("--on-disagree", help="When the expander's answer is not the planner's: answer with "
-                                 "the planner's plan and answer (planner), have the planner solve it alone in full "
-                                 "(solve), keep the expander's (keep), or let the planner think further (auto) and "
-                                 "have the expander answer again (resume).")
-    ] = DEFAULT_ON_DISAGREE
-    max_tokens: Annotated[
-        int | None,
-        typer.Option("--max-tokens", min=1, max=MOST_TOKENS, help="Cap on the expander's answer and the baseline.",
-                     show_default="profile's"),
-    ] = None
-    temperature: Annotated[
-        float, typer.Option("--temperature", min=0.0, help="0 is greedy and deterministic.", callback=finite)
-    ] = Sampling.temperature
-    seed: Annotated[int, typer.Option("--seed", min=SEEDS[0], max=SEEDS[1], help="Sampling seed.")] = Sampling.seed
+    max_budget: Annotated[int | None, decoding("max_budget")] = DEFAULTS.max_budget
+    stop_when: Annotated[StopWhen, decoding("stop_when")] = DEFAULTS.stop_when
+    on_disagree: Annotated[OnDisagree, decoding("on_disagree")] = DEFAULTS.on_disagree
+    max_tokens: Annotated[int | None, decoding("max_tokens")] = DEFAULTS.max_tokens
+    temperature: Annotated[float, decoding("temperature")] = DEFAULTS.temperature
+    seed: Annotated[int, decoding("seed")] = DEFAULTS.seed
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="CPU threads for llama.cpp.", show_default="all usable cores",
                                  callback=usable_threads)
@@ -144,10 +132,11 @@ class ModelOptions:
     def decode(self, pair: Pair, budget: BudgetChoice | None = None) -> DecodeSettings:
         """Budget (`budget`, else --budget, else the profile's) and answer cap from the options, else the
         profile's."""
-        decode = DecodeSettings.of(pair.profile, budget=budget if budget is not None else self.budget_choice,
-                                   max_budget=self.max_budget, max_tokens=self.max_tokens,
-                                   sampling=Sampling(temperature=self.temperature, seed=self.seed),
-                                   stop_when=self.stop_when, on_disagree=self.on_disagree)
+        given = DecodeOptions.model_construct(  # each value checked already, by its option
+            budget=budget if budget is not None else self.budget_choice, max_budget=self.max_budget,
+            max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed, stop_when=self.stop_when,
+            on_disagree=self.on_disagree)
+        decode = given.decode(pair.profile)
         if decode.on_disagree == "resume" and isinstance(decode.budget, int):
             raise typer.BadParameter("resuming needs the adaptive stop: --budget auto or an effort level",
                                      param_hint="--on-disagree")
@@ -160,14 +149,10 @@ class ModelOptions:
             raise typer.BadParameter("stopping when the models agree needs the adaptive stop: --budget auto or an "
                                      "effort level", param_hint="--stop-when")
 
-    def budget_cap(self, pair: Pair) -> int:
-        """The adaptive stop's cap (medium's): --max-budget, else the profile's."""
-        return self.max_budget or pair.profile.max_budget
-
-    def load(self, pair: Pair) -> tuple[Model, Model]:
-        """The pair's planner and expander, loaded with these options (a status line while they load)."""
+    def load(self, pair: Pair, answers: AnswerStyle = GSM8K_ANSWERS) -> Collaboration:
+        """The pair's Collaboration, its models loaded with these options (a status line while they load)."""
         with stderr.status(f"Loading {pair.planner.alias} and {pair.expander.alias}…"):
-            return LoadedModels(self.backend_settings()).pair(pair)
+            return LoadedModels(self.backend_settings()).collaboration(pair, answers)
 
     def backend_settings(self) -> BackendSettings:
         return BackendSettings(LlamaCppSettings(n_ctx=self.ctx, threads=self.threads, gpu_layers=self.gpu_layers,

@@ -1,6 +1,6 @@
 """What `bench` and `calibrate` share: the options that choose problems and where results go, and the run itself.
 
-Both write OUT/<benchmark>.jsonl through the same ResultStore and keys, so a calibrate resumes a bench, and a bench
+Both write OUT/<benchmark>.jsonl through the same BenchResults and keys, so a calibrate resumes a bench, and a bench
 a calibrate: rows already there are never computed again.
 """
 
@@ -15,19 +15,19 @@ from typing import Annotated
 
 import typer
 
-from hawkeye_cli.commands.options import Command, Json, ModelOptions, option_group, parse
+from hawkeye_cli.budget import BudgetChoice, parse_budget
+from hawkeye_cli.cli_support.options import Command, Json, ModelOptions, option_group, parse
 from hawkeye_cli.errors import Interrupted
-from hawkeye_cli.evaluation.datasets import Fields, load_dataset
+from hawkeye_cli.evaluation.datasets import ProblemFields, load_dataset
 from hawkeye_cli.evaluation.metrics import Failures, Summary, Throughput, failures, summarize
-from hawkeye_cli.evaluation.results import ResultStore, results_path
+from hawkeye_cli.evaluation.results import BenchResults, results_path
 from hawkeye_cli.evaluation.runner import Bench, Setup, Task
 from hawkeye_cli.evaluation.tasks import Benchmark
 from hawkeye_cli.loading import Pair
-from hawkeye_cli.pipeline import Collaboration, DecodeSettings
+from hawkeye_cli.pipeline import DecodeSettings
 from hawkeye_cli.reporting.bench import BenchProgress
 from hawkeye_cli.reporting.console import stderr
 from hawkeye_cli.store import paths
-from hawkeye_cli.store.registry import BudgetChoice, parse_budget
 
 
 @dataclass(frozen=True)
@@ -88,34 +88,34 @@ def run_tasks(context: typer.Context, benchmark: Benchmark, tasks: Sequence[Task
     when something is left to compute. Ctrl-C keeps the finished rows and says the command that resumes
     (Interrupted: exit 130)."""
     dataset = load_dataset(benchmark, run_options.data,
-                           Fields.of(benchmark, run_options.question_field, run_options.answer_field))
+                           ProblemFields.of(benchmark, run_options.question_field, run_options.answer_field))
     problems = dataset.select(run_options.offset, run_options.limit)
-    with ResultStore(results_path(run_options.directory, benchmark.name)) as store:
-        bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, store)
+    with BenchResults(results_path(run_options.directory, benchmark.name)) as out:
+        bench = Bench(Setup.of(pair.planner, pair.expander, decode), problems, tasks, out)
         done = {task: bench.results(task) for task in tasks}
         stderr.print(
             f"{benchmark.title} #{problems[0].index} to #{problems[-1].index} "
             f"({len(problems)} problem{'s' if len(problems) != 1 else ''}) "
             f"from {dataset.source} · "
             f"planner {pair.planner.alias} + expander {pair.expander.alias} · "
-            f"{', '.join(t.label for t in tasks)} · {sum(map(len, done.values()))} results already in {store.path}",
+            f"{', '.join(t.label for t in tasks)} · {sum(map(len, done.values()))} results already in {out.path}",
             highlight=False,
             soft_wrap=True,
         )
         throughput: Throughput | None = None
         if bench.pending():
-            collaboration = Collaboration(*models.load(pair), answers=benchmark.answers)
+            collaboration = models.load(pair, benchmark.answers)
             stderr.print(f"Ctrl-C stops at any time and keeps every finished result; the same command resumes "
-                         f"from {store.path}", highlight=False, soft_wrap=True)
+                         f"from {out.path}", highlight=False, soft_wrap=True)
             started = time.perf_counter()
             try:
                 with BenchProgress(stderr, tasks, len(problems), done) as progress:
                     bench.run(collaboration, decode, progress.advance, concurrency=run_options.concurrency)
             except KeyboardInterrupt:
                 raise Interrupted(f"interrupted · {len(bench.results())} of {len(problems) * len(tasks)} results "
-                                  f"saved in {store.path}", fix=f"resume with: {command_line(context)}") from None
+                                  f"saved in {out.path}", fix=f"resume with: {command_line(context)}") from None
             throughput = Throughput.of(bench.saved, run_options.concurrency, time.perf_counter() - started)
-        return Run(dataset.source, len(problems), store.path, summarize(bench.results()), failures(bench.saved),
+        return Run(dataset.source, len(problems), out.path, summarize(bench.results()), failures(bench.saved),
                    throughput)
 
 
