@@ -33,10 +33,10 @@ def _help(benchmark: Benchmark) -> str:
         f"Run {benchmark.title}'s test set in each mode; report accuracy, tokens, time and savings.",
         "Modes: baseline = the planner alone with its full chain of thought; hawkeye = the planner writes a "
         "concise CoT under --budget tokens, then the expander writes the answer; expander = the expander alone.",
-        "Prompts are zero-shot (hawkeye_cli/pipeline/prompts.py). Every one ends with: "
-        f'"{benchmark.instruction}" The hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}" (one that '
-        f'thinks, or a base model), or shown a worked example and told: "{prompts.DRAFT_INSTRUCTION}" (a chat '
-        "model that does not think).",
+        "Prompts (hawkeye_cli/pipeline/prompts.py) are zero-shot, except for the worked examples shown to a chat "
+        f'planner that does not think and to a chat expander. Every one ends with: "{benchmark.instruction}" The '
+        f'hawkeye planner is also told: "{prompts.PLAN_INSTRUCTION}" (one that thinks, or a base model), or shown '
+        f'worked examples and told: "{prompts.DRAFT_INSTRUCTION}" (a chat model that does not think).',
         "Accuracy is Math-Verify's verdict (LaTeX, \\boxed{}, fractions, sets and intervals compared "
         "symbolically; the last \\boxed{} of the output wins). Next to it, as lm-eval's gsm8k task scores: "
         "strict-match, the first '#### N' (or else the last \\boxed{N}), and flexible-extract, the last number; "
