@@ -211,10 +211,7 @@ def plan_request(spec: ModelSpec, question: str, *, budget: int, sampling: Sampl
 def baseline_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,
                      sampling: Sampling) -> Request:
     """The planner alone, as users run it today: full chain of thought, then the answer."""
-    if spec.prompt_format == "completion":
-        return Request(max_tokens, prompt=f"Question: {question}\n{instruction}\nAnswer: Let's think step by step.",
-                       stop=COMPLETION_STOPS, sampling=sampling)
-    return _chat(spec, f"{question}\n\n{instruction}", max_tokens, sampling)
+    return _alone(spec, question, instruction, "Answer: Let's think step by step.", max_tokens, sampling)
 
 
 def expand_request(spec: ModelSpec, question: str, cot: str, *, answers: AnswerStyle, max_tokens: int,
@@ -253,10 +250,16 @@ def _sketch_turn(instructions: str, question: str, cot: str) -> dict[str, str]:
 def solo_request(spec: ModelSpec, question: str, *, instruction: str, max_tokens: int,
                  sampling: Sampling) -> Request:
     """A model answering alone, with no sketch (bench's `expander` mode), reasoning step by step."""
+    return _alone(spec, question, f"{SOLO_INSTRUCTION} {instruction}", "Answer:", max_tokens, sampling)
+
+
+def _alone(spec: ModelSpec, question: str, instruction: str, cue: str, max_tokens: int,
+           sampling: Sampling) -> Request:
+    """A question and its instruction, with no sketch; `cue` ends a base model's prompt."""
     if spec.prompt_format == "completion":
-        return Request(max_tokens, prompt=f"Question: {question}\n{SOLO_INSTRUCTION} {instruction}\nAnswer:",
-                       stop=COMPLETION_STOPS, sampling=sampling)
-    return _chat(spec, f"{question}\n\n{SOLO_INSTRUCTION} {instruction}", max_tokens, sampling)
+        return Request(max_tokens, prompt=f"Question: {question}\n{instruction}\n{cue}", stop=COMPLETION_STOPS,
+                       sampling=sampling)
+    return _chat(spec, f"{question}\n\n{instruction}", max_tokens, sampling)
 
 
 def rewrite_request(spec: ModelSpec, question: str, cot: str, *, budget: int, sampling: Sampling) -> Request:
