@@ -11,8 +11,10 @@ import sys
 def main() -> None:
     try:
         try:
-            from hawkeye_cli.cli import app
+            from hawkeye_cli.interrupts import interrupts_kept
 
+            with interrupts_kept():  # Ctrl-C in an import's weakref callback would be swallowed
+                from hawkeye_cli.cli import app
             app()
         finally:
             sys.stdout.flush()

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import llama_cpp
 
@@ -28,11 +27,9 @@ from hawkeye_cli.backends.chat_template import CHATML, ChatTemplate
 from hawkeye_cli.backends.llama_session import Context, LlamaSession
 from hawkeye_cli.backends.settings import LlamaCppSettings
 from hawkeye_cli.errors import ContextOverflowError, IntegrityError, OutOfMemoryError
+from hawkeye_cli.interrupts import interrupts_kept
 from hawkeye_cli.store.paths import prompt_cache_dir
 from hawkeye_cli.store.registry import ModelSpec
-
-if TYPE_CHECKING:
-    from sys import UnraisableHookArgs
 
 _verbose_logs = False
 
@@ -84,33 +81,6 @@ def amx_kernels_off() -> Iterator[None]:
 
 
 _context_patched = threading.Lock()
-
-
-@contextmanager
-def _interrupts_kept() -> Iterator[None]:
-    """Ctrl-C while llama.cpp loads a model stops hawkeye, as at any other moment.
-
-    llama.cpp logs through a Python callback (above), and Python raises KeyboardInterrupt wherever Python code runs
-    next, often inside that callback; an exception cannot pass back through C, so ctypes hands it to
-    sys.unraisablehook (which prints to the /dev/null llama-cpp-python puts stderr on while loading) and the load
-    goes on as if nothing happened. Here the hook notes it, and it is raised again once the load returns.
-    """
-    interrupted = threading.Event()
-    previous = sys.unraisablehook
-
-    def note(unraisable: UnraisableHookArgs) -> None:
-        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
-            interrupted.set()
-        else:
-            previous(unraisable)
-
-    sys.unraisablehook = note
-    try:
-        yield
-    finally:
-        sys.unraisablehook = previous
-        if interrupted.is_set():
-            raise KeyboardInterrupt  # in place of the load's result or error: the user asked to stop
 
 
 def _kv_cache_bytes(model: llama_cpp.llama_model_p, n_ctx: int) -> int:
@@ -193,7 +163,7 @@ class LlamaCppBackend(Backend):
 
     def _load(self, n_ctx: int, *, logits_all: bool) -> llama_cpp.Llama:
         try:
-            with _interrupts_kept(), amx_kernels_off(), self._context_checked():
+            with interrupts_kept(), amx_kernels_off(), self._context_checked():
                 return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, logits_all=logits_all,
                                        n_threads=self._threads, n_threads_batch=self._threads,
                                        n_gpu_layers=self._gpu_layers, verbose=self._verbose)
