@@ -102,9 +102,9 @@ def test_no_room_for_the_expander_fails_before_planning(scripted: type[ScriptedB
 
 
 @pytest.mark.parametrize(("budget", "shown", "fix"), [
-    (10**29, "1e+29", "lower --budget to at most 3,899, shorten the question or raise --ctx"),
+    (10**29, "1e+29", "lower --budget to at most 3,889, shorten the question or raise --ctx"),
     (Adaptive(cap=2 * 4000, name="high"), "8,000",
-     "lower --max-budget to at most 1,949 (--budget high thinks up to 2 times it), or raise --ctx"),
+     "lower --max-budget to at most 1,944 (--budget high thinks up to 2 times it), or raise --ctx"),
 ])
 def test_a_budget_too_large_for_the_context_names_its_setting_and_what_fits(
         scripted: type[ScriptedBackend], budget: int | Adaptive, shown: str, fix: str) -> None:
@@ -113,8 +113,8 @@ def test_a_budget_too_large_for_the_context_names_its_setting_and_what_fits(
     with pytest.raises(BudgetTooLarge) as error:
         Collaboration(same, same).ask("q", DecodeSettings(budget=budget, max_tokens=50))
     assert f"a plan of up to {shown} tokens leaves small no room" in error.value.message
-    assert error.value.message.endswith("(a plan of at most 3,899 tokens fits)")
-    assert error.value.fix == fix and error.value.fits == 3899
+    assert error.value.message.endswith("(a plan of at most 3,889 tokens fits)")
+    assert error.value.fix == fix and error.value.fits == 3889
 
 
 def test_a_cut_answer_is_read_without_its_unfinished_line(scripted: type[ScriptedBackend]) -> None:
