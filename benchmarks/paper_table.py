@@ -9,9 +9,10 @@ It runs `hawkeye bench gsm8k` and `hawkeye bench math500` (one process each, mod
 as each item finishes: run it again and it resumes), then reads their results files and prints one Markdown
 table per benchmark. Every hawkeye row runs with the default `--on-disagree planner`; the `keep` row is the same
 run scored on the expander's own answer, so what acting on disagreement recovers costs no second run. The
-`resume` row reruns `auto` with `--on-disagree resume` (skipped by --no-resume). --report prints the tables from
-the results already in --out, without running anything: also from runs split over several processes, whose
-results folders are OUT/gsm8k-* and OUT/math500-* beside OUT/gsm8k and OUT/math500.
+`resume` row reruns `auto` with `--on-disagree resume` (skipped by --no-resume; without that row, the report says
+on how many `auto` rows it could act). --report prints the tables from the results already in --out, without
+running anything: also from runs split over several processes, whose results folders are OUT/gsm8k-* and
+OUT/math500-* beside OUT/gsm8k and OUT/math500.
 
 Target (issue: a pair that can do the math): hawkeye at the profile's budget within 3 points of the planner
 alone on GSM8K, with at most 50 % of its CoT tokens (plan and probes) and at least 1.4x faster end to end; the
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hawkeye_cli.evaluation.results import ItemResult, read_results
+from hawkeye_cli.pipeline.probing import BY_THE_RULE
 from hawkeye_cli.scoring.verdict import score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,6 +164,18 @@ def verdicts(rows: list[Row]) -> list[str]:
     return [f"- {'held' if held else 'MISSED'}: {what} ({measured})" for what, held, measured in checks]
 
 
+def resumable(results: list[ItemResult]) -> str | None:
+    """What `--on-disagree resume` could change, read from the adaptive rows: it acts only where the adaptive rule
+    stopped the planner (not where its plan ended by itself) and the expander then disagreed."""
+    adaptive = [row for row in results if row.error is None and row.mode == "hawkeye" and isinstance(row.budget, str)]
+    if not adaptive:
+        return None
+    by_rule = [row for row in adaptive if row.stop in BY_THE_RULE]
+    return (f"- --on-disagree resume acts where the adaptive rule stopped the planner and the expander disagreed: "
+            f"{sum(row.agree is False for row in by_rule)} of {len(adaptive)} adaptive rows "
+            f"({len(by_rule)} stopped by the rule, {sum(row.stop == 'ended' for row in adaptive)} ended by themselves)")
+
+
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -226,6 +240,8 @@ def main() -> None:
                                                           "auto", "--modes", "hawkeye", "--on-disagree", "resume")
             rows = rows_of(results, resumed, default)
             print(markdown(f"{title}, profile {args.profile}", rows))
+            if not resumed and (could := resumable(results)):
+                print(could)
             print("\n".join(["", *verdicts(rows), ""]))
 
 
