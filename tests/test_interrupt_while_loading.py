@@ -35,10 +35,17 @@ main()
 """
 
 
+def sigint_as_a_terminal_sends_it() -> None:
+    """A suite started in the background (`pytest &` from a script) hands its children SIGINT ignored, and Python
+    then installs no KeyboardInterrupt: each child gets SIGINT back as a terminal's Ctrl-C would find it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def hawkeye(*args: str, code: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     command = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "hawkeye_cli", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False,
+                          preexec_fn=sigint_as_a_terminal_sends_it)
 
 
 def test_ask_interrupted_while_a_model_loads() -> None:
@@ -68,7 +75,8 @@ def test_ask_interrupted_at_any_early_moment(delay: float) -> None:
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen([sys.executable, "-m", "hawkeye_cli", "ask", "What is 2 + 3?", "--profile", "tiny",
-                                "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=sigint_as_a_terminal_sends_it)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=300)
