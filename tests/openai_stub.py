@@ -31,10 +31,10 @@ MODEL = "stub-model"
 THINKING = ["Two ", "plus ", "two ", "is ", "four."]
 ANSWER = ["The ", "answer ", "is ", "4."]
 REASONING_TOKENS = 7
+"""The thinking tokens usage reports in `reasoning_content` mode: not len(THINKING), so a test tells the two apart."""
 CACHED_TOKENS = 8
 """The prompt tokens usage reports served from the prefix cache in `reasoning` mode (vLLM and OpenAI send
 `prompt_tokens_details.cached_tokens`)."""
-"""The thinking tokens usage reports in `reasoning_content` mode: not len(THINKING), so a test tells the two apart."""
 HANG_SECONDS = 3600.0
 """Longer than any test waits: a hanging request ends only when the client gives up or the stub stops."""
 
