@@ -5,10 +5,24 @@ moment (130), and stdout is flushed inside them, so that a reader that went away
 is a quiet exit too, not Python's "Exception ignored" at shutdown.
 """
 
+import signal
 import sys
+from types import FrameType
+
+_ctrl_c_pressed: list[bool] = []
+"""Noted by the handler itself, since where its KeyboardInterrupt goes next cannot say: a library may turn it into an
+error of its own that does not chain it (pydantic-core, building a model class while it is imported, puts it in a
+SchemaError's text)."""
+
+
+def _note_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    _ctrl_c_pressed.append(True)
+    raise KeyboardInterrupt
 
 
 def main() -> None:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # SIGINT ignored (`nohup … &`) stays ignored
+        signal.signal(signal.SIGINT, _note_ctrl_c)
     try:
         try:
             from hawkeye_cli.interrupts import interrupts_kept
@@ -33,20 +47,10 @@ def main() -> None:
         sys.stderr.write(f"error: {failure.one_line()}\n")
         sys.exit(failure.exit_code)
     except BaseException as exc:
-        if isinstance(exc, SystemExit) or not _caused_by_ctrl_c(exc):
+        if isinstance(exc, SystemExit) or not (_ctrl_c_pressed or isinstance(exc, KeyboardInterrupt)):
             raise
         sys.stderr.write("interrupted\n")
         sys.exit(130)  # errors.EXIT_INTERRUPTED, which may be what was being imported
-
-
-def _caused_by_ctrl_c(error: BaseException | None) -> bool:
-    """Ctrl-C, also where Python wrapped it: a KeyboardInterrupt in a class body's __set_name__ (pydantic's models,
-    while they are imported) comes out as the RuntimeError it caused."""
-    while error is not None:
-        if isinstance(error, KeyboardInterrupt):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
 
 
 if __name__ == "__main__":
